@@ -1,0 +1,23 @@
+// frameseal/frameseal.hpp: the umbrella header. Includes the core: errors, bytes, secrets, the
+// Cipher concept with the libsodium backend, the KDFs, the key ring, the codec parsers and the
+// LiveKit frame format. Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
+// LiveKit's wire cipher; needs OpenSSL 3 or BoringSSL) and <frameseal/webrtc/...> (libwebrtc).
+#pragma once
+
+#include "version.hpp"
+#include "error.hpp"
+#include "bytes.hpp"
+#include "secret.hpp"
+#include "cipher.hpp"
+#include "ciphers/sodium.hpp"
+#include "kdf.hpp"
+#include "codec/codec.hpp"
+#include "codec/nalu.hpp"
+#include "codec/vp8.hpp"
+#include "key_ring.hpp"
+#include "livekit/rbsp.hpp"
+#include "livekit/clear_header.hpp"
+#include "livekit/sif.hpp"
+#include "livekit/packet_trailer.hpp"
+#include "livekit/iv.hpp"
+#include "livekit/frame_cryptor.hpp"

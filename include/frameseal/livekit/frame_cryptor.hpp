@@ -1,0 +1,263 @@
+// frameseal/livekit/frame_cryptor.hpp: FrameCryptor, one call per frame in LiveKit's E2EE format.
+//
+// Wire layout (livekit-client 2.23 and the webrtc-sdk frame cryptor):
+//   frame_out = H || B,  B' = C || T(16) || IV(12) || 0x0C || KID
+//   H   = the clear header (clear_header.hpp: audio 1 byte, VP8 10/3, VP9 0, H.264/H.265 up to the
+//         first slice NALU + 2, with 3-byte start codes normalised to 4-byte ones);
+//   C,T = AEAD(key of slot KID, IV, aad = H as sent, plaintext = frame[n:]);
+//   B   = B' escaped with H.264 emulation prevention for H.264/H.265 frames (rbsp.hpp), else B'.
+// The IV length byte and KID are not authenticated (as in LiveKit); changing either makes the frame
+// fail (wrong IV -> wrong tag; wrong KID -> wrong key or missing key).
+//
+// Receive order (as livekit-client): optional LKTS packet-trailer strip; empty frames pass through;
+// SIF check (a frame ending with the room's SIF trailer passes unencrypted only if its payload is a
+// known blank frame, otherwise Errc::sif_rejected: never fail open); key index (last byte); key
+// lookup (missing_key / key_invalid before any work); clear header; un-escape; IV length must be 12
+// (livekit-client trusts any value; frameseal, like the native SDK, refuses); authenticate, then the
+// key ring's search (current key, previous generations, ratchet window).
+//
+// Contract: encrypt/decrypt return the written prefix of `out`; `out` may be exactly the input
+// memory (in place) or not overlap it. No allocation per frame in steady state (a scratch buffer,
+// grown to the largest frame that needed it, keeps the ciphertext for retries when decrypting in
+// place and holds un-escaped H.264/H.265 payloads), no exception. A failed decrypt leaves no
+// plaintext in `out`. A failed encrypt leaves no plaintext in `out` either; for an in-place encrypt
+// that means the caller's frame is gone, so size `out` with max_encrypted_size() to never fail for
+// lack of room. AV1 and unknown video codecs are Errc::unsupported_codec: frameseal never sends a
+// frame whose clear-header rule it does not know.
+//
+// Threading: a FrameCryptor is used by one thread at a time; it refers to a KeyRing it does not
+// own (the session layer serialises key changes against frames).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "../bytes.hpp"
+#include "../cipher.hpp"
+#include "../codec/codec.hpp"
+#include "../codec/vp8.hpp"
+#include "../error.hpp"
+#include "../key_ring.hpp"
+#include "clear_header.hpp"
+#include "iv.hpp"
+#include "packet_trailer.hpp"
+#include "rbsp.hpp"
+#include "sif.hpp"
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace livekit {
+
+inline constexpr std::uint8_t iv_length_byte = 12;
+// IV + IV length byte + key index.
+inline constexpr std::size_t trailer_bytes = iv_bytes + 2;
+
+struct FrameCryptorOptions {
+  std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
+  bool packet_trailer = false;            // strip livekit's LKTS packet trailer before decrypting
+  std::size_t reserve_bytes = 0;          // pre-size the scratch buffer (no growth below this size)
+};
+
+// What decrypt found, for counters, states and `frameseal inspect`.
+struct DecryptReport {
+  std::uint8_t key_index = 0;
+  std::size_t clear_bytes = 0;  // header bytes left in clear
+  bool passthrough = false;     // empty frame passed through
+  bool sif = false;             // an allowed server-injected frame, passed through unencrypted
+  KeyMatch match;               // how the key was found (ratchet steps, previous generation, attempts)
+};
+
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = UniqueIv>
+class FrameCryptor {
+ public:
+  using cipher_type = C;
+  using key_ring_type = KeyRing<C, Kdf>;
+  static constexpr std::size_t overhead = C::tag_bytes + trailer_bytes;  // 30 for AES-GCM
+
+  // An upper bound of the encrypted size of an n-byte frame, for any codec (H.264/H.265 start-code
+  // normalisation and emulation prevention included). Audio, VP8, VP9: exactly n + overhead.
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
+    return n + overhead + (n + overhead) / 2 + 2;
+  }
+
+  explicit FrameCryptor(key_ring_type& ring, FrameCryptorOptions options = {}, IvPolicy iv = {}) noexcept
+      : ring_(&ring), options_(std::move(options)), iv_(std::move(iv)) {
+    if (options_.reserve_bytes) (void)ensure_scratch(options_.reserve_bytes);
+  }
+
+  [[nodiscard]] key_ring_type& key_ring() noexcept { return *ring_; }
+  [[nodiscard]] const FrameCryptorOptions& options() const noexcept { return options_; }
+  // Configuration call (allocates): the room's SIF trailer; empty disables SIF detection.
+  void set_sif_trailer(BytesIn trailer) { options_.sif_trailer.assign(trailer.begin(), trailer.end()); }
+  [[nodiscard]] IvPolicy& iv_policy() noexcept { return iv_; }
+
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
+    if (overlaps_partially(frame, out)) return Errc::invalid_argument;
+    if (frame.empty()) return out.first(0);  // LiveKit passes empty frames through
+    auto cipher = ring_->sending_cipher();
+    if (!cipher) return cipher.error();
+    const std::uint8_t kid = ring_->current_index();
+    auto ch = sender_clear_header(info, key_frame_of(info, frame), frame);
+    if (!ch) return ch.error();
+    const std::size_t n = ch->in_bytes, h = ch->out_bytes, body = frame.size() - n;
+    const std::size_t bprime = body + overhead;
+    const bool in_place = frame.data() == out.data();
+    if (out.size() < h + bprime) return Errc::buffer_too_small;
+    auto iv = iv_.next(info);
+    if (!iv) return iv.error();
+
+    if (!ch->nalu) {  // h == n: header, then C || T || IV || 0x0C || KID
+      if (!in_place) std::memcpy(out.data(), frame.data(), n);
+      auto sealed = (*cipher)->seal(out.subspan(n, body + C::tag_bytes), frame.subspan(n), frame.first(n), *iv);
+      if (!sealed) return fail_encrypt(out, in_place ? n + body : 0, sealed.error());
+      write_trailer(out.data() + n + body + C::tag_bytes, *iv, kid);
+      return out.first(n + bprime);
+    }
+
+    // H.264/H.265: stage B' at the end of out, then escape it forward into place right after the
+    // header. The escaped output never overtakes its input because it starts at least
+    // (escaped size - |B'|) bytes earlier.
+    const std::size_t stage = out.size() - bprime;
+    if (in_place) {
+      if (stage != n) std::memmove(out.data() + stage, frame.data() + n, body);
+      if (h != n) {  // normalise the header, which still sits at out[0, n)
+        if (!ensure_scratch(n)) return fail_encrypt(out, stage + body, Errc::internal_error);
+        std::memcpy(scratch_.get(), frame.data(), n);
+        auto hn = normalize_start_codes(BytesIn(scratch_.get(), n), out.first(h));
+        if (!hn) return fail_encrypt(out, stage + body, hn.error());
+      }
+      BytesOut staged = out.subspan(stage, body + C::tag_bytes);
+      auto sealed = (*cipher)->seal(staged, staged.first(body), out.first(h), *iv);
+      if (!sealed) return fail_encrypt(out, stage + body, sealed.error());
+    } else {
+      auto hn = normalize_start_codes(frame.first(n), out.first(h));
+      if (!hn) return fail_encrypt(out, 0, hn.error());
+      auto sealed = (*cipher)->seal(out.subspan(stage, body + C::tag_bytes), frame.subspan(n), out.first(h), *iv);
+      if (!sealed) return fail_encrypt(out, 0, sealed.error());
+    }
+    write_trailer(out.data() + stage + body + C::tag_bytes, *iv, kid);
+    const BytesIn staged(out.data() + stage, bprime);
+    const std::size_t escaped = escaped_size(staged);
+    if (h + escaped > out.size()) return fail_encrypt(out, in_place ? out.size() : 0, Errc::buffer_too_small);
+    auto written = write_rbsp(staged, out.subspan(h, escaped));
+    if (!written) return fail_encrypt(out, in_place ? out.size() : 0, written.error());
+    return out.first(h + escaped);
+  }
+
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         DecryptReport* report = nullptr) noexcept {
+    if (overlaps_partially(frame, out)) return Errc::invalid_argument;
+    DecryptReport local;
+    DecryptReport& rep = report ? *report : local;
+    rep = DecryptReport{};
+    BytesIn f = frame;
+    if (options_.packet_trailer) {
+      auto stripped = strip_packet_trailer(f);
+      if (!stripped) return stripped.error();
+      f = *stripped;
+    }
+    const bool in_place = !f.empty() && f.data() == out.data();
+    if (f.empty()) {
+      rep.passthrough = true;
+      return out.first(0);
+    }
+    if (!options_.sif_trailer.empty()) {
+      BytesIn payload;
+      switch (check_sif(f, options_.sif_trailer, &payload)) {
+        case SifResult::allowed:
+          if (out.size() < payload.size()) return Errc::buffer_too_small;
+          if (!in_place) std::memcpy(out.data(), payload.data(), payload.size());
+          rep.sif = true;
+          return out.first(payload.size());
+        case SifResult::rejected:
+          return Errc::sif_rejected;
+        case SifResult::not_sif:
+          break;
+      }
+    }
+    if (f.size() < 2) return Errc::malformed_frame;
+    const std::uint8_t kid = f.back();
+    rep.key_index = kid;
+    if (!ring_->has_key(kid)) return Errc::missing_key;
+    if (ring_->is_invalid(kid)) return Errc::key_invalid;
+    auto ch = receiver_clear_header(info, key_frame_of(info, f), f);
+    if (!ch) return ch.error();
+    const std::size_t n = ch->in_bytes;
+    rep.clear_bytes = n;
+    const BytesIn body = f.subspan(n);
+
+    // The ciphertext must survive failed attempts (each failed open wipes its output), so when
+    // decrypting in place, or when it must be un-escaped first, it lives in the scratch buffer.
+    BytesIn src = body;
+    if (ch->nalu && needs_unescape(body)) {
+      if (!ensure_scratch(body.size())) return Errc::internal_error;
+      auto un = unescape_rbsp(body, BytesOut(scratch_.get(), body.size()));
+      if (!un) return un.error();
+      src = *un;
+    } else if (in_place) {
+      if (!ensure_scratch(body.size())) return Errc::internal_error;
+      std::memcpy(scratch_.get(), body.data(), body.size());
+      src = BytesIn(scratch_.get(), body.size());
+    }
+    if (src.size() < overhead) return Errc::malformed_frame;
+    if (src[src.size() - 2] != iv_length_byte) return Errc::malformed_frame;
+    const BytesIn sealed = src.first(src.size() - trailer_bytes);
+    const std::span<const std::uint8_t, iv_bytes> iv(src.data() + src.size() - trailer_bytes, iv_bytes);
+    const std::size_t plain = sealed.size() - C::tag_bytes;
+    if (out.size() < n + plain) return Errc::buffer_too_small;
+    if (!in_place) std::memcpy(out.data(), f.data(), n);
+    const BytesIn aad = f.first(n);
+    const BytesOut pt = out.subspan(n, plain);
+    auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
+    if (!match) {
+      if (!in_place && n) sodium_memzero(out.data(), n);
+      return match.error();
+    }
+    rep.match = *match;
+    return out.first(n + plain);
+  }
+
+ private:
+  static bool key_frame_of(const FrameInfo& info, BytesIn frame) noexcept {
+    if (info.key_frame) return *info.key_frame;
+    return info.codec == Codec::vp8 && vp8_is_key_frame(frame);
+  }
+
+  static void write_trailer(std::uint8_t* p, const Iv& iv, std::uint8_t kid) noexcept {
+    std::memcpy(p, iv.data(), iv.size());
+    p[iv_bytes] = iv_length_byte;
+    p[iv_bytes + 1] = kid;
+  }
+
+  // Leaves no plaintext behind: wipes the first `plaintext_extent` bytes of out (where an in-place
+  // frame's plaintext may still be) and everything written so far.
+  static Errc fail_encrypt(BytesOut out, std::size_t plaintext_extent, Errc e) noexcept {
+    const std::size_t n = plaintext_extent == 0 ? out.size() : std::min(plaintext_extent, out.size());
+    if (n) sodium_memzero(out.data(), n);
+    return e;
+  }
+
+  [[nodiscard]] bool ensure_scratch(std::size_t n) noexcept {
+    if (n <= scratch_size_) return true;
+    std::unique_ptr<std::uint8_t[]> grown(new (std::nothrow) std::uint8_t[n]);
+    if (!grown) return false;
+    scratch_ = std::move(grown);
+    scratch_size_ = n;
+    return true;
+  }
+
+  key_ring_type* ring_;
+  FrameCryptorOptions options_;
+  IvPolicy iv_;
+  std::unique_ptr<std::uint8_t[]> scratch_;
+  std::size_t scratch_size_ = 0;
+};
+
+}  // namespace livekit
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
