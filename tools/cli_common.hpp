@@ -1,0 +1,98 @@
+// Shared pieces of the frameseal CLI: hex, option parsing, key options and the runtime choice of
+// cipher and IV policy (the library is templated; the CLI picks the instantiation per run).
+#pragma once
+
+#include <frameseal/frameseal.hpp>
+#include <frameseal/ciphers/openssl.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cli {
+
+using Bytes = std::vector<std::uint8_t>;
+namespace fs = frameseal;
+
+[[noreturn]] inline void die(const std::string& msg) {
+  std::fprintf(stderr, "frameseal: %s\n", msg.c_str());
+  std::exit(2);
+}
+
+inline std::optional<Bytes> parse_hex(std::string_view hex) {
+  if (hex.size() % 2) return std::nullopt;
+  Bytes out(hex.size() / 2);
+  for (std::size_t i = 0; i < hex.size(); ++i) {
+    char c = hex[i];
+    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    if (v < 0) return std::nullopt;
+    out[i / 2] = static_cast<std::uint8_t>(out[i / 2] << 4 | v);
+  }
+  return out;
+}
+
+inline std::string to_hex(fs::BytesIn b) {
+  static constexpr char d[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (auto x : b) {
+    s.push_back(d[x >> 4]);
+    s.push_back(d[x & 15]);
+  }
+  return s;
+}
+
+// A short fingerprint of a secret for logs: the first 8 hex digits of SHA-256(secret). Never the key.
+inline std::string fingerprint(fs::BytesIn secret) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, secret.data(), secret.size());
+  return to_hex(fs::BytesIn(h, 4));
+}
+
+inline std::uint64_t parse_uint(std::string_view what, std::string_view s, std::uint64_t max) {
+  if (s.empty()) die(std::string(what) + ": expected a number");
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') die(std::string(what) + ": not a decimal number: " + std::string(s));
+    if (v > (max - static_cast<std::uint64_t>(c - '0')) / 10) die(std::string(what) + ": out of range: " + std::string(s));
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+enum class CipherId { aes128gcm, aes256gcm, chacha20poly1305 };
+
+inline CipherId parse_cipher(std::string_view s) {
+  if (s == "aes128gcm") return CipherId::aes128gcm;
+  if (s == "aes256gcm") return CipherId::aes256gcm;
+  if (s == "chacha20poly1305") return CipherId::chacha20poly1305;
+  die("--cipher: expected aes128gcm, aes256gcm or chacha20poly1305, got " + std::string(s));
+}
+
+// Calls f.template operator()<C>() with the cipher type named by id. AES-256-GCM prefers libsodium
+// (AES-NI) and falls back to OpenSSL where libsodium cannot run it.
+template <class F>
+decltype(auto) with_cipher(CipherId id, F&& f) {
+  switch (id) {
+    case CipherId::aes128gcm: return f.template operator()<fs::openssl::Aes128Gcm>();
+    case CipherId::aes256gcm:
+      if (fs::sodium::Aes256Gcm::available()) return f.template operator()<fs::sodium::Aes256Gcm>();
+      return f.template operator()<fs::openssl::Aes256Gcm>();
+    case CipherId::chacha20poly1305: break;
+  }
+  return f.template operator()<fs::sodium::ChaCha20Poly1305>();
+}
+
+// The KDF the CLI uses: LiveKit's, with OpenSSL's PBKDF2 (about twice libsodium-HMAC's speed).
+inline fs::LivekitKdf make_kdf(fs::KdfAlgorithm algorithm) {
+  fs::LivekitKdf k;
+  k.algorithm = algorithm;
+  k.pbkdf2 = &fs::openssl::pbkdf2_hmac_sha256;
+  return k;
+}
+
+}  // namespace cli

@@ -1,0 +1,174 @@
+// `frameseal frame encrypt|decrypt`: frames as hex arguments, one output line per frame. For people
+// debugging a pipeline: a frame copied from a log can be checked by hand.
+#pragma once
+
+#include "cli_common.hpp"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+struct FrameOptions {
+  bool encrypt = true;
+  fs::FrameInfo info{fs::MediaKind::video, fs::Codec::unknown, std::nullopt, 0, 0};
+  Bytes material;
+  bool material_set = false;
+  fs::KdfAlgorithm kdf = fs::KdfAlgorithm::hkdf;
+  Bytes salt{fs::default_ratchet_salt.begin(), fs::default_ratchet_salt.end()};
+  std::size_t key_index = 0;
+  std::size_t ratchets = 0;
+  std::size_t window = fs::default_ratchet_window_size;
+  int failure_tolerance = fs::default_failure_tolerance;
+  Bytes sif_trailer;
+  bool packet_trailer = false;
+  CipherId cipher = CipherId::aes128gcm;
+  bool livekit_iv = false;
+  std::uint32_t iv_seed = 0;
+  std::vector<Bytes> frames;
+};
+
+inline const char* frame_usage =
+    "usage: frameseal frame encrypt|decrypt [options] HEX [HEX...]\n"
+    "  --codec opus|vp8|vp9|h264|h265|av1   codec of the frames (opus = audio)\n"
+    "  --key-frame                          the frames are key frames (VP8: derived from the bytes if absent)\n"
+    "  --key HEX | --passphrase TEXT        key material (raw bytes, or the UTF-8 bytes of a passphrase)\n"
+    "  --kdf hkdf|pbkdf2                    key derivation (default hkdf; native SDKs default to pbkdf2)\n"
+    "  --salt TEXT | --salt-hex HEX         ratchet salt (default LKFrameEncryptionKey)\n"
+    "  --key-index N                        key slot (default 0)\n"
+    "  --ratchet N                          ratchet the key N times before use\n"
+    "  --ratchet-window N                   receiver ratchet window (default 16)\n"
+    "  --failure-tolerance N                receiver failure tolerance (default -1: never invalidate)\n"
+    "  --sif-trailer HEX                    the room's SIF trailer (receiver)\n"
+    "  --packet-trailer                     strip livekit's LKTS packet trailer (receiver)\n"
+    "  --cipher aes128gcm|aes256gcm|chacha20poly1305   (default aes128gcm, LiveKit's)\n"
+    "  --ssrc N --timestamp N               RTP SSRC and timestamp of the frames\n"
+    "  --iv unique|livekit                  IV policy (default unique; livekit = livekit's formula)\n"
+    "  --iv-seed N                          livekit IV: first send counter (default 0, as native SDKs)\n";
+
+inline FrameOptions parse_frame_options(int argc, char** argv) {
+  FrameOptions o;
+  if (argc < 1) die(frame_usage);
+  std::string mode = argv[0];
+  if (mode == "encrypt") o.encrypt = true;
+  else if (mode == "decrypt") o.encrypt = false;
+  else die(frame_usage);
+  bool passphrase = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--codec") {
+      auto c = fs::codec_from_string(value());
+      if (!c) die("--codec: expected opus, vp8, vp9, h264, h265 or av1");
+      o.info.codec = *c;
+      o.info.kind = *c == fs::Codec::opus ? fs::MediaKind::audio : fs::MediaKind::video;
+    } else if (a == "--key-frame") {
+      o.info.key_frame = true;
+    } else if (a == "--key") {
+      auto k = parse_hex(value());
+      if (!k || k->empty()) die("--key: expected non-empty hex");
+      o.material = *k;
+      o.material_set = true;
+    } else if (a == "--passphrase") {
+      std::string p = value();
+      if (p.empty()) die("--passphrase: must not be empty");
+      o.material.assign(p.begin(), p.end());
+      o.material_set = passphrase = true;
+    } else if (a == "--kdf") {
+      auto k = fs::kdf_algorithm_from_string(value());
+      if (!k) die("--kdf: expected hkdf or pbkdf2");
+      o.kdf = *k;
+    } else if (a == "--salt") {
+      std::string s = value();
+      o.salt.assign(s.begin(), s.end());
+    } else if (a == "--salt-hex") {
+      auto s = parse_hex(value());
+      if (!s) die("--salt-hex: expected hex");
+      o.salt = *s;
+    } else if (a == "--key-index") {
+      o.key_index = parse_uint(a, value(), 255);
+    } else if (a == "--ratchet") {
+      o.ratchets = parse_uint(a, value(), 1000);
+    } else if (a == "--ratchet-window") {
+      o.window = parse_uint(a, value(), 256);
+    } else if (a == "--failure-tolerance") {
+      std::string v = value();
+      o.failure_tolerance = v.size() && v[0] == '-' ? -static_cast<int>(parse_uint(a, v.substr(1), 1000000))
+                                                    : static_cast<int>(parse_uint(a, v, 1000000));
+    } else if (a == "--sif-trailer") {
+      auto s = parse_hex(value());
+      if (!s) die("--sif-trailer: expected hex");
+      o.sif_trailer = *s;
+    } else if (a == "--packet-trailer") {
+      o.packet_trailer = true;
+    } else if (a == "--cipher") {
+      o.cipher = parse_cipher(value());
+    } else if (a == "--ssrc") {
+      o.info.ssrc = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--timestamp") {
+      o.info.rtp_timestamp = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--iv") {
+      std::string v = value();
+      if (v == "livekit") o.livekit_iv = true;
+      else if (v == "unique") o.livekit_iv = false;
+      else die("--iv: expected unique or livekit");
+    } else if (a == "--iv-seed") {
+      o.iv_seed = static_cast<std::uint32_t>(parse_uint(a, value(), 65534));
+    } else if (a.size() > 1 && a[0] == '-') {
+      die("unknown option " + a + "\n" + frame_usage);
+    } else {
+      auto f = parse_hex(a);
+      if (!f) die("not a hex frame: argument " + std::to_string(i));
+      o.frames.push_back(std::move(*f));
+    }
+  }
+  (void)passphrase;
+  if (!o.material_set) die("a key is needed: --key HEX or --passphrase TEXT");
+  if (o.info.codec == fs::Codec::unknown) die("--codec is needed");
+  if (o.frames.empty()) die("no frames given");
+  return o;
+}
+
+template <class C, class Iv>
+int run_frames(const FrameOptions& o, Iv iv) {
+  fs::KeyRingOptions ro;
+  ro.ratchet_window = o.window;
+  ro.failure_tolerance = o.failure_tolerance;
+  ro.salt = o.salt;
+  auto ring = fs::KeyRing<C, fs::LivekitKdf>::create(ro, make_kdf(o.kdf));
+  if (!ring) die(std::string("key ring: ") + std::string(fs::to_string(ring.error())));
+  if (auto e = ring->set_key(o.key_index, o.material); e != fs::Errc::ok)
+    die(std::string("set_key: ") + std::string(fs::to_string(e)));
+  for (std::size_t r = 0; r < o.ratchets; ++r) {
+    auto m = ring->ratchet(o.key_index % ring->size());
+    if (!m) die(std::string("ratchet: ") + std::string(fs::to_string(m.error())));
+  }
+  fs::livekit::FrameCryptorOptions fo;
+  fo.sif_trailer = o.sif_trailer;
+  fo.packet_trailer = o.packet_trailer;
+  fs::livekit::FrameCryptor<C, fs::LivekitKdf, Iv> cryptor(*ring, fo, std::move(iv));
+  std::vector<std::uint8_t> out;
+  for (const Bytes& frame : o.frames) {
+    out.assign(decltype(cryptor)::max_encrypted_size(frame.size()), 0);
+    auto r = o.encrypt ? cryptor.encrypt(o.info, frame, out) : cryptor.decrypt(o.info, frame, out);
+    if (r)
+      std::printf("%s\n", to_hex(*r).c_str());
+    else
+      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
+  }
+  return 0;
+}
+
+inline int cmd_frame(int argc, char** argv) {
+  FrameOptions o = parse_frame_options(argc, argv);
+  return with_cipher(o.cipher, [&]<class C>() {
+    if (o.livekit_iv) return run_frames<C>(o, fs::livekit::LivekitIv(o.iv_seed));
+    return run_frames<C>(o, fs::livekit::UniqueIv());
+  });
+}
+
+}  // namespace cli
