@@ -12,7 +12,9 @@
 // A KDF policy (what KeyRing<C, Kdf> takes) is a type with
 //   static constexpr std::string_view name;
 //   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept;
-// that fills all of out. Hkdf, Pbkdf2 and the runtime-selectable LivekitKdf use LiveKit's exact
+// that fills all of out, and optionally `static constexpr bool prefix_extendable = true` when the
+// first bytes of the output do not depend on its length (then KeyRing derives AESKey(m) and
+// Ratchet(m) in one call). Hkdf, Pbkdf2 and the runtime-selectable LivekitKdf use LiveKit's exact
 // parameters (HKDF info = 128 zero bytes; PBKDF2 100000 iterations), so AESKey(m) = derive(m, salt,
 // 16 bytes) and Ratchet(m) = derive(m, salt, 32 bytes). Empty material is Errc::invalid_argument.
 //
@@ -268,6 +270,9 @@ inline constexpr std::uint32_t livekit_pbkdf2_iterations = 100000;
 // ArrayBuffer keys (createKeyMaterialFromBuffer) and webrtc-sdk's kHKDF.
 struct Hkdf {
   static constexpr std::string_view name = "hkdf";
+  // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
+  // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
+  static constexpr bool prefix_extendable = true;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
     return hkdf_sha256(material, salt, livekit_hkdf_info, out);
@@ -278,6 +283,9 @@ struct Hkdf {
 // string keys (createKeyMaterialFromString, UTF-8 bytes) and the native SDKs' default kPBKDF2.
 struct Pbkdf2 {
   static constexpr std::string_view name = "pbkdf2";
+  // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
+  // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
+  static constexpr bool prefix_extendable = true;
   std::uint32_t iterations = livekit_pbkdf2_iterations;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
@@ -312,6 +320,9 @@ using Pbkdf2Fn = Errc (*)(BytesIn password, BytesIn salt, std::uint32_t iteratio
 // setKey(ArrayBuffer) uses it and the project's vectors lead with it; set algorithm explicitly.
 struct LivekitKdf {
   static constexpr std::string_view name = "livekit";
+  // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
+  // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
+  static constexpr bool prefix_extendable = true;
   KdfAlgorithm algorithm = KdfAlgorithm::hkdf;
   std::uint32_t pbkdf2_iterations = livekit_pbkdf2_iterations;
   Pbkdf2Fn pbkdf2 = &pbkdf2_hmac_sha256;

@@ -450,6 +450,9 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
 // LiveKit's PBKDF2 mode (kdf.hpp Pbkdf2) on OpenSSL.
 struct Pbkdf2 {
   static constexpr std::string_view name = "pbkdf2";
+  // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
+  // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
+  static constexpr bool prefix_extendable = true;
   std::uint32_t iterations = livekit_pbkdf2_iterations;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
     if (material.empty()) return Errc::invalid_argument;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { concat, frames, hex, prng, unescapeRbsp, unhex } from './frames.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const VECTORS = process.env.LIVEKIT_VECTORS ?? `${HERE}../../../../shared/vectors/livekit/livekit-client-2.23.0-public.json`;
+const VECTORS = process.env.LIVEKIT_VECTORS ?? `${HERE}../../vectors/livekit/livekit-client-2.23.0-public.json`;
 
 // ------------------------------------------------------------------ arguments
 const argv = process.argv.slice(2);
