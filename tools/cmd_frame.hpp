@@ -26,6 +26,7 @@ struct FrameOptions {
   CipherId cipher = CipherId::aes128gcm;
   bool livekit_iv = false;
   std::uint32_t iv_seed = 0;
+  bool shared_key = false;
   std::vector<Bytes> frames;
 };
 
@@ -37,6 +38,7 @@ inline const char* frame_usage =
     "  --kdf hkdf|pbkdf2                    key derivation (default hkdf; native SDKs default to pbkdf2)\n"
     "  --salt TEXT | --salt-hex HEX         ratchet salt (default LKFrameEncryptionKey)\n"
     "  --key-index N                        key slot (default 0)\n"
+    "  --shared-key                         the key is the room's shared key (default: the sender's own key)\n"
     "  --ratchet N                          ratchet the key N times before use\n"
     "  --ratchet-window N                   receiver ratchet window (default 16)\n"
     "  --failure-tolerance N                receiver failure tolerance (default -1: never invalidate)\n"
@@ -89,6 +91,8 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
       auto s = parse_hex(value());
       if (!s) die("--salt-hex: expected hex");
       o.salt = *s;
+    } else if (a == "--shared-key") {
+      o.shared_key = true;
     } else if (a == "--key-index") {
       o.key_index = parse_uint(a, value(), 255);
     } else if (a == "--ratchet") {
@@ -133,28 +137,45 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
   return o;
 }
 
+// The frames run through the session layer, as an application would: a manager whose key provider
+// holds the key of the participant "sender" (or the room's shared key with --shared-key), and that
+// participant's FrameCryptor. So a `drop` reason is exactly what the session reports.
 template <class C, class Iv>
 int run_frames(const FrameOptions& o, Iv iv) {
-  fs::KeyRingOptions ro;
-  ro.ratchet_window = o.window;
-  ro.failure_tolerance = o.failure_tolerance;
-  ro.salt = o.salt;
-  auto ring = fs::KeyRing<C, fs::LivekitKdf>::create(ro, make_kdf(o.kdf));
-  if (!ring) die(std::string("key ring: ") + std::string(fs::to_string(ring.error())));
-  if (auto e = ring->set_key(o.key_index, o.material); e != fs::Errc::ok)
+  namespace session = fs::session;
+  using Manager = session::E2eeManager<C, fs::LivekitKdf, Iv>;
+  session::E2eeOptions eo;
+  // custom: LiveKit's frame layout with whichever --cipher was chosen (gcm would refuse ChaCha20).
+  eo.encryption_type = session::EncryptionType::custom;
+  auto& ko = eo.key_provider_options;
+  ko.ratchet_window_size = o.window;
+  ko.failure_tolerance = o.failure_tolerance;
+  ko.ratchet_salt = o.salt;
+  ko.kdf = o.kdf;
+  eo.frame_cryptor_options.sif_trailer = o.sif_trailer;
+  eo.frame_cryptor_options.packet_trailer = o.packet_trailer;
+  auto manager = Manager::create(
+      std::move(eo), make_kdf(o.kdf), [&iv](const std::string&) { return iv; });
+  if (!manager) die(std::string("e2ee manager: ") + std::string(fs::to_string(manager.error())));
+  auto& keys = manager->key_provider();
+  const std::string sender = "sender";
+  const std::size_t slot = o.key_index % keys.options().key_ring_size;
+  if (o.shared_key) {
+    if (auto e = keys.set_shared_key(o.material, o.key_index); e != fs::Errc::ok)
+      die(std::string("set_shared_key: ") + std::string(fs::to_string(e)));
+  } else if (auto e = keys.set_key(sender, o.material, o.key_index); e != fs::Errc::ok) {
     die(std::string("set_key: ") + std::string(fs::to_string(e)));
+  }
   for (std::size_t r = 0; r < o.ratchets; ++r) {
-    auto m = ring->ratchet(o.key_index % ring->size());
+    auto m = o.shared_key ? keys.ratchet_shared_key(slot) : keys.ratchet_key(sender, slot);
     if (!m) die(std::string("ratchet: ") + std::string(fs::to_string(m.error())));
   }
-  fs::livekit::FrameCryptorOptions fo;
-  fo.sif_trailer = o.sif_trailer;
-  fo.packet_trailer = o.packet_trailer;
-  fs::livekit::FrameCryptor<C, fs::LivekitKdf, Iv> cryptor(*ring, fo, std::move(iv));
+  auto cryptor = manager->frame_cryptor(sender);
+  if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
   std::vector<std::uint8_t> out;
   for (const Bytes& frame : o.frames) {
-    out.assign(decltype(cryptor)::max_encrypted_size(frame.size()), 0);
-    auto r = o.encrypt ? cryptor.encrypt(o.info, frame, out) : cryptor.decrypt(o.info, frame, out);
+    out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
+    auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
     if (r)
       std::printf("%s\n", to_hex(*r).c_str());
     else

@@ -1,6 +1,7 @@
 // frameseal/frameseal.hpp: the umbrella header. Includes the core: errors, bytes, secrets, the
-// Cipher concept with the libsodium backend, the KDFs, the key ring, the codec parsers and the
-// LiveKit frame format. Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
+// Cipher concept with the libsodium backend, the KDFs, the key ring, the codec parsers, the
+// LiveKit frame format and the session layer (LiveKit's E2EE API: KeyProvider, E2eeManager,
+// states). Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
 // LiveKit's wire cipher; needs OpenSSL 3 or BoringSSL) and <frameseal/webrtc/...> (libwebrtc).
 #pragma once
 
@@ -21,3 +22,6 @@
 #include "livekit/packet_trailer.hpp"
 #include "livekit/iv.hpp"
 #include "livekit/frame_cryptor.hpp"
+#include "session/options.hpp"
+#include "session/key_provider.hpp"
+#include "session/e2ee_manager.hpp"

@@ -1,0 +1,463 @@
+// frameseal/session/e2ee_manager.hpp: E2eeManager and its per-participant FrameCryptor facade, the
+// session layer an SFU bot, a recorder or an AI agent drives (LiveKit's E2EEManager / FrameCryptor).
+//
+//   auto m = session::E2eeManager<openssl::Aes128Gcm>::create(options).value();
+//   m.key_provider().set_key("alice", key, 0);
+//   auto alice = m.frame_cryptor("alice").value();      // once per participant, not per frame
+//   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
+//
+// Each participant identity has one state: its KeyRing (key_provider.hpp), a livekit::FrameCryptor
+// (scratch buffer, IV policy), its EncryptionState, its counters and its enabled flag. A facade is
+// a cheap handle (a shared_ptr) to that state, so the frame path does no map lookup; handles stay
+// valid after the manager is gone. A participant's facade encrypts (the local participant) or
+// decrypts (a remote one) with the same ring, as LiveKit's per-participant key handlers do.
+//
+// Sending key index: key_index() is the KID encrypt writes. set_key/set_shared_key/ratchet_* on the
+// provider move it to the index they changed (livekit-client behaviour); set_key_index overrides it
+// until the next such call. (The native SDKs keep it at 0 until set_key_index.)
+//
+// Enabled: the manager and each participant have a flag; a frame is encrypted/decrypted only when
+// both are on. Otherwise it passes unchanged, as LiveKit does with E2EE off (copied to out, or left
+// in place when out is the input), and is counted as passthrough. EncryptionType::none creates the
+// manager disabled. When a participant's effective flag flips, the encryption-status-changed
+// callback gets (identity, enabled), like Python's participant_encryption_status_changed.
+//
+// EncryptionState (one per participant, initially new_), reported to the e2ee-state-changed
+// callback (Python's e2ee_state_changed) only when it changes:
+//   ok                 a frame encrypted, or decrypted under the slot's key or an older generation
+//   key_ratcheted, ok  a frame decrypted after a receive-side auto-ratchet: two reports, as native
+//   missing_key        no key at the sending index (encrypt) or at the frame's KID (decrypt)
+//   decryption_failed  auth_failed, key_invalid, malformed_frame, sif_rejected or any other decrypt
+//                      error. Reported on the first such frame whatever failure_tolerance is (the
+//                      native SDK reports it only once a key is marked invalid, so never at -1)
+//   encryption_failed  any encrypt error other than missing_key / internal errors
+//   internal_error     Errc::internal_error or backend_unavailable
+// Empty frames and allowed SIF frames pass without changing the state.
+// Counters (per participant, see Counters) say which sender, key index and reason fail.
+//
+// Threading (a control thread changes keys while media threads run frames):
+//   - encrypt/decrypt lock the participant's mutex for the frame; the key provider takes the same
+//     mutex to change that participant's ring. Frames of different participants never contend.
+//     Several threads may use one participant (audio and video); they take turns.
+//   - std::mutex::lock is used as is: it fails only on a broken mutex (EINVAL/EDEADLK), and the
+//     frame path is noexcept, so that would terminate instead of throwing.
+//   - key_index(), enabled(), state() and counters() are lock-free reads (atomics). A counters()
+//     snapshot is not one instant: each field is read separately.
+//   - callbacks run on the thread that made the change (a media thread for states), after the
+//     participant's lock is released, so they may call into the provider or the manager. They must
+//     be quick and must not throw (the frame path is noexcept). Two threads changing the same
+//     participant's state can deliver their reports in either order; state() is authoritative.
+//     Setting a callback is safe at any time; a report already under way may still use the old one.
+//   - configuration calls (create, frame_cryptor, set_enabled, callbacks) allocate; frames do not
+//     (beyond the livekit::FrameCryptor's scratch buffer growing to the largest frame once).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../bytes.hpp"
+#include "../cipher.hpp"
+#include "../codec/codec.hpp"
+#include "../error.hpp"
+#include "../kdf.hpp"
+#include "../key_ring.hpp"
+#include "../livekit/frame_cryptor.hpp"
+#include "../livekit/iv.hpp"
+#include "key_provider.hpp"
+#include "options.hpp"
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace session {
+
+// What happened to one participant's frames since its state was created.
+struct Counters {
+  std::uint64_t encrypted = 0;           // frames encrypted
+  std::uint64_t decrypted = 0;           // frames decrypted (authenticated)
+  std::uint64_t encryption_failures = 0; // encrypts that failed, missing key excepted
+  std::uint64_t auth_failures = 0;       // Errc::auth_failed: no key tried authenticated the frame
+  std::uint64_t missing_key = 0;         // no key at the KID (decrypt) or sending index (encrypt)
+  std::uint64_t invalid_key = 0;         // Errc::key_invalid: the slot exceeded failure_tolerance
+  std::uint64_t malformed = 0;           // Errc::malformed_frame
+  std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
+  std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
+  std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
+  std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
+  std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
+  std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
+  Errc last_error = Errc::ok;            // the most recent failure
+  std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
+  std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
+};
+
+using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
+using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
+
+template <Cipher C, class Kdf, class IvPolicy>
+class FrameCryptor;
+
+namespace detail {
+
+// What the manager and its facades share; facades keep it alive.
+struct ManagerShared {
+  explicit ManagerShared(bool on) noexcept : enabled(on) {}
+  std::atomic<bool> enabled;
+  std::mutex enable_mutex;     // serialises flag changes so status reports match the flags
+  std::mutex callback_mutex;   // guards the two pointers below (copied out, then called unlocked)
+  std::shared_ptr<const StateCallback> on_state;
+  std::shared_ptr<const EncryptionStatusCallback> on_status;
+
+  [[nodiscard]] std::shared_ptr<const StateCallback> state_callback() noexcept {
+    std::lock_guard<std::mutex> lock(callback_mutex);
+    return on_state;
+  }
+  [[nodiscard]] std::shared_ptr<const EncryptionStatusCallback> status_callback() noexcept {
+    std::lock_guard<std::mutex> lock(callback_mutex);
+    return on_status;
+  }
+};
+
+struct AtomicCounters {
+  std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, other_failures{0},
+      passthrough{0}, empty{0};
+  std::atomic<Errc> last_error{Errc::ok};
+  std::atomic<std::uint8_t> last_error_key_index{0};
+  std::atomic<std::uint8_t> last_key_index{0};
+
+  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
+    c.fetch_add(n, std::memory_order_relaxed);
+  }
+  void failed(Errc e, std::uint8_t kid) noexcept {
+    last_error.store(e, std::memory_order_relaxed);
+    last_error_key_index.store(kid, std::memory_order_relaxed);
+  }
+};
+
+template <Cipher C, class Kdf, class IvPolicy>
+class Participant final : public ParticipantKeys<C, Kdf> {
+ public:
+  using base = ParticipantKeys<C, Kdf>;
+
+  Participant(std::string id, typename base::ring_type&& ring, std::shared_ptr<ManagerShared> m,
+              livekit::FrameCryptorOptions options, IvPolicy iv) noexcept
+      : base(std::move(id), std::move(ring)),
+        manager(std::move(m)),
+        cryptor(this->ring, std::move(options), std::move(iv)) {}
+
+  void apply_sif_trailer(BytesIn trailer) override { cryptor.set_sif_trailer(trailer); }
+
+  [[nodiscard]] bool active() const noexcept {
+    return enabled.load(std::memory_order_relaxed) && manager->enabled.load(std::memory_order_relaxed);
+  }
+
+  const std::shared_ptr<ManagerShared> manager;
+  livekit::FrameCryptor<C, Kdf, IvPolicy> cryptor;  // guarded by mutex
+  std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
+  std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
+  AtomicCounters counters;
+};
+
+// The state changes of one frame (at most key_ratcheted then ok), collected under the participant's
+// lock and reported after it is released.
+class Transitions {
+ public:
+  template <class P>
+  void to(P& p, EncryptionState s) noexcept {
+    if (p.state.load(std::memory_order_relaxed) == s) return;
+    p.state.store(s, std::memory_order_relaxed);
+    states_[n_++] = s;
+  }
+  void report(ManagerShared& m, const std::string& identity) const noexcept {
+    if (n_ == 0) return;
+    auto cb = m.state_callback();
+    if (!cb || !*cb) return;
+    for (std::size_t i = 0; i < n_; ++i) (*cb)(identity, states_[i]);
+  }
+
+ private:
+  EncryptionState states_[2]{};
+  std::size_t n_ = 0;
+};
+
+inline void report_status(ManagerShared& m, const std::string& identity, bool enabled) {
+  auto cb = m.status_callback();
+  if (cb && *cb) (*cb)(identity, enabled);
+}
+
+}  // namespace detail
+
+// The per-participant facade (LiveKit's FrameCryptor), obtained from E2eeManager::frame_cryptor or
+// frame_cryptors(). Copies are handles to the same participant state.
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+class FrameCryptor {
+ public:
+  using frame_cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+
+  // Room for any encrypted n-byte frame (see livekit::FrameCryptor::max_encrypted_size).
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
+    return frame_cryptor_type::max_encrypted_size(n);
+  }
+
+  [[nodiscard]] const std::string& participant_identity() const noexcept { return p_->identity; }
+  [[nodiscard]] std::uint8_t key_index() const noexcept { return p_->send_index.load(std::memory_order_relaxed); }
+  // This participant's flag (frames are processed only if the manager is enabled too).
+  [[nodiscard]] bool enabled() const noexcept { return p_->enabled.load(std::memory_order_relaxed); }
+  [[nodiscard]] EncryptionState state() const noexcept { return p_->state.load(std::memory_order_relaxed); }
+
+  [[nodiscard]] Counters counters() const noexcept {
+    const auto& c = p_->counters;
+    auto get = [](const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); };
+    Counters s;
+    s.encrypted = get(c.encrypted);
+    s.decrypted = get(c.decrypted);
+    s.encryption_failures = get(c.encryption_failures);
+    s.auth_failures = get(c.auth_failures);
+    s.missing_key = get(c.missing_key);
+    s.invalid_key = get(c.invalid_key);
+    s.malformed = get(c.malformed);
+    s.sif_passed = get(c.sif_passed);
+    s.sif_dropped = get(c.sif_dropped);
+    s.other_failures = get(c.other_failures);
+    s.ratchets = get(p_->ratchets);
+    s.passthrough = get(c.passthrough);
+    s.empty = get(c.empty);
+    s.last_error = c.last_error.load(std::memory_order_relaxed);
+    s.last_error_key_index = c.last_error_key_index.load(std::memory_order_relaxed);
+    s.last_key_index = c.last_key_index.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  void set_enabled(bool on) {
+    auto& p = *p_;
+    bool report = false;
+    {
+      std::lock_guard<std::mutex> lock(p.manager->enable_mutex);
+      const bool was = p.enabled.exchange(on, std::memory_order_relaxed);
+      report = was != on && p.manager->enabled.load(std::memory_order_relaxed);
+    }
+    if (report) detail::report_status(*p.manager, p.identity, on);
+  }
+
+  // The KID written on encrypt from now on (until the next key change for this participant).
+  // Errc::invalid_argument if index >= key_ring_size.
+  [[nodiscard]] Errc set_key_index(std::size_t index) noexcept {
+    auto& p = *p_;
+    if (index >= p.ring_size) return Errc::invalid_argument;
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.send_index.store(static_cast<std::uint8_t>(index), std::memory_order_relaxed);
+    return Errc::ok;
+  }
+
+  // As livekit::FrameCryptor::encrypt (out may be the input memory exactly, or not overlap it),
+  // plus the enabled check, state and counters.
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
+    auto& p = *p_;
+    if (!p.active()) return pass(frame, out);
+    detail::Transitions t;
+    auto r = [&]() noexcept -> Result<BytesOut> {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
+      (void)p.ring.set_current_index(kid);  // kid < ring_size: checked wherever it is stored
+      auto res = p.cryptor.encrypt(info, frame, out);
+      auto& c = p.counters;
+      if (res) {
+        if (frame.empty()) {
+          c.bump(c.empty);
+        } else {
+          c.bump(c.encrypted);
+          c.last_key_index.store(kid, std::memory_order_relaxed);
+          t.to(p, EncryptionState::ok);
+        }
+        return res;
+      }
+      const Errc e = res.error();
+      c.failed(e, kid);
+      if (e == Errc::missing_key) {
+        c.bump(c.missing_key);
+        t.to(p, EncryptionState::missing_key);
+      } else {
+        c.bump(c.encryption_failures);
+        t.to(p, is_internal(e) ? EncryptionState::internal_error : EncryptionState::encryption_failed);
+      }
+      return res;
+    }();
+    t.report(*p.manager, p.identity);
+    return r;
+  }
+
+  // As livekit::FrameCryptor::decrypt (report, if given, says how the key was found), plus the
+  // enabled check, state and counters.
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         livekit::DecryptReport* report = nullptr) noexcept {
+    auto& p = *p_;
+    if (!p.active()) return pass(frame, out);
+    livekit::DecryptReport local;
+    livekit::DecryptReport& rep = report ? *report : local;
+    detail::Transitions t;
+    auto r = [&]() noexcept -> Result<BytesOut> {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      auto& c = p.counters;
+      if (res) {
+        if (rep.passthrough) {
+          c.bump(c.empty);
+        } else if (rep.sif) {
+          c.bump(c.sif_passed);
+        } else {
+          c.bump(c.decrypted);
+          c.last_key_index.store(rep.key_index, std::memory_order_relaxed);
+          if (rep.match.ratchet_steps > 0) {
+            p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+            t.to(p, EncryptionState::key_ratcheted);
+          }
+          t.to(p, EncryptionState::ok);
+        }
+        return res;
+      }
+      const Errc e = res.error();
+      c.failed(e, rep.key_index);
+      EncryptionState s = EncryptionState::decryption_failed;
+      switch (e) {
+        case Errc::missing_key:
+          c.bump(c.missing_key);
+          s = EncryptionState::missing_key;
+          break;
+        case Errc::key_invalid: c.bump(c.invalid_key); break;
+        case Errc::auth_failed: c.bump(c.auth_failures); break;
+        case Errc::malformed_frame: c.bump(c.malformed); break;
+        case Errc::sif_rejected: c.bump(c.sif_dropped); break;
+        default:
+          c.bump(c.other_failures);
+          if (is_internal(e)) s = EncryptionState::internal_error;
+          break;
+      }
+      t.to(p, s);
+      return res;
+    }();
+    t.report(*p.manager, p.identity);
+    return r;
+  }
+
+ private:
+  template <Cipher, class, class>
+  friend class E2eeManager;
+  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+
+  explicit FrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
+
+  static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
+
+  // Disabled: the frame goes through unchanged.
+  Result<BytesOut> pass(BytesIn frame, BytesOut out) noexcept {
+    if (overlaps_partially(frame, out)) return Errc::invalid_argument;
+    if (out.size() < frame.size()) return Errc::buffer_too_small;
+    if (!frame.empty() && frame.data() != out.data()) std::memcpy(out.data(), frame.data(), frame.size());
+    p_->counters.bump(p_->counters.passthrough);
+    return out.first(frame.size());
+  }
+
+  std::shared_ptr<participant_type> p_;
+};
+
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+class E2eeManager {
+ public:
+  using key_provider_type = KeyProvider<C, Kdf>;
+  using frame_cryptor_type = FrameCryptor<C, Kdf, IvPolicy>;
+  // Makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant. Never
+  // copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
+  using IvFactory = std::function<IvPolicy(const std::string& participant_identity)>;
+
+  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype). Errors:
+  // invalid_argument for bad options, or encryption_type gcm with a cipher that is not AES-GCM.
+  [[nodiscard]] static Result<E2eeManager> create(E2eeOptions options = {}, Kdf kdf = {}, IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm && !std::string_view(C::name).ends_with("gcm"))
+      return Errc::invalid_argument;
+    auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
+    std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
+    options.frame_cryptor_options.sif_trailer.clear();
+    auto make = [shared, fo = std::move(options.frame_cryptor_options), make_iv = std::move(make_iv)](
+                    std::string identity, typename key_provider_type::ring_type&& ring)
+        -> std::shared_ptr<typename key_provider_type::participant_type> {
+      IvPolicy iv = make_iv ? make_iv(identity) : IvPolicy();
+      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, std::move(iv));
+    };
+    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
+    if (!provider) return provider.error();
+    if (!sif.empty()) provider->set_sif_trailer(sif);
+    return E2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
+  }
+
+  E2eeManager(E2eeManager&&) noexcept = default;
+  E2eeManager& operator=(E2eeManager&&) noexcept = default;
+
+  [[nodiscard]] key_provider_type& key_provider() noexcept { return provider_; }
+  [[nodiscard]] const key_provider_type& key_provider() const noexcept { return provider_; }
+  [[nodiscard]] EncryptionType encryption_type() const noexcept { return type_; }
+  [[nodiscard]] bool enabled() const noexcept { return shared_->enabled.load(std::memory_order_relaxed); }
+
+  // Turns E2EE on or off for every participant (off: frames pass unchanged). Reports the
+  // participants whose effective flag flipped (those enabled themselves).
+  void set_enabled(bool on) {
+    std::vector<std::shared_ptr<typename key_provider_type::participant_type>> flipped;
+    {
+      std::lock_guard<std::mutex> lock(shared_->enable_mutex);
+      if (shared_->enabled.exchange(on, std::memory_order_relaxed) == on) return;
+      for (auto& k : provider_.snapshot())
+        if (static_cast<participant_type&>(*k).enabled.load(std::memory_order_relaxed)) flipped.push_back(std::move(k));
+    }
+    for (const auto& k : flipped) detail::report_status(*shared_, k->identity, on);
+  }
+
+  // The facade of a participant, created with its state on first use (in shared-key mode its ring
+  // is then cloned from the shared key). Errc::invalid_argument for an empty identity.
+  [[nodiscard]] Result<frame_cryptor_type> frame_cryptor(std::string_view participant_identity) {
+    auto k = provider_.participant(participant_identity);
+    if (!k) return k.error();
+    return frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(*k)));
+  }
+
+  // Every participant that has a state, sorted by identity.
+  [[nodiscard]] std::vector<frame_cryptor_type> frame_cryptors() const {
+    std::vector<frame_cryptor_type> out;
+    for (auto& k : provider_.snapshot()) out.push_back(frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(k))));
+    return out;
+  }
+
+  // Python's room.on("e2ee_state_changed"): (identity, new state), once per change.
+  void on_e2ee_state_changed(StateCallback cb) {
+    auto p = cb ? std::make_shared<const StateCallback>(std::move(cb)) : nullptr;
+    std::lock_guard<std::mutex> lock(shared_->callback_mutex);
+    shared_->on_state = std::move(p);
+  }
+  // Python's room.on("participant_encryption_status_changed"): (identity, enabled).
+  void on_participant_encryption_status_changed(EncryptionStatusCallback cb) {
+    auto p = cb ? std::make_shared<const EncryptionStatusCallback>(std::move(cb)) : nullptr;
+    std::lock_guard<std::mutex> lock(shared_->callback_mutex);
+    shared_->on_status = std::move(p);
+  }
+
+ private:
+  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+
+  E2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+      : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
+
+  std::shared_ptr<detail::ManagerShared> shared_;
+  key_provider_type provider_;
+  EncryptionType type_;
+};
+
+}  // namespace session
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
