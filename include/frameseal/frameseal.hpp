@@ -1,7 +1,7 @@
 // frameseal/frameseal.hpp: the umbrella header. Includes the core: errors, bytes, secrets, the
 // Cipher concept with the libsodium backend, the KDFs, the key ring, the codec parsers, the
-// LiveKit frame format and the session layer (LiveKit's E2EE API: KeyProvider, E2eeManager,
-// states). Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
+// LiveKit frame format, the session layer (LiveKit's E2EE API: KeyProvider, E2eeManager, states)
+// and the SFrame (RFC 9605) format. Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
 // LiveKit's wire cipher; needs OpenSSL 3 or BoringSSL) and <frameseal/webrtc/...> (libwebrtc).
 #pragma once
 
@@ -25,3 +25,8 @@
 #include "session/options.hpp"
 #include "session/key_provider.hpp"
 #include "session/e2ee_manager.hpp"
+#include "sframe/header.hpp"
+#include "sframe/suite.hpp"
+#include "sframe/key_schedule.hpp"
+#include "sframe/replay_window.hpp"
+#include "sframe/frame_cryptor.hpp"

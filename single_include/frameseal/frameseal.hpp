@@ -5,8 +5,8 @@
 // ---- begin frameseal/frameseal.hpp ----
 // frameseal/frameseal.hpp: the umbrella header. Includes the core: errors, bytes, secrets, the
 // Cipher concept with the libsodium backend, the KDFs, the key ring, the codec parsers, the
-// LiveKit frame format and the session layer (LiveKit's E2EE API: KeyProvider, E2eeManager,
-// states). Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
+// LiveKit frame format, the session layer (LiveKit's E2EE API: KeyProvider, E2eeManager, states)
+// and the SFrame (RFC 9605) format. Opt-in edges are separate: <frameseal/ciphers/openssl.hpp> (AES-128-GCM,
 // LiveKit's wire cipher; needs OpenSSL 3 or BoringSSL) and <frameseal/webrtc/...> (libwebrtc).
 
 // ---- begin frameseal/version.hpp ----
@@ -3631,4 +3631,1067 @@ class E2eeManager {
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
 // ---- end frameseal/session/e2ee_manager.hpp ----
+// ---- begin frameseal/sframe/header.hpp ----
+// frameseal/sframe/header.hpp: the SFrame header codec (RFC 9605 §4.3). Pure functions over spans.
+//
+//    0 1 2 3 4 5 6 7
+//   +-+-+-+-+-+-+-+-+------------+------------+
+//   |X|  K  |Y|  C  |   KID...   |   CTR...   |
+//   +-+-+-+-+-+-+-+-+------------+------------+
+// A value below 8 sits in K (resp. C) with its flag clear; a larger one sets the flag, K/C = its
+// length - 1, and follows as a big-endian integer of minimal length (1..8 bytes), KID before CTR.
+// So a header is 1..17 bytes and both values are full 64-bit.
+//
+// Strictness: parse() accepts exactly what encode() produces. It rejects (Errc::malformed_frame) an
+// empty input, a config byte that promises more bytes than are present, and every non-minimal
+// encoding: an extended value below 8, or an extended value with a leading zero byte. Minimal
+// encodings make the header a function of (KID, CTR), so two different byte strings never name the
+// same frame (the RFC says MUST; cisco/sframe accepts an extended value below 8). The optional
+// HeaderFault out-parameter says which rule failed, for logs and `frameseal inspect`.
+//
+// Contract: noexcept, no allocation, no state; safe from any thread. encode() writes nothing when
+// out is too small (Errc::buffer_too_small).
+
+#include <bit>
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace sframe {
+
+inline constexpr std::size_t min_header_bytes = 1;
+inline constexpr std::size_t max_header_bytes = 17;  // config byte + 8-byte KID + 8-byte CTR
+
+struct Header {
+  std::uint64_t kid = 0;
+  std::uint64_t ctr = 0;
+  friend constexpr bool operator==(const Header&, const Header&) noexcept = default;
+};
+
+struct ParsedHeader {
+  Header header;
+  std::size_t size = 0;  // bytes the header occupies at the front of the input
+};
+
+// Why parse() refused an input (all of them are Errc::malformed_frame).
+enum class HeaderFault : std::uint8_t {
+  none = 0,
+  empty,            // no config byte
+  truncated,        // the config byte promises more KID/CTR bytes than the input holds
+  non_minimal_kid,  // extended KID below 8, or with a leading zero byte
+  non_minimal_ctr,  // the same for CTR
+};
+
+[[nodiscard]] constexpr std::string_view to_string(HeaderFault f) noexcept {
+  switch (f) {
+    case HeaderFault::none: return "none";
+    case HeaderFault::empty: return "empty";
+    case HeaderFault::truncated: return "truncated";
+    case HeaderFault::non_minimal_kid: return "non_minimal_kid";
+    case HeaderFault::non_minimal_ctr: return "non_minimal_ctr";
+  }
+  return "unknown";
+}
+
+namespace detail {
+// Bytes after the config byte that a value takes: 0 when it fits the 3-bit field, else its minimal
+// big-endian length.
+[[nodiscard]] constexpr std::size_t extended_bytes(std::uint64_t v) noexcept {
+  if (v < 8) return 0;
+  return (64 - static_cast<std::size_t>(std::countl_zero(v)) + 7) / 8;
+}
+// The 4-bit half of the config byte for a value.
+[[nodiscard]] constexpr std::uint8_t config_nibble(std::uint64_t v) noexcept {
+  const std::size_t n = extended_bytes(v);
+  return n == 0 ? static_cast<std::uint8_t>(v) : static_cast<std::uint8_t>(0x08 | (n - 1));
+}
+constexpr void store_be_n(std::uint8_t* p, std::uint64_t v, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * (n - 1 - i)));
+}
+[[nodiscard]] constexpr std::uint64_t load_be_n(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+}  // namespace detail
+
+[[nodiscard]] constexpr std::size_t encoded_size(const Header& h) noexcept {
+  return 1 + detail::extended_bytes(h.kid) + detail::extended_bytes(h.ctr);
+}
+
+// An encoded header by value (what the frame path uses: no span, no failure).
+struct EncodedHeader {
+  std::array<std::uint8_t, max_header_bytes> bytes{};
+  std::size_t size = 0;
+  [[nodiscard]] constexpr BytesIn view() const noexcept { return BytesIn(bytes.data(), size); }
+};
+
+[[nodiscard]] constexpr EncodedHeader encode(const Header& h) noexcept {
+  EncodedHeader e;
+  const std::size_t nk = detail::extended_bytes(h.kid);
+  const std::size_t nc = detail::extended_bytes(h.ctr);
+  e.bytes[0] = static_cast<std::uint8_t>(detail::config_nibble(h.kid) << 4 | detail::config_nibble(h.ctr));
+  detail::store_be_n(e.bytes.data() + 1, h.kid, nk);
+  detail::store_be_n(e.bytes.data() + 1 + nk, h.ctr, nc);
+  e.size = 1 + nk + nc;
+  return e;
+}
+
+// Writes the header at the front of out and returns the written prefix.
+[[nodiscard]] inline Result<BytesOut> encode(const Header& h, BytesOut out) noexcept {
+  const EncodedHeader e = encode(h);
+  if (out.size() < e.size) return Errc::buffer_too_small;
+  for (std::size_t i = 0; i < e.size; ++i) out[i] = e.bytes[i];
+  return out.first(e.size);
+}
+
+// Reads the header at the front of in (trailing bytes are the caller's: ciphertext and tag).
+[[nodiscard]] inline Result<ParsedHeader> parse(BytesIn in, HeaderFault* fault = nullptr) noexcept {
+  auto fail = [fault](HeaderFault f) noexcept -> Result<ParsedHeader> {
+    if (fault != nullptr) *fault = f;
+    return Errc::malformed_frame;
+  };
+  if (fault != nullptr) *fault = HeaderFault::none;
+  if (in.empty()) return fail(HeaderFault::empty);
+  const std::uint8_t config = in[0];
+  const std::uint8_t k = config >> 4, c = config & 0x0f;
+  const std::size_t nk = (k & 0x08) ? (k & 0x07) + 1u : 0u;
+  const std::size_t nc = (c & 0x08) ? (c & 0x07) + 1u : 0u;
+  // The whole length first: nothing is read past what the config byte promised and is present.
+  if (in.size() < 1 + nk + nc) return fail(HeaderFault::truncated);
+  ParsedHeader p;
+  if (nk == 0) {
+    p.header.kid = k;
+  } else {
+    if (nk > 1 && in[1] == 0) return fail(HeaderFault::non_minimal_kid);
+    p.header.kid = detail::load_be_n(in.data() + 1, nk);
+    if (p.header.kid < 8) return fail(HeaderFault::non_minimal_kid);
+  }
+  if (nc == 0) {
+    p.header.ctr = c;
+  } else {
+    if (nc > 1 && in[1 + nk] == 0) return fail(HeaderFault::non_minimal_ctr);
+    p.header.ctr = detail::load_be_n(in.data() + 1 + nk, nc);
+    if (p.header.ctr < 8) return fail(HeaderFault::non_minimal_ctr);
+  }
+  p.size = 1 + nk + nc;
+  return p;
+}
+
+}  // namespace sframe
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/sframe/header.hpp ----
+// ---- begin frameseal/sframe/suite.hpp ----
+// frameseal/sframe/suite.hpp: SFrame cipher suites (RFC 9605 §4.5) as types.
+//
+// Suite<Id, C, Hash> binds the 16-bit suite id (it goes into the key schedule) to a Cipher backend
+// (the AEAD: Nk = C::key_bytes, Nn = C::nonce_bytes, Nt = C::tag_bytes) and to the hash of the key
+// schedule (Nh, HKDF on libsodium's HMAC). For the registered ids 0x0001-0x0008 a static_assert
+// checks the cipher and hash against the IANA table, so a mis-assembled suite (say AES-256 under
+// id 4) cannot be written: it would silently fail to interoperate.
+//
+//   id      name                          cipher                               hash     header
+//   0x0001  AES_128_CTR_HMAC_SHA256_80    openssl::AesCtr128HmacSha256_80      SHA-256  sframe/openssl_suites.hpp
+//   0x0002  AES_128_CTR_HMAC_SHA256_64    openssl::AesCtr128HmacSha256_64      SHA-256  sframe/openssl_suites.hpp
+//   0x0003  AES_128_CTR_HMAC_SHA256_32    openssl::AesCtr128HmacSha256_32      SHA-256  sframe/openssl_suites.hpp
+//   0x0004  AES_128_GCM_SHA256_128        openssl::Aes128Gcm                   SHA-256  sframe/openssl_suites.hpp
+//   0x0005  AES_256_GCM_SHA512_128        sodium::Aes256Gcm (Suite5, core)     SHA-512  this header
+//                                         openssl::Aes256Gcm (Suite5Openssl)            sframe/openssl_suites.hpp
+//   0x0006-8 AES_256_CTR_HMAC_SHA512_80/64/32 (post-RFC draft) openssl::AesCtr256HmacSha512_*  sframe/openssl_suites.hpp
+// Ids 0xF000-0xFFFF are private use: any Cipher may be bound there (e.g. ChaCha20-Poly1305).
+//
+// Everything here is constexpr or stateless; the hash descriptors' HKDF functions are noexcept,
+// allocate nothing and may run on any thread.
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace sframe {
+
+// Hash descriptors for the key schedule: HKDF-Extract / HKDF-Expand (RFC 5869) with this hash.
+struct Sha256 {
+  static constexpr std::size_t hash_bytes = 32;
+  static constexpr std::string_view name = "sha256";
+  static Errc extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, hash_bytes> prk) noexcept {
+    return hkdf_sha256_extract(salt, ikm, prk);
+  }
+  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept { return hkdf_sha256_expand(prk, info, out); }
+};
+
+struct Sha512 {
+  static constexpr std::size_t hash_bytes = 64;
+  static constexpr std::string_view name = "sha512";
+  static Errc extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, hash_bytes> prk) noexcept {
+    return hkdf_sha512_extract(salt, ikm, prk);
+  }
+  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept { return hkdf_sha512_expand(prk, info, out); }
+};
+
+// What the key schedule needs of a hash: its length Nh and HKDF-Extract / HKDF-Expand over it.
+template <class H>
+concept ScheduleHash = requires(BytesIn in, BytesOut out, std::span<std::uint8_t, H::hash_bytes> prk) {
+  { H::extract(in, in, prk) } noexcept -> std::same_as<Errc>;
+  { H::expand(in, in, out) } noexcept -> std::same_as<Errc>;
+};
+static_assert(ScheduleHash<Sha256> && ScheduleHash<Sha512>);
+
+// The IANA registry (RFC 9605 §8.1, plus the post-RFC AES-256-CTR suites).
+[[nodiscard]] constexpr std::string_view suite_name(std::uint16_t id) noexcept {
+  switch (id) {
+    case 0x0001: return "AES_128_CTR_HMAC_SHA256_80";
+    case 0x0002: return "AES_128_CTR_HMAC_SHA256_64";
+    case 0x0003: return "AES_128_CTR_HMAC_SHA256_32";
+    case 0x0004: return "AES_128_GCM_SHA256_128";
+    case 0x0005: return "AES_256_GCM_SHA512_128";
+    case 0x0006: return "AES_256_CTR_HMAC_SHA512_80";
+    case 0x0007: return "AES_256_CTR_HMAC_SHA512_64";
+    case 0x0008: return "AES_256_CTR_HMAC_SHA512_32";
+    default: return id >= 0xF000 ? "private_use" : "unassigned";
+  }
+}
+
+namespace detail {
+struct SuiteParams {
+  std::size_t nh, nk, nn, nt;
+};
+// Nh, Nk, Nn, Nt of the registered suites; {0,...} for the others.
+[[nodiscard]] constexpr SuiteParams registered_params(std::uint16_t id) noexcept {
+  switch (id) {
+    case 0x0001: return {32, 48, 12, 10};
+    case 0x0002: return {32, 48, 12, 8};
+    case 0x0003: return {32, 48, 12, 4};
+    case 0x0004: return {32, 16, 12, 16};
+    case 0x0005: return {64, 32, 12, 16};
+    case 0x0006: return {64, 96, 12, 10};
+    case 0x0007: return {64, 96, 12, 8};
+    case 0x0008: return {64, 96, 12, 4};
+    default: return {0, 0, 0, 0};
+  }
+}
+template <std::uint16_t Id, std::size_t Nh, std::size_t Nk, std::size_t Nn, std::size_t Nt>
+constexpr bool matches_registry() noexcept {
+  constexpr SuiteParams p = registered_params(Id);
+  return p.nh == 0 || (p.nh == Nh && p.nk == Nk && p.nn == Nn && p.nt == Nt);
+}
+}  // namespace detail
+
+template <std::uint16_t Id, Cipher C, ScheduleHash Hash>
+struct Suite {
+  static_assert(Id != 0x0000, "suite id 0x0000 is reserved");
+  // The nonce is salt XOR CTR right-aligned, and CTR is 64-bit.
+  static_assert(C::nonce_bytes >= 8, "SFrame needs a nonce of at least 8 bytes");
+  static_assert(detail::matches_registry<Id, Hash::hash_bytes, C::key_bytes, C::nonce_bytes, C::tag_bytes>(),
+                "cipher or hash does not match the registered parameters of this suite id");
+
+  static constexpr std::uint16_t id = Id;
+  using cipher_type = C;
+  using hash_type = Hash;
+  static constexpr std::size_t key_bytes = C::key_bytes;      // Nk
+  static constexpr std::size_t nonce_bytes = C::nonce_bytes;  // Nn
+  static constexpr std::size_t tag_bytes = C::tag_bytes;      // Nt
+  static constexpr std::size_t hash_bytes = Hash::hash_bytes;  // Nh
+  static constexpr std::string_view name = suite_name(Id);
+
+  [[nodiscard]] static bool available() noexcept { return C::available(); }
+};
+
+template <class S>
+concept CipherSuite = requires {
+  { S::id } -> std::convertible_to<std::uint16_t>;
+  typename S::cipher_type;
+  typename S::hash_type;
+  { S::name } -> std::convertible_to<std::string_view>;
+} && Cipher<typename S::cipher_type> && ScheduleHash<typename S::hash_type> && S::key_bytes == S::cipher_type::key_bytes &&
+    S::nonce_bytes == S::cipher_type::nonce_bytes && S::tag_bytes == S::cipher_type::tag_bytes &&
+    S::hash_bytes == S::hash_type::hash_bytes && S::nonce_bytes >= 8;
+
+// AES_256_GCM_SHA512_128 on libsodium: the one RFC suite libsodium alone can provide (it has
+// AES-256-GCM, hardware-gated, but no AES-128 and no AES-CTR). The others: sframe/openssl_suites.hpp.
+using Suite5 = Suite<0x0005, sodium::Aes256Gcm, Sha512>;
+
+static_assert(CipherSuite<Suite5>);
+
+}  // namespace sframe
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/sframe/suite.hpp ----
+// ---- begin frameseal/sframe/key_schedule.hpp ----
+// frameseal/sframe/key_schedule.hpp: the SFrame key schedule (RFC 9605 §4.4.2), the sender-key
+// ratchet (§5.1) and the nonce (§4.4.3).
+//
+//   sframe_secret = HKDF-Extract(salt = "", IKM = base_key)        ("" = Nh zero bytes, RFC 5869)
+//   sframe_key    = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret key "  || u64be(KID) || u16be(suite), Nk)
+//   sframe_salt   = HKDF-Expand(sframe_secret, "SFrame 1.0 Secret salt " || u64be(KID) || u16be(suite), Nn)
+//   base_key'     = HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh)   (next ratchet step)
+//   nonce         = sframe_salt XOR u64be(CTR), right-aligned in Nn bytes
+// The labels keep their trailing space; the KID is always 8 bytes here (not its compact header
+// form), so the same base_key under two KIDs gives unrelated keys and salts.
+//
+// Everything that depends only on the key runs once, at key install (make_key_context): the frame
+// path does one XOR for the nonce and one AEAD call. The ratchet reuses the sframe_secret of the
+// current step, so a receiver keeps Nh bytes per ratchet chain, never the caller's base key.
+// (Interop note: the Rust `sframe` crate spells the ratchet label "Sframe 1.0 Ratchet"; RFC 9605
+// and this header use "SFrame 1.0 Ratchet".)
+//
+// Contract: noexcept, no exceptions, safe from any thread (no shared state). Secrets, keys and
+// intermediate HKDF outputs live in SecretBytes (wiped on destruction and on every early return);
+// an error leaves the outputs wiped. An empty base_key is Errc::invalid_argument: it is always a
+// caller's bug, and HKDF would happily derive a key from it. Allocation: none here, except what
+// the Cipher backend allocates in create() (OpenSSL: its EVP contexts).
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace sframe {
+
+inline constexpr std::string_view key_label_prefix = "SFrame 1.0 Secret key ";
+inline constexpr std::string_view salt_label_prefix = "SFrame 1.0 Secret salt ";
+inline constexpr std::string_view ratchet_label = "SFrame 1.0 Ratchet";
+
+using KeyLabel = std::array<std::uint8_t, key_label_prefix.size() + 8 + 2>;    // 32 bytes
+using SaltLabel = std::array<std::uint8_t, salt_label_prefix.size() + 8 + 2>;  // 33 bytes
+
+namespace detail {
+template <std::size_t N>
+constexpr std::array<std::uint8_t, N> label(std::string_view prefix, std::uint64_t kid, std::uint16_t suite) noexcept {
+  std::array<std::uint8_t, N> l{};
+  for (std::size_t i = 0; i < prefix.size(); ++i) l[i] = static_cast<std::uint8_t>(prefix[i]);
+  store_be64(l.data() + prefix.size(), kid);
+  store_be16(l.data() + prefix.size() + 8, suite);
+  return l;
+}
+}  // namespace detail
+
+[[nodiscard]] constexpr KeyLabel key_label(std::uint64_t kid, std::uint16_t suite) noexcept {
+  return detail::label<KeyLabel{}.size()>(key_label_prefix, kid, suite);
+}
+[[nodiscard]] constexpr SaltLabel salt_label(std::uint64_t kid, std::uint16_t suite) noexcept {
+  return detail::label<SaltLabel{}.size()>(salt_label_prefix, kid, suite);
+}
+
+template <CipherSuite S>
+using SframeSecret = SecretBytes<S::hash_bytes>;
+
+// sframe_secret = HKDF-Extract("", base_key).
+template <CipherSuite S>
+[[nodiscard]] Errc derive_secret(BytesIn base_key, SframeSecret<S>& secret) noexcept {
+  if (base_key.empty()) {
+    secret.wipe();
+    return Errc::invalid_argument;
+  }
+  const Errc e = S::hash_type::extract({}, base_key, secret.mutable_view());
+  if (e != Errc::ok) secret.wipe();
+  return e;
+}
+
+template <CipherSuite S>
+struct KeyAndSalt {
+  SecretBytes<S::key_bytes> key;    // sframe_key (for AES-CTR-HMAC: enc_key || auth_key)
+  SecretBytes<S::nonce_bytes> salt;  // sframe_salt
+};
+
+// sframe_key and sframe_salt of one KID from its sframe_secret.
+template <CipherSuite S>
+[[nodiscard]] Errc derive_key_and_salt(const SframeSecret<S>& secret, std::uint64_t kid, KeyAndSalt<S>& out) noexcept {
+  const KeyLabel kl = key_label(kid, S::id);
+  const SaltLabel sl = salt_label(kid, S::id);
+  Errc e = S::hash_type::expand(secret.view(), kl, out.key.mutable_view());
+  if (e == Errc::ok) e = S::hash_type::expand(secret.view(), sl, out.salt.mutable_view());
+  if (e != Errc::ok) {
+    out.key.wipe();
+    out.salt.wipe();
+  }
+  return e;
+}
+
+// The whole schedule from a base key (for known answers and one-off use; the cryptor keeps the
+// secret instead, because its ratchet needs it).
+template <CipherSuite S>
+[[nodiscard]] Result<KeyAndSalt<S>> derive_key_and_salt(BytesIn base_key, std::uint64_t kid) noexcept {
+  SframeSecret<S> secret;
+  if (const Errc e = derive_secret<S>(base_key, secret); e != Errc::ok) return e;
+  KeyAndSalt<S> ks;
+  if (const Errc e = derive_key_and_salt<S>(secret, kid, ks); e != Errc::ok) return e;
+  return ks;
+}
+
+// The next ratchet step's base key: HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh).
+template <CipherSuite S>
+[[nodiscard]] Errc ratchet_base_key(const SframeSecret<S>& secret, SecretBytes<S::hash_bytes>& next_base_key) noexcept {
+  const Errc e = S::hash_type::expand(secret.view(), as_bytes(ratchet_label), next_base_key.mutable_view());
+  if (e != Errc::ok) next_base_key.wipe();
+  return e;
+}
+
+// base_key[i+1] from base_key[i] (RFC 9605 §5.1), for applications that hand the current sender
+// key to a participant who joins after some ratchet steps.
+template <CipherSuite S>
+[[nodiscard]] Result<SecretBytes<S::hash_bytes>> next_base_key(BytesIn base_key) noexcept {
+  SframeSecret<S> secret;
+  if (const Errc e = derive_secret<S>(base_key, secret); e != Errc::ok) return e;
+  SecretBytes<S::hash_bytes> next;
+  if (const Errc e = ratchet_base_key<S>(secret, next); e != Errc::ok) return e;
+  return next;
+}
+
+// The next ratchet step's sframe_secret, straight from this step's secret (the base key in
+// between is wiped).
+template <CipherSuite S>
+[[nodiscard]] Errc ratchet_secret(const SframeSecret<S>& secret, SframeSecret<S>& next_secret) noexcept {
+  SecretBytes<S::hash_bytes> next_base;
+  if (const Errc e = ratchet_base_key<S>(secret, next_base); e != Errc::ok) {
+    next_secret.wipe();
+    return e;
+  }
+  return derive_secret<S>(next_base.view(), next_secret);
+}
+
+// A key ready for the frame path: the keyed AEAD and the salt. The raw sframe_key is wiped as soon
+// as the cipher holds it.
+template <CipherSuite S>
+struct KeyContext {
+  typename S::cipher_type cipher;
+  SecretBytes<S::nonce_bytes> salt;
+};
+
+template <CipherSuite S>
+[[nodiscard]] Result<KeyContext<S>> make_key_context(const SframeSecret<S>& secret, std::uint64_t kid) noexcept {
+  KeyAndSalt<S> ks;
+  if (const Errc e = derive_key_and_salt<S>(secret, kid, ks); e != Errc::ok) return e;
+  auto cipher = S::cipher_type::create(ks.key.view());
+  if (!cipher) return cipher.error();
+  return KeyContext<S>{std::move(*cipher), std::move(ks.salt)};
+}
+
+// nonce = salt XOR CTR (big-endian, in the last 8 bytes).
+template <std::size_t Nn>
+constexpr void make_nonce(std::span<const std::uint8_t, Nn> salt, std::uint64_t ctr,
+                          std::span<std::uint8_t, Nn> nonce) noexcept {
+  static_assert(Nn >= 8);
+  for (std::size_t i = 0; i < Nn; ++i) nonce[i] = salt[i];
+  for (std::size_t i = 0; i < 8; ++i) nonce[Nn - 1 - i] ^= static_cast<std::uint8_t>(ctr >> (8 * i));
+}
+
+}  // namespace sframe
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/sframe/key_schedule.hpp ----
+// ---- begin frameseal/sframe/replay_window.hpp ----
+// frameseal/sframe/replay_window.hpp: an anti-replay sliding window over SFrame CTR values, in the
+// style of RFC 3711 §3.3.2 (SRTP), as RFC 9605 §9.3 suggests.
+//
+// The window remembers the highest CTR accepted so far and which of the `size` values below it
+// (itself included) were accepted. check(ctr) says whether a frame may be tried: a CTR above the
+// highest is new; one inside the window is new unless its bit is set; one older than the window
+// is refused (it cannot be told from a replay). accept(ctr) records a CTR and must be called only
+// after the frame authenticated: an attacker who can make a forged frame move the window would
+// otherwise lock out the real sender without knowing any key. Replay protection is what makes the
+// short tags of suites 0x0002/0x0003 tolerable (RFC 9605 §7.5): a lucky forgery cannot be resent.
+//
+// Fixed storage (max_replay_window bits), no allocation, noexcept, trivially copyable. Not
+// synchronised: one window per KID, owned by the cryptor that checks it.
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace sframe {
+
+inline constexpr std::size_t max_replay_window = 1024;
+
+class ReplayWindow {
+ public:
+  // size: CTR values remembered (1..max_replay_window; larger values are clamped, 0 means 1).
+  constexpr explicit ReplayWindow(std::size_t size = 128) noexcept
+      : size_(size == 0 ? 1 : (size > max_replay_window ? max_replay_window : size)) {}
+
+  [[nodiscard]] constexpr std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] constexpr bool empty() const noexcept { return !any_; }
+  [[nodiscard]] constexpr std::uint64_t highest() const noexcept { return highest_; }
+
+  // True when ctr has not been accepted and is not older than the window.
+  [[nodiscard]] constexpr bool check(std::uint64_t ctr) const noexcept {
+    if (!any_ || ctr > highest_) return true;
+    const std::uint64_t age = highest_ - ctr;
+    if (age >= size_) return false;
+    return !bit(static_cast<std::size_t>(age));
+  }
+
+  // Records ctr (call after authentication). A CTR that check() refuses leaves the window as it is.
+  constexpr void accept(std::uint64_t ctr) noexcept {
+    if (!any_) {
+      any_ = true;
+      highest_ = ctr;
+      bits_ = {};
+      set(0);
+      return;
+    }
+    if (ctr > highest_) {
+      shift(ctr - highest_);
+      highest_ = ctr;
+      set(0);
+      return;
+    }
+    const std::uint64_t age = highest_ - ctr;
+    if (age < size_) set(static_cast<std::size_t>(age));
+  }
+
+  constexpr void reset() noexcept {
+    any_ = false;
+    highest_ = 0;
+    bits_ = {};
+  }
+
+ private:
+  static constexpr std::size_t words = max_replay_window / 64;
+
+  // Bit i (age i: CTR highest - i) lives in word i / 64.
+  [[nodiscard]] constexpr bool bit(std::size_t i) const noexcept { return (bits_[i / 64] >> (i % 64)) & 1u; }
+  constexpr void set(std::size_t i) noexcept { bits_[i / 64] |= std::uint64_t{1} << (i % 64); }
+
+  // Ages every remembered CTR by n (the highest moved up by n).
+  constexpr void shift(std::uint64_t n) noexcept {
+    if (n >= size_) {
+      bits_ = {};
+      return;
+    }
+    const std::size_t w = static_cast<std::size_t>(n / 64), b = static_cast<std::size_t>(n % 64);
+    for (std::size_t i = words; i-- > 0;) {
+      std::uint64_t v = 0;
+      if (i >= w) {
+        v = bits_[i - w] << b;
+        if (b != 0 && i > w) v |= bits_[i - w - 1] >> (64 - b);
+      }
+      bits_[i] = v;
+    }
+  }
+
+  std::array<std::uint64_t, words> bits_{};
+  std::uint64_t highest_ = 0;
+  std::size_t size_;
+  bool any_ = false;
+};
+
+}  // namespace sframe
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/sframe/replay_window.hpp ----
+// ---- begin frameseal/sframe/frame_cryptor.hpp ----
+// frameseal/sframe/frame_cryptor.hpp: sframe::FrameCryptor<Suite>, one call per frame in the IETF
+// SFrame format (RFC 9605), with its own key table, sender counter, replay windows and sender-key
+// ratchet.
+//
+// Wire layout (§4.2): frame_out = Header(KID, CTR) || AEAD.Encrypt(sframe_key[KID], nonce,
+// aad = Header || metadata, frame). The whole frame is encrypted (SFrame is codec-agnostic; the
+// RTP payload format of draft-ietf-avtcore-rtp-sframe carries it), so FrameInfo is accepted for
+// interface parity with livekit::FrameCryptor and otherwise ignored. `metadata` is authenticated
+// but not sent: both sides must pass the same bytes (e.g. RTP header fields the SFU needs).
+//
+// Keys (§4.4.1): add_key(kid, base_key, KeyUsage::encrypt | decrypt) runs the key schedule once
+// (key_schedule.hpp) and keeps only the keyed AEAD and the salt (plus, with the ratchet on, the
+// Nh-byte sframe_secret of the current step). A key is encrypt-only or decrypt-only, as the RFC
+// requires: decrypting under an encrypt key is missing_key, choosing a decrypt key to send with is
+// invalid_argument. The first encrypt key added becomes the sending key; set_encrypt_key() switches
+// (install new decrypt keys at once, switch senders only when receivers have them: §4.4.1).
+//
+// Sender counter: one per cryptor, strictly increasing across all keys, never reset (not by key
+// changes, not by removing and re-adding a key), so a (key, CTR) pair is never used twice by one
+// cryptor. The CTR value is spent before the AEAD runs. When 2^64-1 has been used the cryptor
+// refuses to encrypt (Errc::counter_exhausted); create a new cryptor with new keys. By default the
+// counter starts at a random value below 2^48, so two cryptors that are (wrongly) given the same
+// key and KID only collide if their ranges overlap; CounterStart::zero gives RFC-minimal headers
+// when the application guarantees one cryptor per key (RFC 9605 §9.1). advance_counter_to()
+// restores a persisted counter (it never moves backwards).
+//
+// Sender-key ratchet (§5.1), with ratchet_bits R > 0: KID = generation << R | (step mod 2^R), and
+// a key table entry is a chain for one generation. The sender calls ratchet(kid) (it returns the
+// new KID and, on request, the new base key a late joiner needs). A receiver holding step s that sees step s + d of the same generation, 1 <= d <=
+// ratchet_window, derives the keys forward and tries the one the KID names; like KeyRing:
+//   - derived steps are cached, so a stream of forged frames costs one AEAD call each and KDF work
+//     only the first time (at most ratchet_window key schedules per chain until it moves);
+//   - the chain moves only after a frame authenticated under the new step; the steps it passes
+//     are kept (kept_steps newest) for reordered frames, each under its own KID;
+//   - at most one AEAD attempt per frame: the KID says exactly which key to use.
+// The ratchet window and kept steps are clamped so they fit in 2^R - 1 distinct KIDs (the RFC's
+// "R defines a reordering window"); a step outside them is missing_key.
+//
+// Replay (§9.3): with replay_window > 0 (default 128) each KID has a ReplayWindow over CTR; a CTR
+// already accepted, or older than the window, is Errc::replay, checked before the AEAD and recorded
+// only after the frame authenticated.
+//
+// Contract: encrypt/decrypt return the written prefix of `out`; `out` may be exactly the input
+// memory (in place) or not overlap it (partial overlap: invalid_argument). decrypt in place needs
+// `out` to cover the whole frame (header included). No allocation and no exception on the frame
+// path: create() allocates the key table (every chain's kept-step and ratchet-cache capacity) and
+// the AAD buffer once; after that only Cipher::create() allocates, in add_key(), ratchet() and a
+// receiver's forward ratchet (nothing for libsodium, EVP contexts for OpenSSL).
+// A failed decrypt leaves no plaintext in `out` (the header bytes of an in-place frame stay). A
+// failed encrypt leaves no plaintext in `out`; in place that means the caller's frame is gone, so
+// size `out` with max_encrypted_size(). Errors before any work: invalid_argument, malformed_frame
+// (bad header, or ciphertext shorter than the tag), buffer_too_small (nothing written),
+// missing_key (no decrypt key for the KID; never auth_failed), replay; then auth_failed.
+//
+// Threading: one thread at a time (frames and key calls alike); the session layer serialises key
+// changes against frames. Move-only.
+
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace sframe {
+
+enum class KeyUsage : std::uint8_t { encrypt, decrypt };
+enum class CounterStart : std::uint8_t { random, zero };
+
+inline constexpr std::size_t default_max_keys = 16;
+inline constexpr std::size_t max_key_table_size = 256;
+inline constexpr unsigned max_ratchet_bits = 63;
+inline constexpr std::size_t max_ratchet_window = 256;
+// Where a random counter start lies: below 2^48, so CTR stays 6 bytes on the wire for ~2^47 frames.
+inline constexpr std::uint64_t random_counter_bound = std::uint64_t{1} << 48;
+
+struct FrameCryptorOptions {
+  std::size_t max_keys = default_max_keys;  // key table entries (generations), 1..256
+  unsigned ratchet_bits = 0;                // R of §5.1; 0 = no ratchet (a KID is just an id), 1..63
+  std::size_t ratchet_window = 8;           // forward steps a receiver derives (<= 256, <= 2^R - 1)
+  std::size_t kept_steps = 2;               // older steps kept for reordering (<= 256, <= 2^R - 1 - window)
+  std::size_t replay_window = 128;          // CTR values remembered per KID; 0 = no replay check; <= 1024
+  std::size_t max_metadata_bytes = 1024;    // longest metadata accepted (the AAD buffer is sized once)
+  CounterStart counter_start = CounterStart::random;
+};
+
+// What decrypt found, for counters, states and `frameseal inspect`.
+struct DecryptReport {
+  Header header;                  // KID and CTR of the frame (once its header parsed)
+  std::size_t header_bytes = 0;   // header size on the wire
+  std::size_t ratchet_steps = 0;  // > 0: the receiver ratcheted forward this many steps and committed
+  bool kept_step = false;         // authenticated under an older ratchet step kept for reordering
+};
+
+template <CipherSuite S>
+class FrameCryptor {
+ public:
+  using suite_type = S;
+  using cipher_type = typename S::cipher_type;
+  using report_type = DecryptReport;
+  static constexpr std::size_t max_overhead = max_header_bytes + S::tag_bytes;
+
+  // An upper bound of the encrypted size of an n-byte frame (a 17-byte header at worst).
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept { return n + max_overhead; }
+
+  [[nodiscard]] static Result<FrameCryptor> create(FrameCryptorOptions options = {}) noexcept {
+    if (options.max_keys == 0 || options.max_keys > max_key_table_size) return Errc::invalid_argument;
+    if (options.ratchet_bits > max_ratchet_bits) return Errc::invalid_argument;
+    if (options.ratchet_window > max_ratchet_window || options.kept_steps > max_ratchet_window)
+      return Errc::invalid_argument;
+    if (options.replay_window > max_replay_window) return Errc::invalid_argument;
+    if (options.max_metadata_bytes > std::numeric_limits<std::size_t>::max() - max_header_bytes)
+      return Errc::invalid_argument;
+    FrameCryptor fc(options);
+    if (options.ratchet_bits > 0) {
+      const std::uint64_t kids = (std::uint64_t{1} << options.ratchet_bits) - 1;  // distinct others
+      fc.window_ = static_cast<std::size_t>(std::min<std::uint64_t>(options.ratchet_window, kids));
+      fc.kept_ = static_cast<std::size_t>(std::min<std::uint64_t>(options.kept_steps, kids - fc.window_));
+      fc.mask_ = (std::uint64_t{1} << options.ratchet_bits) - 1;
+    }
+    fc.aad_.reset(new (std::nothrow) std::uint8_t[max_header_bytes + options.max_metadata_bytes]);
+    if (!fc.aad_) return Errc::internal_error;
+    fc.chains_.resize(options.max_keys);
+    for (Chain& c : fc.chains_) {
+      c.previous.reserve(fc.kept_);
+      c.ahead.reserve(fc.window_);
+    }
+    if (options.counter_start == CounterStart::random) {
+      if (!frameseal::detail::ensure_sodium()) return Errc::backend_unavailable;
+      std::uint8_t r[8];
+      randombytes_buf(r, sizeof r);
+      fc.counter_ = load_be64(r) % random_counter_bound;
+    }
+    return fc;
+  }
+
+  FrameCryptor(FrameCryptor&&) noexcept = default;
+  FrameCryptor& operator=(FrameCryptor&&) noexcept = default;
+
+  [[nodiscard]] const FrameCryptorOptions& options() const noexcept { return options_; }
+  // The ratchet window and kept steps in force (after clamping to 2^R - 1 KIDs).
+  [[nodiscard]] std::size_t ratchet_window() const noexcept { return window_; }
+  [[nodiscard]] std::size_t kept_steps() const noexcept { return kept_; }
+
+  // ---- keys (configuration calls: may allocate; not concurrent with frames) ----
+
+  // Installs base_key under kid. With the ratchet on, kid's high bits name the generation: a key
+  // of the same generation is replaced (old steps, cache and replay windows wiped), unless it is
+  // the very same key, KID and usage again, which changes nothing (key servers resend keys).
+  // Errors: invalid_argument (empty key, table full), backend_unavailable (e.g. no AES-NI for
+  // sodium::Aes256Gcm), internal_error; the table is unchanged then.
+  [[nodiscard]] Errc add_key(std::uint64_t kid, BytesIn base_key, KeyUsage usage) noexcept {
+    if (usage != KeyUsage::encrypt && usage != KeyUsage::decrypt) return Errc::invalid_argument;
+    SframeSecret<S> secret;
+    if (const Errc e = derive_secret<S>(base_key, secret); e != Errc::ok) return e;
+    auto ctx = make_key_context<S>(secret, kid);
+    if (!ctx) return ctx.error();
+    const std::uint64_t gen = generation_of(kid);
+    std::size_t index = find_chain(gen);
+    if (index != npos) {
+      const Chain& old = chains_[index];
+      if (old.usage == usage && old.current && old.current->kid == kid &&
+          ct_equal(old.current->ctx.salt.view(), ctx->salt.view())) {
+        return Errc::ok;  // same key again: keep its ratchet state and replay windows
+      }
+    } else {
+      index = free_chain();
+      if (index == npos) return Errc::invalid_argument;
+    }
+    Chain& c = chains_[index];
+    c.clear();
+    c.used = true;
+    c.usage = usage;
+    c.generation = gen;
+    c.step = kid & mask_;
+    c.current.emplace(Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)});
+    if (ratcheting()) c.secret = std::move(secret);
+    if (usage == KeyUsage::decrypt && encrypt_ == index) encrypt_ = npos;
+    if (usage == KeyUsage::encrypt && encrypt_ == npos) encrypt_ = index;
+    return Errc::ok;
+  }
+
+  // Removes the key (the whole generation's chain with the ratchet on) and wipes it. If it was the
+  // sending key, encrypt() reports missing_key until set_encrypt_key(). The sender counter is not
+  // touched: adding the key again continues with fresh CTR values.
+  [[nodiscard]] Errc remove_key(std::uint64_t kid) noexcept {
+    const std::size_t index = find_chain(generation_of(kid));
+    if (index == npos) return Errc::missing_key;
+    chains_[index].clear();
+    if (encrypt_ == index) encrypt_ = npos;
+    return Errc::ok;
+  }
+
+  // Makes the encrypt key with this exact KID the sending key. missing_key when there is none;
+  // invalid_argument when kid is a decrypt key (RFC 9605 §4.4.1: never both).
+  [[nodiscard]] Errc set_encrypt_key(std::uint64_t kid) noexcept {
+    const std::size_t index = find_chain(generation_of(kid));
+    if (index == npos || !chains_[index].current || chains_[index].current->kid != kid) return Errc::missing_key;
+    if (chains_[index].usage != KeyUsage::encrypt) return Errc::invalid_argument;
+    encrypt_ = index;
+    return Errc::ok;
+  }
+
+  // Ratchets the generation that kid belongs to one step forward (§5.1) and returns the new KID.
+  // An encrypt key drops the old step at once (a sender never needs it); a decrypt key keeps it as
+  // a kept step. With next_base_key, also returns the new step's base key: what a participant who
+  // joins now must be given with the new KID (the cryptor itself keeps only sframe_secrets).
+  // invalid_argument without ratchet_bits, missing_key without such a key; on an error nothing
+  // changed and *next_base_key is wiped.
+  [[nodiscard]] Result<std::uint64_t> ratchet(std::uint64_t kid,
+                                              SecretBytes<S::hash_bytes>* next_base_key = nullptr) noexcept {
+    if (next_base_key != nullptr) next_base_key->wipe();
+    if (!ratcheting()) return Errc::invalid_argument;
+    const std::size_t index = find_chain(generation_of(kid));
+    if (index == npos) return Errc::missing_key;
+    Chain& c = chains_[index];
+    SecretBytes<S::hash_bytes> base;
+    if (next_base_key != nullptr) {
+      if (const Errc e = ratchet_base_key<S>(c.secret, base); e != Errc::ok) return e;
+    }
+    auto done = step_forward(c);
+    if (done && next_base_key != nullptr) *next_base_key = std::move(base);
+    return done;
+  }
+
+  // True when a key with exactly this KID is held (current step or a kept step), either usage.
+  [[nodiscard]] bool has_key(std::uint64_t kid) const noexcept {
+    const std::size_t index = find_chain(generation_of(kid));
+    if (index == npos) return false;
+    const Chain& c = chains_[index];
+    if (c.current && c.current->kid == kid) return true;
+    return std::any_of(c.previous.begin(), c.previous.end(), [kid](const Entry& e) { return e.kid == kid; });
+  }
+  // The KID encrypt() sends with, if any.
+  [[nodiscard]] std::optional<std::uint64_t> encrypt_kid() const noexcept {
+    if (encrypt_ == npos) return std::nullopt;
+    return chains_[encrypt_].current->kid;
+  }
+  // Key table entries in use (generations with the ratchet on).
+  [[nodiscard]] std::size_t key_count() const noexcept {
+    return static_cast<std::size_t>(std::count_if(chains_.begin(), chains_.end(), [](const Chain& c) { return c.used; }));
+  }
+
+  // ---- sender counter ----
+
+  // The CTR the next frame gets; nullopt once 2^64-1 has been used.
+  [[nodiscard]] std::optional<std::uint64_t> next_counter() const noexcept {
+    if (exhausted_) return std::nullopt;
+    return counter_;
+  }
+  // Moves the counter forward to ctr (restoring a persisted counter). Moving it backwards is
+  // invalid_argument: that is exactly a nonce reuse.
+  [[nodiscard]] Errc advance_counter_to(std::uint64_t ctr) noexcept {
+    if (exhausted_) return Errc::counter_exhausted;
+    if (ctr < counter_) return Errc::invalid_argument;
+    counter_ = ctr;
+    return Errc::ok;
+  }
+
+  // The exact size encrypt() will produce for an n-byte frame right now.
+  [[nodiscard]] std::size_t encrypted_size(std::size_t n) const noexcept {
+    if (encrypt_ == npos) return max_encrypted_size(n);
+    return encoded_size(Header{chains_[encrypt_].current->kid, counter_}) + n + S::tag_bytes;
+  }
+
+  // ---- frame path ----
+
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
+    return encrypt(frame, out, BytesIn{});
+  }
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+    return encrypt(frame, out, metadata);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         DecryptReport* report = nullptr) noexcept {
+    return decrypt(frame, out, BytesIn{}, report);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata,
+                                         DecryptReport* report = nullptr) noexcept {
+    return decrypt(frame, out, metadata, report);
+  }
+
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out, BytesIn metadata = {}) noexcept {
+    if (overlaps_partially(frame, out)) return Errc::invalid_argument;
+    if (encrypt_ == npos) return Errc::missing_key;
+    if (exhausted_) return Errc::counter_exhausted;
+    if (metadata.size() > options_.max_metadata_bytes) return Errc::invalid_argument;
+    Entry& key = *chains_[encrypt_].current;
+    const EncodedHeader hdr = encode(Header{key.kid, counter_});
+    const std::size_t h = hdr.size, n = frame.size(), total = h + n + S::tag_bytes;
+    if (out.size() < total) return Errc::buffer_too_small;
+
+    // The CTR is spent from here on, whatever happens: a seal that failed half way may still have
+    // produced keystream under this nonce.
+    const std::uint64_t ctr = counter_;
+    if (counter_ == std::numeric_limits<std::uint64_t>::max())
+      exhausted_ = true;
+    else
+      ++counter_;
+
+    const bool in_place = n != 0 && frame.data() == out.data();
+    if (in_place) std::memmove(out.data() + h, out.data(), n);
+    std::memcpy(out.data(), hdr.bytes.data(), h);
+    const BytesIn aad = build_aad(hdr.view(), metadata);
+    std::array<std::uint8_t, S::nonce_bytes> nonce;
+    make_nonce<S::nonce_bytes>(key.ctx.salt.view(), ctr, nonce);
+    const BytesIn plaintext = in_place ? BytesIn(out.data() + h, n) : frame;
+    auto sealed = key.ctx.cipher.seal(out.subspan(h, n + S::tag_bytes), plaintext, aad, nonce);
+    sodium_memzero(nonce.data(), nonce.size());
+    if (!sealed) {
+      sodium_memzero(out.data(), total);  // in place, the plaintext was there
+      return sealed.error();
+    }
+    return out.first(total);
+  }
+
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, BytesIn metadata = {},
+                                         DecryptReport* report = nullptr) noexcept {
+    DecryptReport local;
+    DecryptReport& rep = report != nullptr ? *report : local;
+    rep = DecryptReport{};
+    if (overlaps_partially(frame, out)) return Errc::invalid_argument;
+    if (metadata.size() > options_.max_metadata_bytes) return Errc::invalid_argument;
+    auto parsed = parse(frame);
+    if (!parsed) return parsed.error();
+    const Header hdr = parsed->header;
+    const std::size_t h = parsed->size;
+    rep.header = hdr;
+    rep.header_bytes = h;
+    const BytesIn sealed = frame.subspan(h);
+    if (sealed.size() < S::tag_bytes) return Errc::malformed_frame;
+    const std::size_t plain = sealed.size() - S::tag_bytes;
+    const bool in_place = frame.data() == out.data();
+    if (out.size() < (in_place ? h + plain : plain)) return Errc::buffer_too_small;
+
+    auto found = find_decrypt_key(hdr.kid);
+    if (!found) return found.error();
+    Entry& key = *found->entry;
+    const bool replay_check = options_.replay_window != 0;
+    if (replay_check && !key.replay.check(hdr.ctr)) return Errc::replay;
+
+    const BytesIn aad = build_aad(frame.first(h), metadata);
+    std::array<std::uint8_t, S::nonce_bytes> nonce;
+    make_nonce<S::nonce_bytes>(key.ctx.salt.view(), hdr.ctr, nonce);
+    const BytesOut dst = in_place ? out.subspan(h, plain) : out.first(plain);
+    auto opened = key.ctx.cipher.open(dst, sealed, aad, nonce);
+    sodium_memzero(nonce.data(), nonce.size());
+    if (!opened) return opened.error();  // the cipher wiped dst
+
+    // Authenticated: now, and only now, the state may move.
+    if (replay_check) key.replay.accept(hdr.ctr);
+    if (found->ahead_steps != 0) commit(chains_[found->chain], found->ahead_steps);
+    last_ = found->chain;
+    rep.ratchet_steps = found->ahead_steps;
+    rep.kept_step = found->kept;
+    if (in_place && h != 0 && plain != 0) std::memmove(out.data(), out.data() + h, plain);
+    return out.first(plain);
+  }
+
+ private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  struct Entry {
+    std::uint64_t kid;
+    KeyContext<S> ctx;
+    ReplayWindow replay;
+  };
+  struct Ahead {
+    Entry entry;
+    SframeSecret<S> secret;
+  };
+  struct Chain {
+    bool used = false;
+    KeyUsage usage = KeyUsage::decrypt;
+    std::uint64_t generation = 0;
+    std::uint64_t step = 0;          // its low R bits are the current KID's ratchet step
+    std::optional<Entry> current;
+    SframeSecret<S> secret;          // sframe_secret of the current step (ratchet on only)
+    std::vector<Entry> previous;     // kept steps, oldest first (capacity kept_)
+    std::vector<Ahead> ahead;        // ahead[i] is step + i + 1 (capacity window_)
+
+    void clear() noexcept {
+      used = false;
+      usage = KeyUsage::decrypt;
+      generation = 0;
+      step = 0;
+      current.reset();
+      secret.wipe();
+      previous.clear();  // keeps the capacity reserved at create()
+      ahead.clear();
+    }
+  };
+  struct Found {
+    Entry* entry;
+    std::size_t chain;
+    std::size_t ahead_steps;
+    bool kept;
+  };
+
+  explicit FrameCryptor(const FrameCryptorOptions& options) noexcept : options_(options) {}
+
+  [[nodiscard]] bool ratcheting() const noexcept { return options_.ratchet_bits != 0; }
+  [[nodiscard]] std::uint64_t generation_of(std::uint64_t kid) const noexcept {
+    return ratcheting() ? kid >> options_.ratchet_bits : kid;
+  }
+  [[nodiscard]] std::uint64_t kid_of(std::uint64_t generation, std::uint64_t step) const noexcept {
+    return (generation << options_.ratchet_bits) | (step & mask_);
+  }
+
+  [[nodiscard]] std::size_t find_chain(std::uint64_t generation) const noexcept {
+    if (last_ < chains_.size() && chains_[last_].used && chains_[last_].generation == generation) return last_;
+    for (std::size_t i = 0; i < chains_.size(); ++i)
+      if (chains_[i].used && chains_[i].generation == generation) return i;
+    return npos;
+  }
+  [[nodiscard]] std::size_t free_chain() const noexcept {
+    for (std::size_t i = 0; i < chains_.size(); ++i)
+      if (!chains_[i].used) return i;
+    return npos;
+  }
+
+  // The decrypt key a KID names: the chain's current step, a kept step, or a step ahead within the
+  // window (derived and cached here, committed by the caller after authentication).
+  [[nodiscard]] Result<Found> find_decrypt_key(std::uint64_t kid) noexcept {
+    const std::size_t index = find_chain(generation_of(kid));
+    if (index == npos) return Errc::missing_key;
+    Chain& c = chains_[index];
+    if (c.usage != KeyUsage::decrypt || !c.current) return Errc::missing_key;
+    if (c.current->kid == kid) return Found{&*c.current, index, 0, false};
+    for (std::size_t i = c.previous.size(); i-- > 0;)
+      if (c.previous[i].kid == kid) return Found{&c.previous[i], index, 0, true};
+    if (window_ != 0) {
+      const std::uint64_t d = ((kid & mask_) - (c.step & mask_)) & mask_;
+      if (d >= 1 && d <= window_) {
+        const std::size_t r = static_cast<std::size_t>(d);
+        if (const Errc e = fill_ahead(c, r); e != Errc::ok) return e;
+        return Found{&c.ahead[r - 1].entry, index, r, false};
+      }
+    }
+    return Errc::missing_key;
+  }
+
+  // Makes c.ahead hold at least `count` (<= window_) derived steps.
+  [[nodiscard]] Errc fill_ahead(Chain& c, std::size_t count) noexcept {
+    while (c.ahead.size() < count) {
+      const SframeSecret<S>& from = c.ahead.empty() ? c.secret : c.ahead.back().secret;
+      SframeSecret<S> next;
+      if (const Errc e = ratchet_secret<S>(from, next); e != Errc::ok) return e;
+      const std::uint64_t kid = kid_of(c.generation, c.step + c.ahead.size() + 1);
+      auto ctx = make_key_context<S>(next, kid);
+      if (!ctx) return ctx.error();
+      c.ahead.push_back(Ahead{Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)}, std::move(next)});
+    }
+    return Errc::ok;
+  }
+
+  // Makes step + r current. The current step and ahead[0 .. r-2] become kept steps (the newest
+  // kept_ of them, oldest first, within the capacity reserved at create()); the rest of the cache
+  // continues the same chain and stays.
+  void commit(Chain& c, std::size_t r) noexcept {
+    const std::size_t incoming = std::min(r, kept_);
+    if (incoming > 0) {
+      const std::size_t room = kept_ - incoming;
+      if (c.previous.size() > room)
+        c.previous.erase(c.previous.begin(), c.previous.begin() + static_cast<std::ptrdiff_t>(c.previous.size() - room));
+      for (std::size_t k = r - incoming; k < r; ++k)
+        c.previous.push_back(k == 0 ? std::move(*c.current) : std::move(c.ahead[k - 1].entry));
+    }
+    c.current.emplace(std::move(c.ahead[r - 1].entry));
+    c.secret = std::move(c.ahead[r - 1].secret);
+    c.ahead.erase(c.ahead.begin(), c.ahead.begin() + static_cast<std::ptrdiff_t>(r));
+    c.step += r;
+  }
+
+  // One ratchet step of a chain (ratchet()'s work once the arguments are checked).
+  [[nodiscard]] Result<std::uint64_t> step_forward(Chain& c) noexcept {
+    if (c.usage == KeyUsage::encrypt) {
+      SframeSecret<S> next;
+      if (const Errc e = ratchet_secret<S>(c.secret, next); e != Errc::ok) return e;
+      const std::uint64_t next_kid = kid_of(c.generation, c.step + 1);
+      auto ctx = make_key_context<S>(next, next_kid);
+      if (!ctx) return ctx.error();
+      c.current.emplace(Entry{next_kid, std::move(*ctx), ReplayWindow(options_.replay_window)});
+      c.secret = std::move(next);
+      ++c.step;
+      return next_kid;
+    }
+    if (window_ == 0) return Errc::invalid_argument;  // ratchet_window 0: no cache to step through
+    if (const Errc e = fill_ahead(c, 1); e != Errc::ok) return e;
+    commit(c, 1);
+    return c.current->kid;
+  }
+
+  // aad = header || metadata, in the buffer sized at create() (the Cipher API takes one span).
+  [[nodiscard]] BytesIn build_aad(BytesIn header, BytesIn metadata) noexcept {
+    std::memcpy(aad_.get(), header.data(), header.size());
+    if (!metadata.empty()) std::memcpy(aad_.get() + header.size(), metadata.data(), metadata.size());
+    return BytesIn(aad_.get(), header.size() + metadata.size());
+  }
+
+  FrameCryptorOptions options_;
+  std::vector<Chain> chains_;
+  std::unique_ptr<std::uint8_t[]> aad_;
+  std::size_t window_ = 0;
+  std::size_t kept_ = 0;
+  std::uint64_t mask_ = 0;
+  std::size_t encrypt_ = npos;
+  std::size_t last_ = 0;  // the chain of the last decrypted frame: checked first
+  std::uint64_t counter_ = 0;
+  bool exhausted_ = false;
+};
+
+}  // namespace sframe
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/sframe/frame_cryptor.hpp ----
 // ---- end frameseal/frameseal.hpp ----
