@@ -1,9 +1,13 @@
 // frameseal: the command-line tool. Subcommands:
 //   frameseal frame encrypt|decrypt [options] HEX...   encrypt or decrypt frames given as hex
+//   frameseal encrypt|decrypt [options] IN OUT          encrypt or decrypt a media file
+//   frameseal inspect [options] IN                      what is inside each frame of a file
+//   frameseal keygen FILE                               a fresh random key in a file
 //   frameseal vectors FILE.json                         check a LiveKit known-answer file
 //   frameseal selfcheck                                 known answers of every cipher and KDF
 //   frameseal version
 #include "cmd_frame.hpp"
+#include "cmd_media.hpp"
 #include "cmd_selfcheck.hpp"
 #include "cmd_vectors.hpp"
 
@@ -13,6 +17,10 @@
 static const char* usage =
     "usage: frameseal COMMAND ...\n"
     "  frame encrypt|decrypt [options] HEX...  encrypt or decrypt frames (see frameseal frame --help)\n"
+    "  encrypt [options] IN OUT                encrypt a media file (IVF, H.264/H.265 Annex-B, Ogg Opus)\n"
+    "  decrypt [options] IN OUT                decrypt a file written by frameseal encrypt\n"
+    "  inspect [options] IN                    per-frame report (with a key: does it authenticate)\n"
+    "  keygen FILE                             write a fresh random 32-byte key to FILE (mode 0600)\n"
     "  vectors FILE.json                       check a LiveKit known-answer file\n"
     "  selfcheck                               known answers of every cipher and KDF\n"
     "  version                                 print the version\n";
@@ -31,6 +39,10 @@ int main(int argc, char** argv) {
     }
     return cli::cmd_frame(argc - 2, argv + 2);
   }
+  if (!std::strcmp(cmd, "encrypt")) return cli::cmd_encrypt(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "decrypt")) return cli::cmd_decrypt(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "inspect")) return cli::cmd_inspect(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "keygen")) return cli::cmd_keygen(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "vectors")) return cli::cmd_vectors(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "selfcheck")) return cli::cmd_selfcheck();
   if (!std::strcmp(cmd, "version")) {
