@@ -109,7 +109,12 @@ class [[nodiscard]] Result {
   Result(T&& v) noexcept(std::is_nothrow_move_constructible_v<T>) : err_(Errc::ok) {  // NOLINT
     ::new (static_cast<void*>(&storage_.value)) T(std::move(v));
   }
-  Result(Errc e) noexcept : err_(e == Errc::ok ? Errc::internal_error : e) {}  // NOLINT
+  Result(Errc e) noexcept : err_(e == Errc::ok ? Errc::internal_error : e) {  // NOLINT
+    // Trivial values (spans, pointers, integers) are zeroed even in an error Result: costs nothing
+    // and keeps compilers' "may be used uninitialized" analysis quiet when a Result is reassigned.
+    if constexpr (std::is_nothrow_default_constructible_v<T> && std::is_trivially_destructible_v<T>)
+      ::new (static_cast<void*>(&storage_.value)) T();
+  }
 
   Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
     requires std::is_copy_constructible_v<T>
