@@ -1068,8 +1068,14 @@ struct FrameInfo {
 //     scanner here reports it and still iterates the NAL units, so the caller decides.
 //
 // Contract: pure functions over spans; no allocation, no exception, never reads outside the span.
-// The scan is linear and uses memchr to jump between 0x01 bytes (it is on the per-frame path).
+// The scan is linear and jumps between pairs of zero bytes (every start code holds one; media
+// payloads and ciphertext hold one every ~64 KiB), 16-64 bytes per step (detail::find_zero_pair),
+// because it runs over whole frames on the per-frame path.
 
+#include <bit>
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#  include <emmintrin.h>
+#endif
 
 
 namespace frameseal {
@@ -1124,22 +1130,87 @@ struct StartCode {
   return hit ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - p) : end;
 }
 
+// The offset of the first i in [from, end - 1) with p[i] == 0 and p[i + 1] == 0, or end when there
+// is none. Every start code (00 00 01), every emulation prevention sequence (00 00 03) and every
+// escape LiveKit inserts begins with such a pair, while a single zero byte matters to none of them;
+// pairs are ~256 times rarer than single bytes in media payloads and ciphertext, so searching for
+// pairs instead of single bytes (memchr) avoids a function call per 256 bytes. Reads only p[from,
+// end); SSE2 (x86-64 baseline) checks 64 bytes per step, elsewhere 8-byte words.
+[[nodiscard]] inline std::size_t find_zero_pair(const std::uint8_t* p, std::size_t from,
+                                                std::size_t end) noexcept {
+  std::size_t i = from;
+  if (end < 2 || i >= end - 1) return end;
+  // A pair right at `from` is the common case where pairs are dense (a crafted stream of empty NAL
+  // units, runs of zeros), so the first positions are checked one by one before the block loops.
+  const std::size_t head = end - 1 - i > 4 ? i + 4 : end - 1;
+  for (; i < head; ++i)
+    if (p[i] == 0 && p[i + 1] == 0) return i;
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+  const __m128i zero = _mm_setzero_si128();
+  auto pairs16 = [&](std::size_t at) noexcept {  // byte k is 0 iff p[at + k] == p[at + k + 1] == 0
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + 1));
+    return _mm_or_si128(a, b);
+  };
+  while (i + 64 < end) {  // reads p[i, i + 65)
+    const __m128i m = _mm_min_epu8(_mm_min_epu8(pairs16(i), pairs16(i + 16)),
+                                   _mm_min_epu8(pairs16(i + 32), pairs16(i + 48)));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(m, zero)) != 0) break;
+    i += 64;
+  }
+  while (i + 16 < end) {  // reads p[i, i + 17)
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(pairs16(i), zero)));
+    if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
+    i += 16;
+  }
+#else
+  while (i + 8 < end) {  // reads p[i, i + 9)
+    std::uint64_t a, b;
+    std::memcpy(&a, p + i, 8);
+    std::memcpy(&b, p + i + 1, 8);
+    const std::uint64_t w = a | b;  // a zero byte here is a pair there (any byte order)
+    if (((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
+#endif
+  for (; i < end - 1; ++i)
+    if (p[i] == 0 && p[i + 1] == 0) return i;
+  return end;
+}
+
+// The offset of the first non-zero byte in p[from, end), or end: the end of a zero run, 8 bytes a
+// step (long zero runs are rare in media, but a crafted frame may be nothing else).
+[[nodiscard]] inline std::size_t skip_zeros(const std::uint8_t* p, std::size_t from,
+                                            std::size_t end) noexcept {
+  std::size_t i = from;
+  if (i < end && p[i] != 0) return i;  // the usual case: a run of two
+  for (std::uint64_t w; i + 8 <= end; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    if (w != 0) break;
+  }
+  while (i < end && p[i] == 0) ++i;
+  return i;
+}
+
 // The first start code whose first byte is at or after `from` and whose 01 byte is not the last
 // byte of the stream. Where `00 00 00 01` begins at or after `from` it wins over the `00 00 01`
 // inside it (livekit tests the 4-byte form first at each position).
 [[nodiscard]] inline StartCode find_start_code(const std::uint8_t* p, std::size_t size,
                                                std::size_t from) noexcept {
-  // q is the candidate position of the 01 byte: from + 2 <= q <= size - 2.
-  std::size_t q = from + 2;
-  while (size >= 2 && q <= size - 2) {
-    q = find_byte(p, q, size - 1, 0x01);
-    if (q == size - 1) break;
-    if (p[q - 1] == 0 && p[q - 2] == 0) {
+  // A start code's 01 byte q (from + 2 <= q <= size - 2) ends a run of >= 2 zero bytes. The first
+  // zero pair at or after `from` begins such a run (or `from` itself), so the first run followed
+  // by 01 gives the first q.
+  std::size_t s = from;
+  while (true) {
+    s = find_zero_pair(p, s, size);
+    if (s == size) break;
+    const std::size_t q = skip_zeros(p, s + 2, size);
+    if (q + 1 >= size) break;  // the run reaches the last byte: no 01 before it that is not last
+    if (p[q] == 0x01) {
       if (q >= from + 3 && p[q - 3] == 0) return {q - 3, 4};
       return {q - 2, 3};
     }
-    // p[q] == 1, so no start code can end at q + 1 or q + 2 (both need p[q] == 0).
-    q += 3;
+    s = q + 1;  // p[q] != 0: the next pair starts after it
   }
   return {size, 0};
 }
@@ -1227,22 +1298,30 @@ struct FirstSlice {
 // only matters when no slice of either kind exists, and then it fails the same way.)
 // With leading data nothing is searched: livekit-client throws before looking at NAL unit types.
 [[nodiscard]] inline FirstSlice find_first_slice(BytesIn stream) noexcept {
+  // AnnexBScanner's walk over the start codes, without finding where each NAL unit ends: the
+  // search stops at the first H.264 slice instead of scanning on through its payload (on a
+  // receiver, through the ciphertext) for the start code that would end it.
   FirstSlice r;
-  AnnexBScanner scanner(stream);
-  if (scanner.leading_data()) {
+  const std::uint8_t* p = stream.data();
+  const std::size_t size = stream.size();
+  if (size < 4) return r;  // livekit's scan loop does not run at all
+  auto sc = detail::find_start_code(p, size, 0);
+  if (detail::any_nonzero(p, sc.pos)) {
     r.leading_data = true;
     return r;
   }
   std::optional<std::size_t> h265;
-  Nalu u;
-  while (scanner.next(u)) {
-    const std::uint8_t header = stream[u.offset];
+  while (sc.len != 0) {
+    const std::size_t offset = sc.pos + sc.len;
+    if (offset + 3 >= size) break;  // as AnnexBScanner::begin: no NAL unit reported here
+    const std::uint8_t header = p[offset];
     if (h264_is_slice(header)) {
       r.codec = Codec::h264;
-      r.offset = u.offset;
+      r.offset = offset;
       return r;  // H.264 outranks H.265 and the first H.264 slice is this one
     }
-    if (!h265 && h265_is_vcl(header)) h265 = u.offset;
+    if (!h265 && h265_is_vcl(header)) h265 = offset;
+    sc = detail::find_start_code(p, size, offset);
   }
   if (h265) {
     r.codec = Codec::h265;
@@ -1677,9 +1756,8 @@ class KeyRing {
 // unescape_rbsp shrinks, so `out` may be `in` or start before it. Any other overlap is
 // Errc::invalid_argument. A too small `out` is Errc::buffer_too_small with nothing written.
 //
-// Contract: no allocation, no exception; linear time (memchr jumps over the bytes that cannot
-// matter: non-zero bytes when escaping, bytes other than 0x03 when un-escaping; see
-// codec/nalu.hpp detail::find_byte).
+// Contract: no allocation, no exception; linear time (every rule needs two zero bytes in a row, so
+// the scans jump between zero pairs, 16-64 bytes per step: codec/nalu.hpp detail::find_zero_pair).
 
 #include <limits>
 
@@ -1701,11 +1779,12 @@ inline constexpr std::uint8_t emulation_prevention_byte = 0x03;
   const std::size_t n = in.size();
   std::size_t count = 0;
   std::size_t i = 0;
+  // Runs of one zero byte insert nothing, so only runs of >= 2 matter: jump between zero pairs. The
+  // first pair at or after i (i = 0 or just after a run, where the byte is non-zero) starts a run.
   while (i < n) {
-    const std::size_t s = frameseal::detail::find_byte(p, i, n, 0);
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
     if (s == n) break;
-    std::size_t e = s;
-    while (e < n && p[e] == 0) ++e;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
     const std::size_t r = e - s;
     count += (r - 1) / 2;
     if (r % 2 == 0 && e < n && p[e] <= emulation_prevention_byte) ++count;
@@ -1735,14 +1814,15 @@ namespace detail {
 inline void write_rbsp_forward(const std::uint8_t* src, std::size_t n, std::uint8_t* dst) noexcept {
   std::size_t i = 0, o = 0;
   while (i < n) {
-    const std::size_t s = frameseal::detail::find_byte(src, i, n, 0);
-    if (s > i) {  // non-zero bytes: the counter is 0 there, nothing to insert
+    // Up to the next run of >= 2 zero bytes nothing is inserted (a lone zero leaves the counter
+    // at 1), so that stretch is copied as it is.
+    const std::size_t s = frameseal::detail::find_zero_pair(src, i, n);
+    if (s > i) {
       std::memmove(dst + o, src + i, s - i);
       o += s - i;
     }
     if (s == n) break;
-    std::size_t e = s;
-    while (e < n && src[e] == 0) ++e;
+    const std::size_t e = frameseal::detail::skip_zeros(src, s + 2, n);
     const std::size_t r = e - s;
     for (std::size_t k = 1; k <= r; ++k) {
       if (k >= 3 && (k & 1) != 0) dst[o++] = emulation_prevention_byte;
@@ -1822,12 +1902,15 @@ inline void write_rbsp_backward(const std::uint8_t* src, std::size_t n, std::uin
 [[nodiscard]] inline bool needs_unescape(BytesIn in) noexcept {
   const std::uint8_t* p = in.data();
   const std::size_t n = in.size();
-  std::size_t q = 2;  // candidate position of the 03, q <= n - 2
-  while (n >= 2 && q <= n - 2) {
-    q = frameseal::detail::find_byte(p, q, n - 1, emulation_prevention_byte);
-    if (q == n - 1) return false;
-    if (p[q - 1] == 0 && p[q - 2] == 0) return true;
-    q += 3;  // p[q] != 0, so the next 00 00 03 ends at q + 3 or later
+  // 00 00 03 is a run of >= 2 zero bytes followed by 03: jump between zero pairs.
+  std::size_t i = 0;
+  while (n >= 2 && i < n) {
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
+    if (s == n) return false;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
+    if (e + 1 >= n) return false;  // the 03 would be the last byte, or there is none
+    if (p[e] == emulation_prevention_byte) return true;
+    i = e + 1;  // p[e] != 0
   }
   return false;
 }
@@ -1836,12 +1919,14 @@ namespace detail {
 // Calls f(q) for the 03 byte of every 00 00 03 in p[0, n), left to right (they never overlap).
 template <class F>
 inline void for_each_emulation_byte(const std::uint8_t* p, std::size_t n, F&& f) noexcept {
-  std::size_t q = 2;
-  while (q < n) {
-    q = frameseal::detail::find_byte(p, q, n, emulation_prevention_byte);
-    if (q == n) return;
-    if (p[q - 1] == 0 && p[q - 2] == 0) f(q);
-    q += 3;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
+    if (s == n) return;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
+    if (e == n) return;
+    if (p[e] == emulation_prevention_byte) f(e);
+    i = e + 1;  // p[e] != 0
   }
 }
 }  // namespace detail
@@ -2536,12 +2621,12 @@ class LivekitIv {
 //
 // Contract: encrypt/decrypt return the written prefix of `out`; `out` may be exactly the input
 // memory (in place) or not overlap it. No allocation per frame in steady state (a scratch buffer,
-// grown to the largest frame that needed it, keeps the ciphertext for retries when decrypting in
-// place and holds un-escaped H.264/H.265 payloads), no exception. A failed decrypt leaves no
-// plaintext in `out`. A failed encrypt leaves no plaintext in `out` either; for an in-place encrypt
-// that means the caller's frame is gone, so size `out` with max_encrypted_size() to never fail for
-// lack of room. AV1 and unknown video codecs are Errc::unsupported_codec: frameseal never sends a
-// frame whose clear-header rule it does not know.
+// grown with some headroom to the largest frame that needed it, keeps the ciphertext for retries
+// when decrypting in place and holds un-escaped H.264/H.265 payloads; encrypting needs none), no
+// exception. A failed decrypt leaves no plaintext in `out`. A failed encrypt leaves no plaintext
+// in `out` either; for an in-place encrypt that means the caller's frame is gone, so size `out`
+// with max_encrypted_size() to never fail for lack of room. AV1 and unknown video codecs are
+// Errc::unsupported_codec: frameseal never sends a frame whose clear-header rule it does not know.
 //
 // Threading: a FrameCryptor is used by one thread at a time; it refers to a KeyRing it does not
 // own (the session layer serialises key changes against frames).
@@ -2619,33 +2704,36 @@ class FrameCryptor {
       return out.first(n + bprime);
     }
 
-    // H.264/H.265: stage B' at the end of out, then escape it forward into place right after the
-    // header. The escaped output never overtakes its input because it starts at least
-    // (escaped size - |B'|) bytes earlier.
-    const std::size_t stage = out.size() - bprime;
+    // H.264/H.265: seal B' = C || T || IV || 0x0C || KID right after the (normalised) header, then
+    // escape it. An escape needs 00 00 followed by a byte <= 03, about once per 3 MiB of ciphertext
+    // (~0.5% of 16 KiB frames), so escaping usually ends with the counting scan. Otherwise B' moves
+    // to the end of out and is escaped forward into place (the output never overtakes its input
+    // because it starts at least (escaped size - |B'|) bytes earlier).
     if (in_place) {
-      if (stage != n) std::memmove(out.data() + stage, frame.data() + n, body);
-      if (h != n) {  // normalise the header, which still sits at out[0, n)
-        if (!ensure_scratch(n)) return fail_encrypt(out, stage + body, Errc::internal_error);
-        std::memcpy(scratch_.get(), frame.data(), n);
-        auto hn = normalize_start_codes(BytesIn(scratch_.get(), n), out.first(h));
-        if (!hn) return fail_encrypt(out, stage + body, hn.error());
+      if (h != n) {
+        // The header grows: move the body behind where it will end, then normalise the header in
+        // place (normalize_start_codes works back to front; the body is no longer in its way).
+        std::memmove(out.data() + h, out.data() + n, body);
+        auto hn = normalize_start_codes(BytesIn(out.data(), n), out.first(h));
+        if (!hn) return fail_encrypt(out, 0, hn.error());
       }
-      BytesOut staged = out.subspan(stage, body + C::tag_bytes);
+      BytesOut staged = out.subspan(h, body + C::tag_bytes);
       auto sealed = (*cipher)->seal(staged, staged.first(body), out.first(h), *iv);
-      if (!sealed) return fail_encrypt(out, stage + body, sealed.error());
+      if (!sealed) return fail_encrypt(out, 0, sealed.error());
     } else {
       auto hn = normalize_start_codes(frame.first(n), out.first(h));
       if (!hn) return fail_encrypt(out, 0, hn.error());
-      auto sealed = (*cipher)->seal(out.subspan(stage, body + C::tag_bytes), frame.subspan(n), out.first(h), *iv);
+      auto sealed = (*cipher)->seal(out.subspan(h, body + C::tag_bytes), frame.subspan(n), out.first(h), *iv);
       if (!sealed) return fail_encrypt(out, 0, sealed.error());
     }
-    write_trailer(out.data() + stage + body + C::tag_bytes, *iv, kid);
-    const BytesIn staged(out.data() + stage, bprime);
-    const std::size_t escaped = escaped_size(staged);
-    if (h + escaped > out.size()) return fail_encrypt(out, in_place ? out.size() : 0, Errc::buffer_too_small);
-    auto written = write_rbsp(staged, out.subspan(h, escaped));
-    if (!written) return fail_encrypt(out, in_place ? out.size() : 0, written.error());
+    write_trailer(out.data() + h + body + C::tag_bytes, *iv, kid);
+    const std::size_t escaped = escaped_size(BytesIn(out.data() + h, bprime));
+    if (escaped == bprime) return out.first(h + bprime);
+    if (h + escaped > out.size()) return fail_encrypt(out, 0, Errc::buffer_too_small);
+    const std::size_t stage = out.size() - bprime;  // >= h + (escaped - bprime)
+    std::memmove(out.data() + stage, out.data() + h, bprime);
+    auto written = write_rbsp(BytesIn(out.data() + stage, bprime), out.subspan(h, escaped));
+    if (!written) return fail_encrypt(out, 0, written.error());
     return out.first(h + escaped);
   }
 
@@ -2699,7 +2787,7 @@ class FrameCryptor {
       auto un = unescape_rbsp(body, BytesOut(scratch_.get(), body.size()));
       if (!un) return un.error();
       src = *un;
-    } else if (in_place) {
+    } else if (in_place && !body.empty()) {  // (an empty body: memcpy must not see a null scratch)
       if (!ensure_scratch(body.size())) return Errc::internal_error;
       std::memcpy(scratch_.get(), body.data(), body.size());
       src = BytesIn(scratch_.get(), body.size());
@@ -2742,12 +2830,16 @@ class FrameCryptor {
     return e;
   }
 
+  // Grows with headroom (1/16 + 64 bytes): the escaped body of an H.264/H.265 frame is a few bytes
+  // longer than the frames before it whenever its ciphertext needed an escape, and a buffer grown
+  // to the exact size would be reallocated for each of those in an otherwise steady stream.
   [[nodiscard]] bool ensure_scratch(std::size_t n) noexcept {
     if (n <= scratch_size_) return true;
-    std::unique_ptr<std::uint8_t[]> grown(new (std::nothrow) std::uint8_t[n]);
+    const std::size_t size = n + n / 16 + 64 > n ? n + n / 16 + 64 : n;
+    std::unique_ptr<std::uint8_t[]> grown(new (std::nothrow) std::uint8_t[size]);
     if (!grown) return false;
     scratch_ = std::move(grown);
-    scratch_size_ = n;
+    scratch_size_ = size;
     return true;
   }
 
@@ -3657,7 +3749,6 @@ class E2eeManager {
 // Contract: noexcept, no allocation, no state; safe from any thread. encode() writes nothing when
 // out is too small (Errc::buffer_too_small).
 
-#include <bit>
 
 
 namespace frameseal {

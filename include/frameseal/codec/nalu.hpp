@@ -15,14 +15,20 @@
 //     scanner here reports it and still iterates the NAL units, so the caller decides.
 //
 // Contract: pure functions over spans; no allocation, no exception, never reads outside the span.
-// The scan is linear and uses memchr to jump between 0x01 bytes (it is on the per-frame path).
+// The scan is linear and jumps between pairs of zero bytes (every start code holds one; media
+// payloads and ciphertext hold one every ~64 KiB), 16-64 bytes per step (detail::find_zero_pair),
+// because it runs over whole frames on the per-frame path.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <span>
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+#  include <emmintrin.h>
+#endif
 
 #include "../bytes.hpp"
 #include "../error.hpp"
@@ -81,22 +87,87 @@ struct StartCode {
   return hit ? static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - p) : end;
 }
 
+// The offset of the first i in [from, end - 1) with p[i] == 0 and p[i + 1] == 0, or end when there
+// is none. Every start code (00 00 01), every emulation prevention sequence (00 00 03) and every
+// escape LiveKit inserts begins with such a pair, while a single zero byte matters to none of them;
+// pairs are ~256 times rarer than single bytes in media payloads and ciphertext, so searching for
+// pairs instead of single bytes (memchr) avoids a function call per 256 bytes. Reads only p[from,
+// end); SSE2 (x86-64 baseline) checks 64 bytes per step, elsewhere 8-byte words.
+[[nodiscard]] inline std::size_t find_zero_pair(const std::uint8_t* p, std::size_t from,
+                                                std::size_t end) noexcept {
+  std::size_t i = from;
+  if (end < 2 || i >= end - 1) return end;
+  // A pair right at `from` is the common case where pairs are dense (a crafted stream of empty NAL
+  // units, runs of zeros), so the first positions are checked one by one before the block loops.
+  const std::size_t head = end - 1 - i > 4 ? i + 4 : end - 1;
+  for (; i < head; ++i)
+    if (p[i] == 0 && p[i + 1] == 0) return i;
+#if defined(__SSE2__) || defined(_M_X64) || (defined(_M_IX86_FP) && _M_IX86_FP >= 2)
+  const __m128i zero = _mm_setzero_si128();
+  auto pairs16 = [&](std::size_t at) noexcept {  // byte k is 0 iff p[at + k] == p[at + k + 1] == 0
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + at + 1));
+    return _mm_or_si128(a, b);
+  };
+  while (i + 64 < end) {  // reads p[i, i + 65)
+    const __m128i m = _mm_min_epu8(_mm_min_epu8(pairs16(i), pairs16(i + 16)),
+                                   _mm_min_epu8(pairs16(i + 32), pairs16(i + 48)));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(m, zero)) != 0) break;
+    i += 64;
+  }
+  while (i + 16 < end) {  // reads p[i, i + 17)
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(pairs16(i), zero)));
+    if (mask != 0) return i + static_cast<std::size_t>(std::countr_zero(mask));
+    i += 16;
+  }
+#else
+  while (i + 8 < end) {  // reads p[i, i + 9)
+    std::uint64_t a, b;
+    std::memcpy(&a, p + i, 8);
+    std::memcpy(&b, p + i + 1, 8);
+    const std::uint64_t w = a | b;  // a zero byte here is a pair there (any byte order)
+    if (((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0) break;
+    i += 8;
+  }
+#endif
+  for (; i < end - 1; ++i)
+    if (p[i] == 0 && p[i + 1] == 0) return i;
+  return end;
+}
+
+// The offset of the first non-zero byte in p[from, end), or end: the end of a zero run, 8 bytes a
+// step (long zero runs are rare in media, but a crafted frame may be nothing else).
+[[nodiscard]] inline std::size_t skip_zeros(const std::uint8_t* p, std::size_t from,
+                                            std::size_t end) noexcept {
+  std::size_t i = from;
+  if (i < end && p[i] != 0) return i;  // the usual case: a run of two
+  for (std::uint64_t w; i + 8 <= end; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    if (w != 0) break;
+  }
+  while (i < end && p[i] == 0) ++i;
+  return i;
+}
+
 // The first start code whose first byte is at or after `from` and whose 01 byte is not the last
 // byte of the stream. Where `00 00 00 01` begins at or after `from` it wins over the `00 00 01`
 // inside it (livekit tests the 4-byte form first at each position).
 [[nodiscard]] inline StartCode find_start_code(const std::uint8_t* p, std::size_t size,
                                                std::size_t from) noexcept {
-  // q is the candidate position of the 01 byte: from + 2 <= q <= size - 2.
-  std::size_t q = from + 2;
-  while (size >= 2 && q <= size - 2) {
-    q = find_byte(p, q, size - 1, 0x01);
-    if (q == size - 1) break;
-    if (p[q - 1] == 0 && p[q - 2] == 0) {
+  // A start code's 01 byte q (from + 2 <= q <= size - 2) ends a run of >= 2 zero bytes. The first
+  // zero pair at or after `from` begins such a run (or `from` itself), so the first run followed
+  // by 01 gives the first q.
+  std::size_t s = from;
+  while (true) {
+    s = find_zero_pair(p, s, size);
+    if (s == size) break;
+    const std::size_t q = skip_zeros(p, s + 2, size);
+    if (q + 1 >= size) break;  // the run reaches the last byte: no 01 before it that is not last
+    if (p[q] == 0x01) {
       if (q >= from + 3 && p[q - 3] == 0) return {q - 3, 4};
       return {q - 2, 3};
     }
-    // p[q] == 1, so no start code can end at q + 1 or q + 2 (both need p[q] == 0).
-    q += 3;
+    s = q + 1;  // p[q] != 0: the next pair starts after it
   }
   return {size, 0};
 }
@@ -184,22 +255,30 @@ struct FirstSlice {
 // only matters when no slice of either kind exists, and then it fails the same way.)
 // With leading data nothing is searched: livekit-client throws before looking at NAL unit types.
 [[nodiscard]] inline FirstSlice find_first_slice(BytesIn stream) noexcept {
+  // AnnexBScanner's walk over the start codes, without finding where each NAL unit ends: the
+  // search stops at the first H.264 slice instead of scanning on through its payload (on a
+  // receiver, through the ciphertext) for the start code that would end it.
   FirstSlice r;
-  AnnexBScanner scanner(stream);
-  if (scanner.leading_data()) {
+  const std::uint8_t* p = stream.data();
+  const std::size_t size = stream.size();
+  if (size < 4) return r;  // livekit's scan loop does not run at all
+  auto sc = detail::find_start_code(p, size, 0);
+  if (detail::any_nonzero(p, sc.pos)) {
     r.leading_data = true;
     return r;
   }
   std::optional<std::size_t> h265;
-  Nalu u;
-  while (scanner.next(u)) {
-    const std::uint8_t header = stream[u.offset];
+  while (sc.len != 0) {
+    const std::size_t offset = sc.pos + sc.len;
+    if (offset + 3 >= size) break;  // as AnnexBScanner::begin: no NAL unit reported here
+    const std::uint8_t header = p[offset];
     if (h264_is_slice(header)) {
       r.codec = Codec::h264;
-      r.offset = u.offset;
+      r.offset = offset;
       return r;  // H.264 outranks H.265 and the first H.264 slice is this one
     }
-    if (!h265 && h265_is_vcl(header)) h265 = u.offset;
+    if (!h265 && h265_is_vcl(header)) h265 = offset;
+    sc = detail::find_start_code(p, size, offset);
   }
   if (h265) {
     r.codec = Codec::h265;

@@ -18,12 +18,12 @@
 //
 // Contract: encrypt/decrypt return the written prefix of `out`; `out` may be exactly the input
 // memory (in place) or not overlap it. No allocation per frame in steady state (a scratch buffer,
-// grown to the largest frame that needed it, keeps the ciphertext for retries when decrypting in
-// place and holds un-escaped H.264/H.265 payloads), no exception. A failed decrypt leaves no
-// plaintext in `out`. A failed encrypt leaves no plaintext in `out` either; for an in-place encrypt
-// that means the caller's frame is gone, so size `out` with max_encrypted_size() to never fail for
-// lack of room. AV1 and unknown video codecs are Errc::unsupported_codec: frameseal never sends a
-// frame whose clear-header rule it does not know.
+// grown with some headroom to the largest frame that needed it, keeps the ciphertext for retries
+// when decrypting in place and holds un-escaped H.264/H.265 payloads; encrypting needs none), no
+// exception. A failed decrypt leaves no plaintext in `out`. A failed encrypt leaves no plaintext
+// in `out` either; for an in-place encrypt that means the caller's frame is gone, so size `out`
+// with max_encrypted_size() to never fail for lack of room. AV1 and unknown video codecs are
+// Errc::unsupported_codec: frameseal never sends a frame whose clear-header rule it does not know.
 //
 // Threading: a FrameCryptor is used by one thread at a time; it refers to a KeyRing it does not
 // own (the session layer serialises key changes against frames).
@@ -119,33 +119,36 @@ class FrameCryptor {
       return out.first(n + bprime);
     }
 
-    // H.264/H.265: stage B' at the end of out, then escape it forward into place right after the
-    // header. The escaped output never overtakes its input because it starts at least
-    // (escaped size - |B'|) bytes earlier.
-    const std::size_t stage = out.size() - bprime;
+    // H.264/H.265: seal B' = C || T || IV || 0x0C || KID right after the (normalised) header, then
+    // escape it. An escape needs 00 00 followed by a byte <= 03, about once per 3 MiB of ciphertext
+    // (~0.5% of 16 KiB frames), so escaping usually ends with the counting scan. Otherwise B' moves
+    // to the end of out and is escaped forward into place (the output never overtakes its input
+    // because it starts at least (escaped size - |B'|) bytes earlier).
     if (in_place) {
-      if (stage != n) std::memmove(out.data() + stage, frame.data() + n, body);
-      if (h != n) {  // normalise the header, which still sits at out[0, n)
-        if (!ensure_scratch(n)) return fail_encrypt(out, stage + body, Errc::internal_error);
-        std::memcpy(scratch_.get(), frame.data(), n);
-        auto hn = normalize_start_codes(BytesIn(scratch_.get(), n), out.first(h));
-        if (!hn) return fail_encrypt(out, stage + body, hn.error());
+      if (h != n) {
+        // The header grows: move the body behind where it will end, then normalise the header in
+        // place (normalize_start_codes works back to front; the body is no longer in its way).
+        std::memmove(out.data() + h, out.data() + n, body);
+        auto hn = normalize_start_codes(BytesIn(out.data(), n), out.first(h));
+        if (!hn) return fail_encrypt(out, 0, hn.error());
       }
-      BytesOut staged = out.subspan(stage, body + C::tag_bytes);
+      BytesOut staged = out.subspan(h, body + C::tag_bytes);
       auto sealed = (*cipher)->seal(staged, staged.first(body), out.first(h), *iv);
-      if (!sealed) return fail_encrypt(out, stage + body, sealed.error());
+      if (!sealed) return fail_encrypt(out, 0, sealed.error());
     } else {
       auto hn = normalize_start_codes(frame.first(n), out.first(h));
       if (!hn) return fail_encrypt(out, 0, hn.error());
-      auto sealed = (*cipher)->seal(out.subspan(stage, body + C::tag_bytes), frame.subspan(n), out.first(h), *iv);
+      auto sealed = (*cipher)->seal(out.subspan(h, body + C::tag_bytes), frame.subspan(n), out.first(h), *iv);
       if (!sealed) return fail_encrypt(out, 0, sealed.error());
     }
-    write_trailer(out.data() + stage + body + C::tag_bytes, *iv, kid);
-    const BytesIn staged(out.data() + stage, bprime);
-    const std::size_t escaped = escaped_size(staged);
-    if (h + escaped > out.size()) return fail_encrypt(out, in_place ? out.size() : 0, Errc::buffer_too_small);
-    auto written = write_rbsp(staged, out.subspan(h, escaped));
-    if (!written) return fail_encrypt(out, in_place ? out.size() : 0, written.error());
+    write_trailer(out.data() + h + body + C::tag_bytes, *iv, kid);
+    const std::size_t escaped = escaped_size(BytesIn(out.data() + h, bprime));
+    if (escaped == bprime) return out.first(h + bprime);
+    if (h + escaped > out.size()) return fail_encrypt(out, 0, Errc::buffer_too_small);
+    const std::size_t stage = out.size() - bprime;  // >= h + (escaped - bprime)
+    std::memmove(out.data() + stage, out.data() + h, bprime);
+    auto written = write_rbsp(BytesIn(out.data() + stage, bprime), out.subspan(h, escaped));
+    if (!written) return fail_encrypt(out, 0, written.error());
     return out.first(h + escaped);
   }
 
@@ -199,7 +202,7 @@ class FrameCryptor {
       auto un = unescape_rbsp(body, BytesOut(scratch_.get(), body.size()));
       if (!un) return un.error();
       src = *un;
-    } else if (in_place) {
+    } else if (in_place && !body.empty()) {  // (an empty body: memcpy must not see a null scratch)
       if (!ensure_scratch(body.size())) return Errc::internal_error;
       std::memcpy(scratch_.get(), body.data(), body.size());
       src = BytesIn(scratch_.get(), body.size());
@@ -242,12 +245,16 @@ class FrameCryptor {
     return e;
   }
 
+  // Grows with headroom (1/16 + 64 bytes): the escaped body of an H.264/H.265 frame is a few bytes
+  // longer than the frames before it whenever its ciphertext needed an escape, and a buffer grown
+  // to the exact size would be reallocated for each of those in an otherwise steady stream.
   [[nodiscard]] bool ensure_scratch(std::size_t n) noexcept {
     if (n <= scratch_size_) return true;
-    std::unique_ptr<std::uint8_t[]> grown(new (std::nothrow) std::uint8_t[n]);
+    const std::size_t size = n + n / 16 + 64 > n ? n + n / 16 + 64 : n;
+    std::unique_ptr<std::uint8_t[]> grown(new (std::nothrow) std::uint8_t[size]);
     if (!grown) return false;
     scratch_ = std::move(grown);
-    scratch_size_ = n;
+    scratch_size_ = size;
     return true;
   }
 

@@ -23,9 +23,8 @@
 // unescape_rbsp shrinks, so `out` may be `in` or start before it. Any other overlap is
 // Errc::invalid_argument. A too small `out` is Errc::buffer_too_small with nothing written.
 //
-// Contract: no allocation, no exception; linear time (memchr jumps over the bytes that cannot
-// matter: non-zero bytes when escaping, bytes other than 0x03 when un-escaping; see
-// codec/nalu.hpp detail::find_byte).
+// Contract: no allocation, no exception; linear time (every rule needs two zero bytes in a row, so
+// the scans jump between zero pairs, 16-64 bytes per step: codec/nalu.hpp detail::find_zero_pair).
 #pragma once
 
 #include <cstddef>
@@ -55,11 +54,12 @@ inline constexpr std::uint8_t emulation_prevention_byte = 0x03;
   const std::size_t n = in.size();
   std::size_t count = 0;
   std::size_t i = 0;
+  // Runs of one zero byte insert nothing, so only runs of >= 2 matter: jump between zero pairs. The
+  // first pair at or after i (i = 0 or just after a run, where the byte is non-zero) starts a run.
   while (i < n) {
-    const std::size_t s = frameseal::detail::find_byte(p, i, n, 0);
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
     if (s == n) break;
-    std::size_t e = s;
-    while (e < n && p[e] == 0) ++e;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
     const std::size_t r = e - s;
     count += (r - 1) / 2;
     if (r % 2 == 0 && e < n && p[e] <= emulation_prevention_byte) ++count;
@@ -89,14 +89,15 @@ namespace detail {
 inline void write_rbsp_forward(const std::uint8_t* src, std::size_t n, std::uint8_t* dst) noexcept {
   std::size_t i = 0, o = 0;
   while (i < n) {
-    const std::size_t s = frameseal::detail::find_byte(src, i, n, 0);
-    if (s > i) {  // non-zero bytes: the counter is 0 there, nothing to insert
+    // Up to the next run of >= 2 zero bytes nothing is inserted (a lone zero leaves the counter
+    // at 1), so that stretch is copied as it is.
+    const std::size_t s = frameseal::detail::find_zero_pair(src, i, n);
+    if (s > i) {
       std::memmove(dst + o, src + i, s - i);
       o += s - i;
     }
     if (s == n) break;
-    std::size_t e = s;
-    while (e < n && src[e] == 0) ++e;
+    const std::size_t e = frameseal::detail::skip_zeros(src, s + 2, n);
     const std::size_t r = e - s;
     for (std::size_t k = 1; k <= r; ++k) {
       if (k >= 3 && (k & 1) != 0) dst[o++] = emulation_prevention_byte;
@@ -176,12 +177,15 @@ inline void write_rbsp_backward(const std::uint8_t* src, std::size_t n, std::uin
 [[nodiscard]] inline bool needs_unescape(BytesIn in) noexcept {
   const std::uint8_t* p = in.data();
   const std::size_t n = in.size();
-  std::size_t q = 2;  // candidate position of the 03, q <= n - 2
-  while (n >= 2 && q <= n - 2) {
-    q = frameseal::detail::find_byte(p, q, n - 1, emulation_prevention_byte);
-    if (q == n - 1) return false;
-    if (p[q - 1] == 0 && p[q - 2] == 0) return true;
-    q += 3;  // p[q] != 0, so the next 00 00 03 ends at q + 3 or later
+  // 00 00 03 is a run of >= 2 zero bytes followed by 03: jump between zero pairs.
+  std::size_t i = 0;
+  while (n >= 2 && i < n) {
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
+    if (s == n) return false;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
+    if (e + 1 >= n) return false;  // the 03 would be the last byte, or there is none
+    if (p[e] == emulation_prevention_byte) return true;
+    i = e + 1;  // p[e] != 0
   }
   return false;
 }
@@ -190,12 +194,14 @@ namespace detail {
 // Calls f(q) for the 03 byte of every 00 00 03 in p[0, n), left to right (they never overlap).
 template <class F>
 inline void for_each_emulation_byte(const std::uint8_t* p, std::size_t n, F&& f) noexcept {
-  std::size_t q = 2;
-  while (q < n) {
-    q = frameseal::detail::find_byte(p, q, n, emulation_prevention_byte);
-    if (q == n) return;
-    if (p[q - 1] == 0 && p[q - 2] == 0) f(q);
-    q += 3;
+  std::size_t i = 0;
+  while (i < n) {
+    const std::size_t s = frameseal::detail::find_zero_pair(p, i, n);
+    if (s == n) return;
+    const std::size_t e = frameseal::detail::skip_zeros(p, s + 2, n);
+    if (e == n) return;
+    if (p[e] == emulation_prevention_byte) f(e);
+    i = e + 1;  // p[e] != 0
   }
 }
 }  // namespace detail
