@@ -145,6 +145,65 @@ std::span<const std::uint8_t, C::key_bytes> key_span(const Bytes& k) {
   return std::span<const std::uint8_t, C::key_bytes>(k.data(), C::key_bytes);
 }
 
+// The raw AEAD call a frame-path row is compared with: one keyed cipher over a body and its AAD
+// (the program decides which bytes those are), with the ciphertext, checked by a round trip before
+// anything is timed.
+template <class C>
+struct RawAead {
+  Bytes key = random_bytes(C::key_bytes, 79);
+  Bytes nonce_bytes = random_bytes(C::nonce_bytes, 78);
+  fs::Result<C> cipher = fs::Errc::internal_error;
+  fs::BytesIn body, aad;
+  Bytes ct;
+
+  std::span<const std::uint8_t, C::nonce_bytes> nonce() const {
+    return std::span<const std::uint8_t, C::nonce_bytes>(nonce_bytes.data(), C::nonce_bytes);
+  }
+  bool init(benchmark::State& state, fs::BytesIn b, fs::BytesIn a) {
+    body = b;
+    aad = a;
+    if (!C::available()) {
+      state.SkipWithError("backend unavailable on this machine");
+      return false;
+    }
+    cipher = C::create(key_span<C>(key));
+    if (!cipher) {
+      state.SkipWithError("create failed");
+      return false;
+    }
+    ct.assign(body.size() + C::tag_bytes, 0);
+    Bytes back(body.size());
+    if (!cipher->seal(ct, body, aad, nonce()) || !cipher->open(back, ct, aad, nonce()) ||
+        !std::equal(back.begin(), back.end(), body.begin())) {
+      state.SkipWithError("raw round trip failed");
+      return false;
+    }
+    return true;
+  }
+};
+
+// The timed loops of the raw rows (out of place); frame_bytes is what the rates count.
+template <class C>
+void run_raw_seal(benchmark::State& state, RawAead<C>& r, std::size_t frame_bytes) {
+  Bytes out(r.ct.size());
+  for (auto _ : state) {
+    auto x = r.cipher->seal(out, r.body, r.aad, r.nonce());
+    benchmark::DoNotOptimize(x);
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, frame_bytes);
+}
+template <class C>
+void run_raw_open(benchmark::State& state, RawAead<C>& r, std::size_t frame_bytes) {
+  Bytes out(r.body.size());
+  for (auto _ : state) {
+    auto x = r.cipher->open(out, r.ct, r.aad, r.nonce());
+    benchmark::DoNotOptimize(x);
+    benchmark::ClobberMemory();
+  }
+  set_rates(state, frame_bytes);
+}
+
 // A KDF policy that counts its calls (to show that a cached ratchet search derives nothing).
 inline std::uint64_t kdf_calls = 0;
 template <class Kdf>

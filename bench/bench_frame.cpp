@@ -33,58 +33,22 @@ namespace {
 using namespace fsbench;
 
 const Bytes key_material = random_bytes(32, 77);
-const Bytes raw_nonce = random_bytes(12, 78);
+// ---- raw AEAD baseline: the frame's clear header is the AAD, the rest the body ----
 
 template <class C>
-std::span<const std::uint8_t, C::nonce_bytes> nonce_of() {
-  return std::span<const std::uint8_t, C::nonce_bytes>(raw_nonce.data(), C::nonce_bytes);
-}
-
-// ---- raw AEAD baseline ----
-
-template <class C>
-struct Raw {
+struct Raw : RawAead<C> {
   SweepFrame f;
-  fs::BytesIn body, aad;
-  Bytes key = random_bytes(C::key_bytes, 79);
-  fs::Result<C> cipher = fs::Errc::internal_error;
-  Bytes ct;
-
   bool init(benchmark::State& state) {
     f = sweep_frame(static_cast<std::size_t>(state.range(0)));
-    aad = fs::BytesIn(f.bytes).first(f.clear);
-    body = fs::BytesIn(f.bytes).subspan(f.clear);
-    if (!C::available()) {
-      state.SkipWithError("backend unavailable on this machine");
-      return false;
-    }
-    cipher = C::create(key_span<C>(key));
-    if (!cipher) {
-      state.SkipWithError("create failed");
-      return false;
-    }
-    ct.assign(body.size() + C::tag_bytes, 0);
-    Bytes back(body.size());
-    if (!cipher->seal(ct, body, aad, nonce_of<C>()) || !cipher->open(back, ct, aad, nonce_of<C>()) ||
-        !std::equal(back.begin(), back.end(), body.begin())) {
-      state.SkipWithError("raw round trip failed");
-      return false;
-    }
-    return true;
+    const fs::BytesIn all(f.bytes);
+    return RawAead<C>::init(state, all.subspan(f.clear), all.first(f.clear));
   }
 };
 
 template <class C>
 void bm_raw_seal(benchmark::State& state) {
   Raw<C> r;
-  if (!r.init(state)) return;
-  Bytes out(r.ct.size());
-  for (auto _ : state) {
-    auto x = r.cipher->seal(out, r.body, r.aad, nonce_of<C>());
-    benchmark::DoNotOptimize(x);
-    benchmark::ClobberMemory();
-  }
-  set_rates(state, r.f.bytes.size());
+  if (r.init(state)) run_raw_seal(state, r, r.f.bytes.size());
 }
 
 template <class C>
@@ -94,12 +58,12 @@ void bm_raw_seal_inplace(benchmark::State& state) {
   Bytes buf(r.body.begin(), r.body.end());
   buf.resize(r.ct.size());
   const fs::BytesOut all(buf);
-  if (!r.cipher->seal(all, all.first(r.body.size()), r.aad, nonce_of<C>()) || buf != r.ct) {
+  if (!r.cipher->seal(all, all.first(r.body.size()), r.aad, r.nonce()) || buf != r.ct) {
     state.SkipWithError("in-place seal differs");
     return;
   }
   for (auto _ : state) {
-    auto x = r.cipher->seal(all, all.first(r.body.size()), r.aad, nonce_of<C>());
+    auto x = r.cipher->seal(all, all.first(r.body.size()), r.aad, r.nonce());
     benchmark::DoNotOptimize(x);
     benchmark::ClobberMemory();
   }
@@ -109,14 +73,7 @@ void bm_raw_seal_inplace(benchmark::State& state) {
 template <class C>
 void bm_raw_open(benchmark::State& state) {
   Raw<C> r;
-  if (!r.init(state)) return;
-  Bytes out(r.body.size());
-  for (auto _ : state) {
-    auto x = r.cipher->open(out, r.ct, r.aad, nonce_of<C>());
-    benchmark::DoNotOptimize(x);
-    benchmark::ClobberMemory();
-  }
-  set_rates(state, r.f.bytes.size());
+  if (r.init(state)) run_raw_open(state, r, r.f.bytes.size());
 }
 
 template <class C>
@@ -126,14 +83,14 @@ void bm_raw_open_inplace(benchmark::State& state) {
   Bytes buf(r.ct.size());
   const fs::BytesOut all(buf);
   std::memcpy(buf.data(), r.ct.data(), r.ct.size());
-  if (!r.cipher->open(all.first(r.body.size()), all, r.aad, nonce_of<C>()) ||
+  if (!r.cipher->open(all.first(r.body.size()), all, r.aad, r.nonce()) ||
       !std::equal(r.body.begin(), r.body.end(), buf.begin())) {
     state.SkipWithError("in-place open failed");
     return;
   }
   for (auto _ : state) {
     std::memcpy(buf.data(), r.ct.data(), r.ct.size());  // an in-place open consumes its input
-    auto x = r.cipher->open(all.first(r.body.size()), all, r.aad, nonce_of<C>());
+    auto x = r.cipher->open(all.first(r.body.size()), all, r.aad, r.nonce());
     benchmark::DoNotOptimize(x);
     benchmark::ClobberMemory();
   }

@@ -26,61 +26,27 @@ namespace sf = fs::sframe;
 
 const Bytes base_key = random_bytes(32, 55);
 const Bytes aad4 = random_bytes(4, 56);
-const Bytes nonce_bytes = random_bytes(12, 57);
 
+// The raw baseline: the frame's random bytes as the body, a 4-byte AAD (an SFrame header's size).
 template <class C>
-struct Raw {
-  Bytes key = random_bytes(C::key_bytes, 58);
-  Bytes pt, ct;
-  fs::Result<C> cipher = fs::Errc::internal_error;
-  std::span<const std::uint8_t, C::nonce_bytes> nonce() const {
-    return std::span<const std::uint8_t, C::nonce_bytes>(nonce_bytes.data(), C::nonce_bytes);
-  }
+struct Raw : RawAead<C> {
+  Bytes pt;
   bool init(benchmark::State& state) {
-    if (!C::available()) {
-      state.SkipWithError("backend unavailable on this machine");
-      return false;
-    }
-    cipher = C::create(key_span<C>(key));
-    if (!cipher) {
-      state.SkipWithError("create failed");
-      return false;
-    }
     pt = random_bytes(static_cast<std::size_t>(state.range(0)), 59);
-    ct.assign(pt.size() + C::tag_bytes, 0);
-    Bytes back(pt.size());
-    if (!cipher->seal(ct, pt, aad4, nonce()) || !cipher->open(back, ct, aad4, nonce()) || back != pt) {
-      state.SkipWithError("raw round trip failed");
-      return false;
-    }
-    return true;
+    return RawAead<C>::init(state, pt, aad4);
   }
 };
 
 template <class C>
 void bm_raw_seal(benchmark::State& state) {
   Raw<C> r;
-  if (!r.init(state)) return;
-  Bytes out(r.ct.size());
-  for (auto _ : state) {
-    auto x = r.cipher->seal(out, r.pt, aad4, r.nonce());
-    benchmark::DoNotOptimize(x);
-    benchmark::ClobberMemory();
-  }
-  set_rates(state, r.pt.size());
+  if (r.init(state)) run_raw_seal(state, r, r.pt.size());
 }
 
 template <class C>
 void bm_raw_open(benchmark::State& state) {
   Raw<C> r;
-  if (!r.init(state)) return;
-  Bytes out(r.pt.size());
-  for (auto _ : state) {
-    auto x = r.cipher->open(out, r.ct, aad4, r.nonce());
-    benchmark::DoNotOptimize(x);
-    benchmark::ClobberMemory();
-  }
-  set_rates(state, r.pt.size());
+  if (r.init(state)) run_raw_open(state, r, r.pt.size());
 }
 
 template <class S>
