@@ -221,6 +221,47 @@ TEST_CASE("KeyRing: an undecryptable frame costs at most 1 + previous + window a
   CHECK(kdf_calls == after_first);  // the search is cached
 }
 
+TEST_CASE("KeyRing: a clone keeps the derived next ratchet step, so its first search costs no extra KDF call") {
+  using C = sodium::ChaCha20Poly1305;
+  int kdf_calls = 0;
+  KeyRingOptions o;
+  o.ratchet_window = 4;
+  o.previous_generations = 0;
+  auto ring = KeyRing<C, CountingKdf>::create(o, CountingKdf{&kdf_calls});
+  REQUIRE(ring.has_value());
+  REQUIRE(ring->set_key(0, m0) == Errc::ok);
+  Sealed<C> bad = seal_at<C>(0);
+  bad.ct[0] ^= 0x80;
+
+  // A clone made before any search: the window costs 4 calls (Ratchet(m0) came with set_key).
+  auto fresh = ring->clone();
+  REQUIRE(fresh.has_value());
+  int before = kdf_calls;
+  CHECK(try_open(*fresh, 0, bad).error() == Errc::auth_failed);
+  CHECK(kdf_calls - before == 4);
+
+  // The original fills its cache (4 calls), then a clone of it: the clone starts without a cache,
+  // from the first cached step, and also pays 4.
+  before = kdf_calls;
+  CHECK(try_open(*ring, 0, bad).error() == Errc::auth_failed);
+  CHECK(kdf_calls - before == 4);
+  auto cached = ring->clone();
+  REQUIRE(cached.has_value());
+  before = kdf_calls;
+  CHECK(try_open(*cached, 0, bad).error() == Errc::auth_failed);
+  CHECK(kdf_calls - before == 4);
+
+  // And the copied step is the right one: frames 1 and 3 steps ahead decrypt in the clones.
+  auto m1 = try_open(*fresh, 0, seal_at<C>(1));
+  REQUIRE(m1.has_value());
+  CHECK(m1->ratchet_steps == 1);
+  auto m3 = try_open(*cached, 0, seal_at<C>(3));
+  REQUIRE(m3.has_value());
+  CHECK(m3->ratchet_steps == 3);
+  CHECK(cached->generation(0) == 3);
+  CHECK(ring->generation(0) == 0);  // a clone's ratchet leaves the original alone
+}
+
 TEST_CASE_TEMPLATE("KeyRing failure tolerance: consecutive failures per slot, key_invalid without attempts", C, FS_RING_CIPHERS) {
   if (!C::available()) return;
   KeyRingOptions o;

@@ -1546,6 +1546,8 @@ class KeyRing {
   // A copy with the same options, materials, keys, previous generations and sending index, but with
   // fresh failure counters and an empty ratchet cache (the shared-key mode of the native SDKs gives
   // each participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
+  // The next ratchet step's material, when already derived, is copied too, so a clone's first
+  // search costs the same KDF calls as the original's.
   [[nodiscard]] Result<KeyRing> clone() const noexcept {
     auto copy = create(options_, kdf_);
     if (!copy) return copy.error();
@@ -1559,6 +1561,13 @@ class KeyRing {
       to.base = std::move(*base);
       to.ratcheted = from.ratcheted.clone();
       to.generation = from.generation;
+      // `next` continues the chain after the last cached generation; the clone has no cache, so it
+      // gets Ratchet(current material): the first cached step, or `next` when nothing is cached.
+      if (!from.ahead.empty()) {
+        to.next.emplace(from.ahead.front().material.clone());
+      } else if (from.next) {
+        to.next.emplace(from.next->clone());
+      }
       auto key = keyed_from(from.key->key.clone());
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
