@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstring>
+#include <limits>
 
 #include "common.hpp"
 
@@ -162,6 +163,10 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
     if (first_audio < out.packets.size()) {
       if (granule == -1)
         return ParseError{first_audio, where + "the page completes a packet but has no granule position"};
+      // A granule position is a sample count: -1 (no packet ends here) is the only negative value
+      // Ogg allows, and one within 2^32 of the int64 limit would overflow the running ends below.
+      if (granule < 0 || granule > std::numeric_limits<std::int64_t>::max() - (std::int64_t{1} << 32))
+        return ParseError{first_audio, where + "granule position " + std::to_string(granule) + " is out of range"};
       std::int64_t total = 0;
       std::vector<std::uint32_t> d;
       for (std::size_t k = first_audio; k < out.packets.size(); ++k) {
@@ -170,6 +175,10 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
         d.push_back(*s);
         total += *s;
       }
+      // Each packet lasts at most 120 ms (5760 samples) and a page holds at most 255 of them, so
+      // total < 2^21 and prev_end + total stays below the int64 limit (prev_end is a checked granule
+      // or 0).
+
       if (!have_prev_end) {
         prev_end = (type & 4) ? 0 : granule - total;
         if (prev_end < 0) prev_end = 0;
