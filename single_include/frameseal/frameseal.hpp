@@ -2881,6 +2881,13 @@ struct E2eeOptions {
 // export_* returns the slot's current material (after ratchets, the ratcheted material), never the
 // AES key, and ratchet_* returns the new material, as the Python SDK does.
 //
+// Formats: BasicKeyProvider<Ring> is generic over the per-participant key store. KeyProvider<C, Kdf>
+// is BasicKeyProvider<KeyRing<C, Kdf>> (LiveKit's format); SframeKeyProvider<S>
+// (sframe_format.hpp) uses session::SframeKeys<S>, the RFC 9605 key table behind the same calls. A
+// store whose `shared_key_safe` is false (SFrame: a shared key and KID would make senders reuse
+// nonces) refuses shared-key mode: options.shared_key, set_shared_key and ratchet_shared_key are
+// Errc::invalid_argument.
+//
 // Errors, never exceptions: empty key material, an out-of-range index or bad options are
 // Errc::invalid_argument; a slot without key is Errc::missing_key. A shared-key call that fails for
 // one participant's ring after the master was changed still updates the others and returns the first
@@ -2907,17 +2914,27 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace session {
 
-template <Cipher C, class Kdf, class IvPolicy>
-class E2eeManager;
+template <class Format>
+class BasicE2eeManager;
 
 namespace detail {
 
+// Whether a key store may be shared by several senders (KeyRing: yes; LiveKit's IVs carry the
+// sender's SSRC/timestamp/counter). A store says no with `static constexpr bool shared_key_safe = false`.
+template <class Ring>
+inline constexpr bool shared_key_safe = [] {
+  if constexpr (requires { Ring::shared_key_safe; })
+    return static_cast<bool>(Ring::shared_key_safe);
+  else
+    return true;
+}();
+
 // One participant's keys. Everything a frame of this participant touches is guarded by `mutex`;
 // the manager derives from this to add the frame cryptor, its state and its counters.
-template <Cipher C, class Kdf>
+template <class Ring>
 class ParticipantKeys {
  public:
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
 
   ParticipantKeys(std::string participant_identity, ring_type&& key_ring) noexcept
       : identity(std::move(participant_identity)),
@@ -2942,22 +2959,29 @@ class ParticipantKeys {
 
 }  // namespace detail
 
-template <Cipher C, class Kdf = LivekitKdf>
-class KeyProvider {
+// The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
+// create(KeyRingOptions, kdf_type), options(), kdf(), size(), current_index(), set_key(index, key),
+// export_key(index), ratchet(index), and clone() when shared_key_safe.
+template <class Ring>
+class BasicKeyProvider {
  public:
-  using cipher_type = C;
-  using kdf_type = Kdf;
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
+  using cipher_type = typename Ring::cipher_type;
+  using kdf_type = typename Ring::kdf_type;
+  using Kdf = kdf_type;
 
   // options.kdf selects the algorithm of a LivekitKdf prototype (pass one to plug in another PBKDF2
   // implementation, e.g. openssl::pbkdf2_hmac_sha256); with Kdf = Hkdf or Pbkdf2 it must name that
   // algorithm; any other KDF policy is used as given. options.shared_key is consumed.
-  [[nodiscard]] static Result<KeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
+  [[nodiscard]] static Result<BasicKeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
     return create_with(std::move(options), std::move(kdf), {});
   }
 
-  KeyProvider(KeyProvider&&) noexcept = default;
-  KeyProvider& operator=(KeyProvider&&) noexcept = default;
+  BasicKeyProvider(BasicKeyProvider&&) noexcept = default;
+  BasicKeyProvider& operator=(BasicKeyProvider&&) noexcept = default;
+
+  // False for a format where a shared key is refused (SFrame: see sframe_format.hpp).
+  static constexpr bool shared_key_supported = detail::shared_key_safe<Ring>;
 
   // The options it was created with (shared_key is empty: the provider took it).
   [[nodiscard]] const KeyProviderOptions& options() const noexcept { return impl_->options; }
@@ -2970,22 +2994,13 @@ class KeyProvider {
   }
 
   [[nodiscard]] Errc set_shared_key(BytesIn key, std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
-    s.shared = true;
-    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      const Errc e = p.ring.set_key(key_index, key);
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key;
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return set_shared(key, key_index);
     }
-    return first;
   }
 
   [[nodiscard]] Result<SecretBuffer> export_shared_key(std::size_t key_index = 0) const {
@@ -2994,37 +3009,12 @@ class KeyProvider {
   }
 
   [[nodiscard]] Result<SecretBuffer> ratchet_shared_key(std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto old = s.master.export_key(key_index);
-    if (!old) return old.error();
-    auto next = s.master.ratchet(key_index);
-    if (!next) return next.error();
-    const auto slot = static_cast<std::uint8_t>(key_index);
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      auto current = p.ring.export_key(key_index);
-      Errc e = Errc::ok;
-      if (current && ct_equal(current->view(), old->view())) {
-        auto r = p.ring.ratchet(key_index);
-        if (r)
-          p.ratchets.fetch_add(1, std::memory_order_relaxed);
-        else
-          e = r.error();
-      } else if (current && ct_equal(current->view(), next->view())) {
-        // A receive-side ratchet got there first (and kept the old key as a previous generation).
-      } else {
-        e = p.ring.set_key(key_index, next->view());
-      }
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return ratchet_shared(key_index);
     }
-    if (first != Errc::ok) return first;
-    return next;
   }
 
   [[nodiscard]] Errc set_key(std::string_view participant_identity, BytesIn key, std::size_t key_index = 0) {
@@ -3102,10 +3092,64 @@ class KeyProvider {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
+  template <class>
+  friend class BasicE2eeManager;
 
-  using participant_type = detail::ParticipantKeys<C, Kdf>;
+  // The shared-key operations, instantiated only for a store that allows a shared key.
+  [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
+    s.shared = true;
+    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      const Errc e = p.ring.set_key(key_index, key);
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    return first;
+  }
+
+  [[nodiscard]] Result<SecretBuffer> ratchet_shared(std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto old = s.master.export_key(key_index);
+    if (!old) return old.error();
+    auto next = s.master.ratchet(key_index);
+    if (!next) return next.error();
+    const auto slot = static_cast<std::uint8_t>(key_index);
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      auto current = p.ring.export_key(key_index);
+      Errc e = Errc::ok;
+      if (current && ct_equal(current->view(), old->view())) {
+        auto r = p.ring.ratchet(key_index);
+        if (r)
+          p.ratchets.fetch_add(1, std::memory_order_relaxed);
+        else
+          e = r.error();
+      } else if (current && ct_equal(current->view(), next->view())) {
+        // A receive-side ratchet got there first (and kept the old key as a previous generation).
+      } else {
+        e = p.ring.set_key(key_index, next->view());
+      }
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    if (first != Errc::ok) return first;
+    return next;
+  }
+
+  using participant_type = detail::ParticipantKeys<Ring>;
   // How a participant's state is made: the manager's adds a frame cryptor; null: bare keys.
   using Factory = std::function<std::shared_ptr<participant_type>(std::string identity, ring_type&& ring)>;
 
@@ -3121,7 +3165,7 @@ class KeyProvider {
     bool shared = false;
   };
 
-  explicit KeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+  explicit BasicKeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
   [[nodiscard]] static Result<Kdf> resolve_kdf(KdfAlgorithm algorithm, Kdf kdf) noexcept {
     if constexpr (std::is_same_v<Kdf, LivekitKdf>) {
@@ -3134,7 +3178,8 @@ class KeyProvider {
     return kdf;
   }
 
-  [[nodiscard]] static Result<KeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+    if (!shared_key_supported && !options.shared_key.empty()) return Errc::invalid_argument;
     auto resolved = resolve_kdf(options.kdf, std::move(kdf));
     if (!resolved) return resolved.error();
     KeyRingOptions ro;
@@ -3151,7 +3196,7 @@ class KeyProvider {
       if (Errc e = impl->master.set_key(0, shared_key.view()); e != Errc::ok) return e;
       impl->shared = true;
     }
-    return KeyProvider(std::move(impl));
+    return BasicKeyProvider(std::move(impl));
   }
 
   // Control mutex held.
@@ -3159,7 +3204,12 @@ class KeyProvider {
     Impl& s = *impl_;
     if (identity.empty()) return Errc::invalid_argument;
     if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
-    auto ring = s.shared ? s.master.clone() : ring_type::create(s.master.options(), s.master.kdf());
+    auto ring = [&s]() noexcept {
+      if constexpr (shared_key_supported) {
+        if (s.shared) return s.master.clone();
+      }
+      return ring_type::create(s.master.options(), s.master.kdf());
+    }();
     if (!ring) return ring.error();
     std::shared_ptr<participant_type> p = s.make ? s.make(std::string(identity), std::move(*ring))
                                                  : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
@@ -3189,6 +3239,10 @@ class KeyProvider {
   std::unique_ptr<Impl> impl_;
 };
 
+// LiveKit's KeyProvider: one KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf>
+using KeyProvider = BasicKeyProvider<KeyRing<C, Kdf>>;
+
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
@@ -3201,6 +3255,13 @@ class KeyProvider {
 //   m.key_provider().set_key("alice", key, 0);
 //   auto alice = m.frame_cryptor("alice").value();      // once per participant, not per frame
 //   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
+//
+// Format (the wire format) is a template parameter: BasicE2eeManager<Format> and
+// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C, Kdf,
+// IvPolicy> and FrameCryptor<C, Kdf, IvPolicy> are these aliases, so existing code is unchanged) and
+// with SframeFormat<S> (sframe_format.hpp: SframeE2eeManager<Suite>, RFC 9605 frames). The API,
+// states, callbacks and counters are the same; the format decides what a key index means on the
+// wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
 //
 // Each participant identity has one state: its KeyRing (key_provider.hpp), a livekit::FrameCryptor
 // (scratch buffer, IV policy), its EncryptionState, its counters and its enabled flag. A facade is
@@ -3264,6 +3325,7 @@ struct Counters {
   std::uint64_t malformed = 0;           // Errc::malformed_frame
   std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
+  std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
@@ -3276,8 +3338,45 @@ struct Counters {
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
 
-template <Cipher C, class Kdf, class IvPolicy>
-class FrameCryptor;
+template <class Format>
+class BasicFrameCryptor;
+
+// What the facade needs to know about one decrypted (or refused) frame, whatever the format.
+struct FrameOutcome {
+  bool passthrough = false;        // an empty frame passed through
+  bool sif = false;                // an allowed server-injected frame passed unencrypted
+  std::uint8_t key_index = 0;      // the key index the frame named
+  std::size_t ratchet_steps = 0;   // receive-side ratchet steps committed for it
+};
+
+// LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+struct LivekitFormat {
+  using ring_type = KeyRing<C, Kdf>;
+  using cipher_type = C;
+  using kdf_type = Kdf;
+  using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using report_type = livekit::DecryptReport;
+  using cryptor_options = livekit::FrameCryptorOptions;
+  // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
+  using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
+  static constexpr std::string_view name = "livekit";
+  static constexpr bool empty_frames_pass = true;  // LiveKit does not encrypt empty frames
+  [[nodiscard]] static constexpr bool supports_sif() noexcept { return true; }
+
+  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions& o) {
+    cryptor_options fo = o.frame_cryptor_options;
+    fo.sif_trailer.clear();  // applied through the key provider, so it reaches every participant
+    return fo;
+  }
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo, const factory_type& make_iv,
+                                                 const std::string& identity) {
+    return cryptor_type(ring, fo, make_iv ? make_iv(identity) : IvPolicy());
+  }
+  [[nodiscard]] static FrameOutcome outcome(const cryptor_type&, const report_type& r) noexcept {
+    return FrameOutcome{r.passthrough, r.sif, r.key_index, r.match.ratchet_steps};
+  }
+};
 
 namespace detail {
 
@@ -3302,7 +3401,7 @@ struct ManagerShared {
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, other_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, other_failures{0},
       passthrough{0}, empty{0};
   std::atomic<Errc> last_error{Errc::ok};
   std::atomic<std::uint8_t> last_error_key_index{0};
@@ -3317,25 +3416,27 @@ struct AtomicCounters {
   }
 };
 
-template <Cipher C, class Kdf, class IvPolicy>
-class Participant final : public ParticipantKeys<C, Kdf> {
+template <class Format>
+class Participant final : public ParticipantKeys<typename Format::ring_type> {
  public:
-  using base = ParticipantKeys<C, Kdf>;
+  using base = ParticipantKeys<typename Format::ring_type>;
 
   Participant(std::string id, typename base::ring_type&& ring, std::shared_ptr<ManagerShared> m,
-              livekit::FrameCryptorOptions options, IvPolicy iv) noexcept
+              const typename Format::cryptor_options& options, const typename Format::factory_type& make)
       : base(std::move(id), std::move(ring)),
         manager(std::move(m)),
-        cryptor(this->ring, std::move(options), std::move(iv)) {}
+        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)) {}
 
-  void apply_sif_trailer(BytesIn trailer) override { cryptor.set_sif_trailer(trailer); }
+  void apply_sif_trailer(BytesIn trailer) override {
+    if constexpr (requires { cryptor.set_sif_trailer(trailer); }) cryptor.set_sif_trailer(trailer);
+  }
 
   [[nodiscard]] bool active() const noexcept {
     return enabled.load(std::memory_order_relaxed) && manager->enabled.load(std::memory_order_relaxed);
   }
 
   const std::shared_ptr<ManagerShared> manager;
-  livekit::FrameCryptor<C, Kdf, IvPolicy> cryptor;  // guarded by mutex
+  typename Format::cryptor_type cryptor;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   AtomicCounters counters;
@@ -3372,12 +3473,14 @@ inline void report_status(ManagerShared& m, const std::string& identity, bool en
 
 // The per-participant facade (LiveKit's FrameCryptor), obtained from E2eeManager::frame_cryptor or
 // frame_cryptors(). Copies are handles to the same participant state.
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class FrameCryptor {
+template <class Format>
+class BasicFrameCryptor {
  public:
-  using frame_cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using format_type = Format;
+  using frame_cryptor_type = typename Format::cryptor_type;
+  using report_type = typename Format::report_type;
 
-  // Room for any encrypted n-byte frame (see livekit::FrameCryptor::max_encrypted_size).
+  // Room for any encrypted n-byte frame (see the format's max_encrypted_size).
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
     return frame_cryptor_type::max_encrypted_size(n);
   }
@@ -3401,6 +3504,7 @@ class FrameCryptor {
     s.malformed = get(c.malformed);
     s.sif_passed = get(c.sif_passed);
     s.sif_dropped = get(c.sif_dropped);
+    s.replayed = get(c.replayed);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
@@ -3432,8 +3536,8 @@ class FrameCryptor {
     return Errc::ok;
   }
 
-  // As livekit::FrameCryptor::encrypt (out may be the input memory exactly, or not overlap it),
-  // plus the enabled check, state and counters.
+  // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
+  // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
@@ -3445,7 +3549,7 @@ class FrameCryptor {
       auto res = p.cryptor.encrypt(info, frame, out);
       auto& c = p.counters;
       if (res) {
-        if (frame.empty()) {
+        if (frame.empty() && Format::empty_frames_pass) {
           c.bump(c.empty);
         } else {
           c.bump(c.encrypted);
@@ -3469,29 +3573,30 @@ class FrameCryptor {
     return r;
   }
 
-  // As livekit::FrameCryptor::decrypt (report, if given, says how the key was found), plus the
-  // enabled check, state and counters.
+  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
+  // the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
-                                         livekit::DecryptReport* report = nullptr) noexcept {
+                                         report_type* report = nullptr) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
-    livekit::DecryptReport local;
-    livekit::DecryptReport& rep = report ? *report : local;
+    report_type local;
+    report_type& rep = report ? *report : local;
     detail::Transitions t;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      const FrameOutcome o = Format::outcome(p.cryptor, rep);
       auto& c = p.counters;
       if (res) {
-        if (rep.passthrough) {
+        if (o.passthrough) {
           c.bump(c.empty);
-        } else if (rep.sif) {
+        } else if (o.sif) {
           c.bump(c.sif_passed);
         } else {
           c.bump(c.decrypted);
-          c.last_key_index.store(rep.key_index, std::memory_order_relaxed);
-          if (rep.match.ratchet_steps > 0) {
-            p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+          c.last_key_index.store(o.key_index, std::memory_order_relaxed);
+          if (o.ratchet_steps > 0) {
+            p.ratchets.fetch_add(o.ratchet_steps, std::memory_order_relaxed);
             t.to(p, EncryptionState::key_ratcheted);
           }
           t.to(p, EncryptionState::ok);
@@ -3499,7 +3604,7 @@ class FrameCryptor {
         return res;
       }
       const Errc e = res.error();
-      c.failed(e, rep.key_index);
+      c.failed(e, o.key_index);
       EncryptionState s = EncryptionState::decryption_failed;
       switch (e) {
         case Errc::missing_key:
@@ -3510,6 +3615,7 @@ class FrameCryptor {
         case Errc::auth_failed: c.bump(c.auth_failures); break;
         case Errc::malformed_frame: c.bump(c.malformed); break;
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
+        case Errc::replay: c.bump(c.replayed); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -3523,11 +3629,11 @@ class FrameCryptor {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  template <class>
+  friend class BasicE2eeManager;
+  using participant_type = detail::Participant<Format>;
 
-  explicit FrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
+  explicit BasicFrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
 
   static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
 
@@ -3543,37 +3649,44 @@ class FrameCryptor {
   std::shared_ptr<participant_type> p_;
 };
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class E2eeManager {
+template <class Format>
+class BasicE2eeManager {
  public:
-  using key_provider_type = KeyProvider<C, Kdf>;
-  using frame_cryptor_type = FrameCryptor<C, Kdf, IvPolicy>;
-  // Makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant. Never
-  // copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
-  using IvFactory = std::function<IvPolicy(const std::string& participant_identity)>;
+  using format_type = Format;
+  using cipher_type = typename Format::cipher_type;
+  using kdf_type = typename Format::kdf_type;
+  using key_provider_type = BasicKeyProvider<typename Format::ring_type>;
+  using frame_cryptor_type = BasicFrameCryptor<Format>;
+  // LiveKit: makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant.
+  // Never copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
+  using IvFactory = typename Format::factory_type;
 
-  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype). Errors:
-  // invalid_argument for bad options, or encryption_type gcm with a cipher that is not AES-GCM.
-  [[nodiscard]] static Result<E2eeManager> create(E2eeOptions options = {}, Kdf kdf = {}, IvFactory make_iv = {}) {
-    if (options.encryption_type == EncryptionType::gcm && !std::string_view(C::name).ends_with("gcm"))
+  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype; SFrame: the
+  // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
+  // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
+  // trailer).
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {}, IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
     std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
     options.frame_cryptor_options.sif_trailer.clear();
-    auto make = [shared, fo = std::move(options.frame_cryptor_options), make_iv = std::move(make_iv)](
+    auto fo = Format::make_options(options);
+    if (!fo) return fo.error();
+    if (!sif.empty() && !Format::supports_sif()) return Errc::invalid_argument;
+    auto make = [shared, fo = std::move(*fo), make_iv = std::move(make_iv)](
                     std::string identity, typename key_provider_type::ring_type&& ring)
         -> std::shared_ptr<typename key_provider_type::participant_type> {
-      IvPolicy iv = make_iv ? make_iv(identity) : IvPolicy();
-      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, std::move(iv));
+      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
     auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
-    return E2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
+    return BasicE2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
   }
 
-  E2eeManager(E2eeManager&&) noexcept = default;
-  E2eeManager& operator=(E2eeManager&&) noexcept = default;
+  BasicE2eeManager(BasicE2eeManager&&) noexcept = default;
+  BasicE2eeManager& operator=(BasicE2eeManager&&) noexcept = default;
 
   [[nodiscard]] key_provider_type& key_provider() noexcept { return provider_; }
   [[nodiscard]] const key_provider_type& key_provider() const noexcept { return provider_; }
@@ -3622,15 +3735,21 @@ class E2eeManager {
   }
 
  private:
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  using participant_type = detail::Participant<Format>;
 
-  E2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
       : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
 
   std::shared_ptr<detail::ManagerShared> shared_;
   key_provider_type provider_;
   EncryptionType type_;
 };
+
+// LiveKit's E2EEManager and FrameCryptor (the wire format of livekit-client and the native SDKs).
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using E2eeManager = BasicE2eeManager<LivekitFormat<C, Kdf, IvPolicy>>;
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, Kdf, IvPolicy>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
