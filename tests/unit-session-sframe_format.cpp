@@ -256,6 +256,40 @@ TEST_CASE_TEMPLATE("ratchet_key is the RFC 9605 5.1 ratchet; a receiver recovers
   CHECK(tx.m.key_provider().ratchet_key("alice", 1).error() == Errc::missing_key);
 }
 
+TEST_CASE_TEMPLATE("a late joiner gets the ratcheted base key and KID: it reads what follows, not what came before", S, FS_SUITES) {
+  if (!S::available()) return;
+  const SframeOptions so{.ratchet_bits = 8};
+  Client<S> tx(so), early(so), late(so);
+  REQUIRE(tx.m.key_provider().set_key("alice", ka, 1) == Errc::ok);
+  REQUIRE(early.m.key_provider().set_key("alice", ka, 1) == Errc::ok);
+  const Bytes p = payload(8);
+  const Bytes step0 = tx.enc("alice", p);
+  REQUIRE(tx.m.key_provider().ratchet_key("alice", 1).has_value());
+  const Bytes step1 = tx.enc("alice", p);
+  auto base2 = tx.m.key_provider().ratchet_key("alice", 1);  // the join
+  REQUIRE(base2.has_value());
+  auto kid2 = tx.m.key_provider().key_id("alice", 1);
+  REQUIRE(kid2.has_value());
+  CHECK(*kid2 == (1u << 8 | 2));
+  CHECK(late.m.key_provider().set_key_for_kid("alice", base2->view(), *kid2) == Errc::ok);
+  CHECK(late.m.key_provider().key_id("alice", 1).value() == *kid2);
+  CHECK(ct_equal(late.m.key_provider().export_key("alice", 1).value().view(), base2->view()));
+  const Bytes step2 = tx.enc("alice", p);
+  CHECK(kid_of(step2) == *kid2);
+  CHECK(late.dec("alice", step2).value() == p);
+  CHECK(late.cryptor("alice").counters().ratchets == 0);  // no ratchet: it was given this step
+  CHECK(late.dec("alice", step0).error() == Errc::missing_key);  // earlier steps cannot be derived
+  CHECK(late.dec("alice", step1).error() == Errc::missing_key);
+  // The early receiver had all of it.
+  for (const Bytes* f : {&step0, &step1, &step2}) CHECK(early.dec("alice", *f).value() == p);
+  // Errors.
+  CHECK(late.m.key_provider().set_key_for_kid("alice", base2->view(), 16u << 8) == Errc::invalid_argument);
+  CHECK(late.m.key_provider().set_key_for_kid("alice", Bytes{}, *kid2) == Errc::invalid_argument);
+  CHECK(late.m.key_provider().key_id("alice", 0).error() == Errc::missing_key);
+  CHECK(late.m.key_provider().key_id("alice", 16).error() == Errc::invalid_argument);
+  CHECK(late.m.key_provider().key_id("nobody", 0).error() == Errc::missing_key);
+}
+
 TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, replay, failure tolerance", S, FS_SUITES) {
   if (!S::available()) return;
   Client<S> tx, rx({}, custom(/*failure_tolerance=*/1));

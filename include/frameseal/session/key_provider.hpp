@@ -185,6 +185,39 @@ class BasicKeyProvider {
     return Errc::ok;
   }
 
+  // SFrame (sframe_format.hpp): installs key as the base key of exactly this KID, i.e. key index
+  // KID >> R at ratchet step KID mod 2^R. A participant who joins after ratchet_key is given the
+  // returned base key and the sender's key_id(). invalid_argument for empty key material or a KID
+  // whose key index is >= key_ring_size. Makes that index the sending index, as set_key does.
+  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key, std::uint64_t kid)
+    requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
+  {
+    if (key.empty()) return Errc::invalid_argument;
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto p = get_or_create(participant_identity);
+    if (!p) return p.error();
+    std::lock_guard<std::mutex> plock((*p)->mutex);
+    if (Errc e = (*p)->ring.set_key_for_kid(kid, key); e != Errc::ok) return e;
+    (*p)->send_index.store((*p)->ring.current_index(), std::memory_order_relaxed);
+    return Errc::ok;
+  }
+
+  // SFrame: the KID that a participant's key index names now (index << R | current step), or
+  // missing_key when the index has no key (invalid_argument: index >= key_ring_size).
+  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity, std::size_t key_index = 0) const
+    requires requires(const Ring& r, std::size_t i) { r.kid(i); }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto it = impl_->participants.find(participant_identity);
+    if (it == impl_->participants.end()) return Errc::missing_key;
+    std::lock_guard<std::mutex> plock(it->second->mutex);
+    const Ring& r = it->second->ring;
+    if (key_index >= r.size()) return Errc::invalid_argument;
+    if (!r.has_key(key_index)) return Errc::missing_key;
+    return r.kid(key_index);
+  }
+
   // In shared-key mode a participant without a ring yet reports the shared key it would get.
   [[nodiscard]] Result<SecretBuffer> export_key(std::string_view participant_identity,
                                                 std::size_t key_index = 0) const {

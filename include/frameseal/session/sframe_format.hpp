@@ -18,13 +18,16 @@
 //
 // ratchet_key(identity, i) is the RFC §5.1 sender-key ratchet: the new base key is
 // HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh) and the KID moves one step. It returns the
-// new base key (what export_key returns from then on, and what a late joiner is given with
-// set_key... and the new KID: set_key installs step 0, so a late joiner needs the same
-// ratchet_key count, or the receiver's window). Without ratchet bits (R = 0) a new key could not
-// get a new KID, so ratchet_key is Errc::invalid_argument. A receiver whose frame names a step
-// ahead of its own (within ratchet_window_size) derives it, decrypts, and moves its chain: the
-// state goes key_ratcheted then ok, Counters::ratchets counts the steps, and export_key returns
-// the new base key, as a LiveKit receive-side auto-ratchet does.
+// new base key (export_key returns it from then on). A participant who joins now is given that base
+// key and the KID (key_provider().key_id(identity, i)) and installs both with
+// set_key_for_kid(identity, base_key, kid); it cannot derive the earlier steps, so it cannot read
+// what was sent before it joined. (set_key always installs step 0.) Without ratchet bits (R = 0) a
+// new key could not get a new KID, so ratchet_key is Errc::invalid_argument. A receiver whose frame
+// names a step ahead of its own (within ratchet_window_size) derives it, decrypts, and moves its
+// chain: the state goes key_ratcheted then ok, Counters::ratchets counts the steps, and export_key
+// returns the new base key, as a LiveKit receive-side auto-ratchet does. Choose R so that
+// 2^R - 1 covers ratchet_window_size + previous_generations (R = 8 does for the defaults); the
+// window is served first, then kept steps.
 //
 // Shared-key mode is refused (KeyProviderOptions::shared_key, set_shared_key, ratchet_shared_key:
 // Errc::invalid_argument). The SFrame nonce is salt XOR CTR, the salt depends only on (base key,
@@ -152,23 +155,17 @@ class SframeKeys {
   // Installs material as the base key of KID = index << R (step 0) at index % size, for both
   // directions. On an error the index has no key (the old one is gone too).
   [[nodiscard]] Errc set_key(std::size_t index, BytesIn material, bool make_current = true) noexcept {
-    if (material.empty()) return Errc::invalid_argument;
-    const std::size_t i = index % slots_.size();
-    auto base = SecretBuffer::copy_of(material);
-    if (!base) return base.error();
-    Slot& s = slots_[i];
-    s.clear();
-    const std::uint64_t k = kid(i);  // step 0 now
-    Errc e = tx_.add_key(k, material, sframe::KeyUsage::encrypt);
-    if (e == Errc::ok) e = rx_.add_key(k, material, sframe::KeyUsage::decrypt);
-    if (e != Errc::ok) {
-      remove(k);
-      return e;
-    }
-    s.base = std::move(*base);
-    s.has = true;
-    if (make_current) current_ = static_cast<std::uint8_t>(i);
-    return Errc::ok;
+    return install(index % slots_.size(), 0, material, make_current);
+  }
+
+  // Installs material as the base key of exactly this KID: key index KID >> R at ratchet step
+  // KID mod 2^R (what a participant who joins after ratchet_key is given). invalid_argument when
+  // the index is >= size.
+  [[nodiscard]] Errc set_key_for_kid(std::uint64_t k, BytesIn material, bool make_current = true) noexcept {
+    const std::uint64_t index = index_of(k);
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    const std::uint64_t step = sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
+    return install(static_cast<std::size_t>(index), step, material, make_current);
   }
 
   // The base key of the index's current step (after ratchets: the ratcheted base key).
@@ -254,17 +251,21 @@ class SframeKeys {
 
  private:
   struct Slot {
-    SecretBuffer base;                       // material as set (any length)
-    SecretBytes<S::hash_bytes> ratcheted;    // base key after >= 1 ratchet step
-    std::uint64_t step = 0;
+    SecretBuffer base;                       // material as set (any length), for step base_step
+    SecretBytes<S::hash_bytes> ratcheted;    // base key after >= 1 ratchet step since then
+    std::uint64_t base_step = 0;             // the step the material was set at
+    std::uint64_t step = 0;                  // the current step (its low R bits are in the KID)
     std::uint32_t failures = 0;
     bool has = false;
     bool invalid = false;
 
-    [[nodiscard]] BytesIn material() const noexcept { return step == 0 ? base.view() : BytesIn(ratcheted.view()); }
+    [[nodiscard]] BytesIn material() const noexcept {
+      return step == base_step ? base.view() : BytesIn(ratcheted.view());
+    }
     void clear() noexcept {
       base.release();
       ratcheted.wipe();
+      base_step = 0;
       step = 0;
       failures = 0;
       has = false;
@@ -274,6 +275,27 @@ class SframeKeys {
 
   SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
       : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
+
+  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material, bool make_current) noexcept {
+    if (material.empty()) return Errc::invalid_argument;
+    auto base = SecretBuffer::copy_of(material);
+    if (!base) return base.error();
+    Slot& s = slots_[i];
+    s.clear();  // add_key replaces the index's chain (the same key and KID again: a no-op)
+    s.base_step = s.step = step;
+    const std::uint64_t k = kid(i);
+    Errc e = tx_.add_key(k, material, sframe::KeyUsage::encrypt);
+    if (e == Errc::ok) e = rx_.add_key(k, material, sframe::KeyUsage::decrypt);
+    if (e != Errc::ok) {
+      remove(k);
+      s.clear();
+      return e;
+    }
+    s.base = std::move(*base);
+    s.has = true;
+    if (make_current) current_ = static_cast<std::uint8_t>(i);
+    return Errc::ok;
+  }
 
   void remove(std::uint64_t k) noexcept {
     (void)tx_.remove_key(k);
