@@ -378,10 +378,13 @@ TEST_CASE("shared-key mode cannot be made with SFrame (two senders would reuse n
   Bytes out(200);
   CHECK(bob.encrypt(video, payload(1, 10), out).error() == Errc::missing_key);
 
-  // LiveKit's SIF trailer has no meaning in SFrame: refused too.
+  // LiveKit's SIF trailer and LKTS packet trailer have no meaning in SFrame: refused too.
   E2eeOptions s = custom();
   s.frame_cryptor_options.sif_trailer = {1, 2, 3};
   CHECK(Manager::create(std::move(s)).error() == Errc::invalid_argument);
+  E2eeOptions lkts = custom();
+  lkts.frame_cryptor_options.packet_trailer = true;
+  CHECK(Manager::create(std::move(lkts)).error() == Errc::invalid_argument);
   // So are bad SFrame options and a non-GCM suite under EncryptionType::gcm.
   CHECK(Manager::create(custom(), {.ratchet_bits = 57}).error() == Errc::invalid_argument);
   E2eeOptions g;

@@ -4897,7 +4897,8 @@ class FrameCryptor {
 // more than that many consecutive auth failures on one key index make it key_invalid until
 // set_key or ratchet_key. Counters' key indexes are KID >> R (saturated at 255). Empty frames are
 // encrypted (SFrame has no exception for them); FrameInfo is ignored (SFrame encrypts the whole
-// frame); a SIF trailer is LiveKit's and refused at create (set_sif_trailer has no effect).
+// frame); a SIF trailer and the LKTS packet trailer are LiveKit's and refused at create
+// (set_sif_trailer has no effect).
 //
 // RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
 // sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
@@ -5201,7 +5202,12 @@ struct SframeFormat {
   static constexpr bool empty_frames_pass = false;  // an empty frame is encrypted (header + tag)
   [[nodiscard]] static constexpr bool supports_sif() noexcept { return false; }
 
-  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions&) { return cryptor_options{}; }
+  // E2eeOptions::frame_cryptor_options are LiveKit's: an LKTS packet trailer is refused (a SIF
+  // trailer too, in BasicE2eeManager::create); reserve_bytes has nothing to pre-size here.
+  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions& o) {
+    if (o.frame_cryptor_options.packet_trailer) return Errc::invalid_argument;
+    return cryptor_options{};
+  }
   [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options&, const factory_type&,
                                                  const std::string&) noexcept {
     return cryptor_type(ring);
