@@ -4,6 +4,7 @@
 
 #include <frameseal/frameseal.hpp>
 #include <frameseal/ciphers/openssl.hpp>
+#include <frameseal/sframe/openssl_suites.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -86,6 +87,21 @@ decltype(auto) with_cipher(CipherId id, F&& f) {
   }
   return f.template operator()<fs::sodium::ChaCha20Poly1305>();
 }
+
+// Calls f.template operator()<S>() with the SFrame suite of the cipher: aes128gcm = suite 4
+// (AES_128_GCM_SHA256_128), aes256gcm = suite 5 (AES_256_GCM_SHA512_128; libsodium where it runs,
+// else OpenSSL). ChaCha20-Poly1305 has no RFC 9605 suite: callers refuse it before (sframe_cipher_error).
+template <class F>
+decltype(auto) with_suite(CipherId id, F&& f) {
+  if (id == CipherId::aes256gcm) {
+    if (fs::sodium::Aes256Gcm::available()) return f.template operator()<fs::sframe::Suite5>();
+    return f.template operator()<fs::sframe::Suite5Openssl>();
+  }
+  return f.template operator()<fs::sframe::Suite4>();
+}
+
+inline const char* sframe_cipher_error =
+    "--format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm (suite 5)";
 
 // The KDF the CLI uses: LiveKit's, with OpenSSL's PBKDF2 (about twice libsodium-HMAC's speed).
 inline fs::LivekitKdf make_kdf(fs::KdfAlgorithm algorithm) {

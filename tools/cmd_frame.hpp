@@ -1,5 +1,6 @@
 // `frameseal frame encrypt|decrypt`: frames as hex arguments, one output line per frame. For people
-// debugging a pipeline: a frame copied from a log can be checked by hand.
+// debugging a pipeline: a frame copied from a log can be checked by hand. --format livekit (default)
+// or sframe (RFC 9605 frames, suite from --cipher); both run through the session layer.
 #pragma once
 
 #include "cli_common.hpp"
@@ -27,12 +28,20 @@ struct FrameOptions {
   bool livekit_iv = false;
   std::uint32_t iv_seed = 0;
   bool shared_key = false;
+  std::string format = "livekit";
+  std::size_t ratchet_bits = 0;  // SFrame: R of RFC 9605 §5.1
+  bool window_set = false;
+  std::vector<std::string> livekit_only;  // LiveKit options given (refused with --format sframe)
   std::vector<Bytes> frames;
 };
 
 inline const char* frame_usage =
     "usage: frameseal frame encrypt|decrypt [options] HEX [HEX...]\n"
-    "  --codec opus|vp8|vp9|h264|h265|av1   codec of the frames (opus = audio)\n"
+    "  --format livekit|sframe              frame format (default livekit). sframe: RFC 9605 frames; the key\n"
+    "                                       is the base key of KID = key index (<< R with --ratchet-bits R);\n"
+    "                                       --cipher aes128gcm = suite 4, aes256gcm = suite 5\n"
+    "  --ratchet-bits R                     sframe: R (1..56) of RFC 9605 5.1; needed by --ratchet\n"
+    "  --codec opus|vp8|vp9|h264|h265|av1   codec of the frames (opus = audio; sframe: optional, unused)\n"
     "  --key-frame                          the frames are key frames (VP8: derived from the bytes if absent)\n"
     "  --key HEX | --passphrase TEXT        key material (raw bytes, or the UTF-8 bytes of a passphrase)\n"
     "  --kdf hkdf|pbkdf2                    key derivation (default hkdf; native SDKs default to pbkdf2)\n"
@@ -80,14 +89,22 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
       if (p.empty()) die("--passphrase: must not be empty");
       o.material.assign(p.begin(), p.end());
       o.material_set = passphrase = true;
+    } else if (a == "--format") {
+      o.format = value();
+      if (o.format != "livekit" && o.format != "sframe") die("--format: expected livekit or sframe");
+    } else if (a == "--ratchet-bits") {
+      o.ratchet_bits = parse_uint(a, value(), fs::session::max_session_ratchet_bits);
     } else if (a == "--kdf") {
+      o.livekit_only.push_back(a);
       auto k = fs::kdf_algorithm_from_string(value());
       if (!k) die("--kdf: expected hkdf or pbkdf2");
       o.kdf = *k;
     } else if (a == "--salt") {
+      o.livekit_only.push_back(a);
       std::string s = value();
       o.salt.assign(s.begin(), s.end());
     } else if (a == "--salt-hex") {
+      o.livekit_only.push_back(a);
       auto s = parse_hex(value());
       if (!s) die("--salt-hex: expected hex");
       o.salt = *s;
@@ -99,15 +116,18 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
       o.ratchets = parse_uint(a, value(), 1000);
     } else if (a == "--ratchet-window") {
       o.window = parse_uint(a, value(), 256);
+      o.window_set = true;
     } else if (a == "--failure-tolerance") {
       std::string v = value();
       o.failure_tolerance = v.size() && v[0] == '-' ? -static_cast<int>(parse_uint(a, v.substr(1), 1000000))
                                                     : static_cast<int>(parse_uint(a, v, 1000000));
     } else if (a == "--sif-trailer") {
+      o.livekit_only.push_back(a);
       auto s = parse_hex(value());
       if (!s) die("--sif-trailer: expected hex");
       o.sif_trailer = *s;
     } else if (a == "--packet-trailer") {
+      o.livekit_only.push_back(a);
       o.packet_trailer = true;
     } else if (a == "--cipher") {
       o.cipher = parse_cipher(value());
@@ -116,11 +136,13 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
     } else if (a == "--timestamp") {
       o.info.rtp_timestamp = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
     } else if (a == "--iv") {
+      o.livekit_only.push_back(a);
       std::string v = value();
       if (v == "livekit") o.livekit_iv = true;
       else if (v == "unique") o.livekit_iv = false;
       else die("--iv: expected unique or livekit");
     } else if (a == "--iv-seed") {
+      o.livekit_only.push_back(a);
       o.iv_seed = static_cast<std::uint32_t>(parse_uint(a, value(), 65534));
     } else if (a.size() > 1 && a[0] == '-') {
       die("unknown option " + a + "\n" + frame_usage);
@@ -132,7 +154,21 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
   }
   (void)passphrase;
   if (!o.material_set) die("a key is needed: --key HEX or --passphrase TEXT");
-  if (o.info.codec == fs::Codec::unknown) die("--codec is needed");
+  if (o.format == "sframe") {
+    if (!o.livekit_only.empty())
+      die(o.livekit_only.front() + " is a LiveKit option; SFrame derives its keys with RFC 9605's key schedule "
+          "and encrypts whole frames");
+    if (o.cipher == CipherId::chacha20poly1305) die(sframe_cipher_error);
+    if (o.shared_key)
+      die("--format sframe --shared-key: refused. An SFrame nonce is salt XOR CTR with the salt fixed by key and KID, "
+          "and every sender counts on its own, so senders sharing a key would reuse nonces; give each sender its own key");
+    if (o.ratchets && o.ratchet_bits == 0)
+      die("--format sframe --ratchet: an SFrame ratchet step changes the KID, so give --ratchet-bits R (e.g. 8) "
+          "here and to decrypt (RFC 9605 §5.1)");
+  } else {
+    if (o.ratchet_bits) die("--ratchet-bits is an SFrame option (--format sframe)");
+    if (o.info.codec == fs::Codec::unknown) die("--codec is needed");
+  }
   if (o.frames.empty()) die("no frames given");
   return o;
 }
@@ -184,8 +220,48 @@ int run_frames(const FrameOptions& o, Iv iv) {
   return 0;
 }
 
+// The same for SFrame: SframeE2eeManager<S> (session/sframe_format.hpp). Frame output is an RFC 9605
+// frame (header || ciphertext || tag) for KID = key index (<< R, plus the ratchet step). The sender
+// counter starts at a random value, so two runs give different bytes for the same frame.
+template <class S>
+int run_sframe_frames(const FrameOptions& o) {
+  namespace session = fs::session;
+  using Manager = session::SframeE2eeManager<S>;
+  session::E2eeOptions eo;
+  eo.encryption_type = session::EncryptionType::gcm;  // suites 4 and 5 are AES-GCM
+  auto& ko = eo.key_provider_options;
+  if (o.window_set) ko.ratchet_window_size = o.window;
+  ko.failure_tolerance = o.failure_tolerance;
+  session::SframeOptions so;
+  so.ratchet_bits = static_cast<unsigned>(o.ratchet_bits);
+  auto manager = Manager::create(std::move(eo), so);
+  if (!manager) die(std::string("e2ee manager: ") + std::string(fs::to_string(manager.error())));
+  auto& keys = manager->key_provider();
+  const std::string sender = "sender";
+  const std::size_t slot = o.key_index % keys.options().key_ring_size;
+  if (auto e = keys.set_key(sender, o.material, o.key_index); e != fs::Errc::ok)
+    die(std::string("set_key: ") + std::string(fs::to_string(e)));
+  for (std::size_t r = 0; r < o.ratchets; ++r) {
+    auto m = keys.ratchet_key(sender, slot);
+    if (!m) die(std::string("ratchet: ") + std::string(fs::to_string(m.error())));
+  }
+  auto cryptor = manager->frame_cryptor(sender);
+  if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
+  std::vector<std::uint8_t> out;
+  for (const Bytes& frame : o.frames) {
+    out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
+    auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
+    if (r)
+      std::printf("%s\n", to_hex(*r).c_str());
+    else
+      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
+  }
+  return 0;
+}
+
 inline int cmd_frame(int argc, char** argv) {
   FrameOptions o = parse_frame_options(argc, argv);
+  if (o.format == "sframe") return with_suite(o.cipher, [&]<class S>() { return run_sframe_frames<S>(o); });
   return with_cipher(o.cipher, [&]<class C>() {
     if (o.livekit_iv) return run_frames<C>(o, fs::livekit::LivekitIv(o.iv_seed));
     return run_frames<C>(o, fs::livekit::UniqueIv());

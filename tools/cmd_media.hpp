@@ -168,7 +168,7 @@ inline void check_format_options(const KeyOptions& k, std::size_t rotate_every) 
       die("--kdf and --salt are LiveKit key options; SFrame derives its keys with RFC 9605's key schedule");
     if (!k.sif_trailer.empty()) die("--sif-trailer is a LiveKit option");
     if (k.cipher == CipherId::chacha20poly1305)
-      die("--format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm (suite 5)");
+      die(sframe_cipher_error);
     if (rotate_every && k.ratchet_bits == 0)
       die("--format sframe --rotate-every: an SFrame ratchet step changes the KID, so give --ratchet-bits R "
           "(e.g. 8) here and to decrypt (RFC 9605 §5.1)");
@@ -285,15 +285,6 @@ class SframeEngine {
   std::uint64_t kid_;
 };
 
-// Calls f.template operator()<S>() with the SFrame suite of the cipher (suite 4 or 5).
-template <class F>
-decltype(auto) with_suite(CipherId id, F&& f) {
-  if (id == CipherId::aes256gcm) {
-    if (fs::sodium::Aes256Gcm::available()) return f.template operator()<sf::Suite5>();
-    return f.template operator()<sf::Suite5Openssl>();
-  }
-  return f.template operator()<sf::Suite4>();
-}
 #endif
 
 // Runs f.template operator()<Engine>() with the engine of the format and cipher.

@@ -30,3 +30,4 @@
 #include "sframe/key_schedule.hpp"
 #include "sframe/replay_window.hpp"
 #include "sframe/frame_cryptor.hpp"
+#include "session/sframe_format.hpp"

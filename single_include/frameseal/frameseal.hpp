@@ -2982,6 +2982,13 @@ struct E2eeOptions {
 // export_* returns the slot's current material (after ratchets, the ratcheted material), never the
 // AES key, and ratchet_* returns the new material, as the Python SDK does.
 //
+// Formats: BasicKeyProvider<Ring> is generic over the per-participant key store. KeyProvider<C, Kdf>
+// is BasicKeyProvider<KeyRing<C, Kdf>> (LiveKit's format); SframeKeyProvider<S>
+// (sframe_format.hpp) uses session::SframeKeys<S>, the RFC 9605 key table behind the same calls. A
+// store whose `shared_key_safe` is false (SFrame: a shared key and KID would make senders reuse
+// nonces) refuses shared-key mode: options.shared_key, set_shared_key and ratchet_shared_key are
+// Errc::invalid_argument.
+//
 // Errors, never exceptions: empty key material, an out-of-range index or bad options are
 // Errc::invalid_argument; a slot without key is Errc::missing_key. A shared-key call that fails for
 // one participant's ring after the master was changed still updates the others and returns the first
@@ -3008,17 +3015,27 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace session {
 
-template <Cipher C, class Kdf, class IvPolicy>
-class E2eeManager;
+template <class Format>
+class BasicE2eeManager;
 
 namespace detail {
 
+// Whether a key store may be shared by several senders (KeyRing: yes; LiveKit's IVs carry the
+// sender's SSRC/timestamp/counter). A store says no with `static constexpr bool shared_key_safe = false`.
+template <class Ring>
+inline constexpr bool shared_key_safe = [] {
+  if constexpr (requires { Ring::shared_key_safe; })
+    return static_cast<bool>(Ring::shared_key_safe);
+  else
+    return true;
+}();
+
 // One participant's keys. Everything a frame of this participant touches is guarded by `mutex`;
 // the manager derives from this to add the frame cryptor, its state and its counters.
-template <Cipher C, class Kdf>
+template <class Ring>
 class ParticipantKeys {
  public:
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
 
   ParticipantKeys(std::string participant_identity, ring_type&& key_ring) noexcept
       : identity(std::move(participant_identity)),
@@ -3043,22 +3060,29 @@ class ParticipantKeys {
 
 }  // namespace detail
 
-template <Cipher C, class Kdf = LivekitKdf>
-class KeyProvider {
+// The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
+// create(KeyRingOptions, kdf_type), options(), kdf(), size(), current_index(), set_key(index, key),
+// export_key(index), ratchet(index), and clone() when shared_key_safe.
+template <class Ring>
+class BasicKeyProvider {
  public:
-  using cipher_type = C;
-  using kdf_type = Kdf;
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
+  using cipher_type = typename Ring::cipher_type;
+  using kdf_type = typename Ring::kdf_type;
+  using Kdf = kdf_type;
 
   // options.kdf selects the algorithm of a LivekitKdf prototype (pass one to plug in another PBKDF2
   // implementation, e.g. openssl::pbkdf2_hmac_sha256); with Kdf = Hkdf or Pbkdf2 it must name that
   // algorithm; any other KDF policy is used as given. options.shared_key is consumed.
-  [[nodiscard]] static Result<KeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
+  [[nodiscard]] static Result<BasicKeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
     return create_with(std::move(options), std::move(kdf), {});
   }
 
-  KeyProvider(KeyProvider&&) noexcept = default;
-  KeyProvider& operator=(KeyProvider&&) noexcept = default;
+  BasicKeyProvider(BasicKeyProvider&&) noexcept = default;
+  BasicKeyProvider& operator=(BasicKeyProvider&&) noexcept = default;
+
+  // False for a format where a shared key is refused (SFrame: see sframe_format.hpp).
+  static constexpr bool shared_key_supported = detail::shared_key_safe<Ring>;
 
   // The options it was created with (shared_key is empty: the provider took it).
   [[nodiscard]] const KeyProviderOptions& options() const noexcept { return impl_->options; }
@@ -3071,22 +3095,13 @@ class KeyProvider {
   }
 
   [[nodiscard]] Errc set_shared_key(BytesIn key, std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
-    s.shared = true;
-    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      const Errc e = p.ring.set_key(key_index, key);
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key;
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return set_shared(key, key_index);
     }
-    return first;
   }
 
   [[nodiscard]] Result<SecretBuffer> export_shared_key(std::size_t key_index = 0) const {
@@ -3095,37 +3110,12 @@ class KeyProvider {
   }
 
   [[nodiscard]] Result<SecretBuffer> ratchet_shared_key(std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto old = s.master.export_key(key_index);
-    if (!old) return old.error();
-    auto next = s.master.ratchet(key_index);
-    if (!next) return next.error();
-    const auto slot = static_cast<std::uint8_t>(key_index);
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      auto current = p.ring.export_key(key_index);
-      Errc e = Errc::ok;
-      if (current && ct_equal(current->view(), old->view())) {
-        auto r = p.ring.ratchet(key_index);
-        if (r)
-          p.ratchets.fetch_add(1, std::memory_order_relaxed);
-        else
-          e = r.error();
-      } else if (current && ct_equal(current->view(), next->view())) {
-        // A receive-side ratchet got there first (and kept the old key as a previous generation).
-      } else {
-        e = p.ring.set_key(key_index, next->view());
-      }
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return ratchet_shared(key_index);
     }
-    if (first != Errc::ok) return first;
-    return next;
   }
 
   [[nodiscard]] Errc set_key(std::string_view participant_identity, BytesIn key, std::size_t key_index = 0) {
@@ -3138,6 +3128,39 @@ class KeyProvider {
     if (Errc e = (*p)->ring.set_key(key_index, key); e != Errc::ok) return e;
     (*p)->send_index.store(static_cast<std::uint8_t>(key_index % (*p)->ring_size), std::memory_order_relaxed);
     return Errc::ok;
+  }
+
+  // SFrame (sframe_format.hpp): installs key as the base key of exactly this KID, i.e. key index
+  // KID >> R at ratchet step KID mod 2^R. A participant who joins after ratchet_key is given the
+  // returned base key and the sender's key_id(). invalid_argument for empty key material or a KID
+  // whose key index is >= key_ring_size. Makes that index the sending index, as set_key does.
+  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key, std::uint64_t kid)
+    requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
+  {
+    if (key.empty()) return Errc::invalid_argument;
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto p = get_or_create(participant_identity);
+    if (!p) return p.error();
+    std::lock_guard<std::mutex> plock((*p)->mutex);
+    if (Errc e = (*p)->ring.set_key_for_kid(kid, key); e != Errc::ok) return e;
+    (*p)->send_index.store((*p)->ring.current_index(), std::memory_order_relaxed);
+    return Errc::ok;
+  }
+
+  // SFrame: the KID that a participant's key index names now (index << R | current step), or
+  // missing_key when the index has no key (invalid_argument: index >= key_ring_size).
+  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity, std::size_t key_index = 0) const
+    requires requires(const Ring& r, std::size_t i) { r.kid(i); }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto it = impl_->participants.find(participant_identity);
+    if (it == impl_->participants.end()) return Errc::missing_key;
+    std::lock_guard<std::mutex> plock(it->second->mutex);
+    const Ring& r = it->second->ring;
+    if (key_index >= r.size()) return Errc::invalid_argument;
+    if (!r.has_key(key_index)) return Errc::missing_key;
+    return r.kid(key_index);
   }
 
   // In shared-key mode a participant without a ring yet reports the shared key it would get.
@@ -3203,10 +3226,64 @@ class KeyProvider {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
+  template <class>
+  friend class BasicE2eeManager;
 
-  using participant_type = detail::ParticipantKeys<C, Kdf>;
+  // The shared-key operations, instantiated only for a store that allows a shared key.
+  [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
+    s.shared = true;
+    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      const Errc e = p.ring.set_key(key_index, key);
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    return first;
+  }
+
+  [[nodiscard]] Result<SecretBuffer> ratchet_shared(std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto old = s.master.export_key(key_index);
+    if (!old) return old.error();
+    auto next = s.master.ratchet(key_index);
+    if (!next) return next.error();
+    const auto slot = static_cast<std::uint8_t>(key_index);
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      auto current = p.ring.export_key(key_index);
+      Errc e = Errc::ok;
+      if (current && ct_equal(current->view(), old->view())) {
+        auto r = p.ring.ratchet(key_index);
+        if (r)
+          p.ratchets.fetch_add(1, std::memory_order_relaxed);
+        else
+          e = r.error();
+      } else if (current && ct_equal(current->view(), next->view())) {
+        // A receive-side ratchet got there first (and kept the old key as a previous generation).
+      } else {
+        e = p.ring.set_key(key_index, next->view());
+      }
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    if (first != Errc::ok) return first;
+    return next;
+  }
+
+  using participant_type = detail::ParticipantKeys<Ring>;
   // How a participant's state is made: the manager's adds a frame cryptor; null: bare keys.
   using Factory = std::function<std::shared_ptr<participant_type>(std::string identity, ring_type&& ring)>;
 
@@ -3222,7 +3299,7 @@ class KeyProvider {
     bool shared = false;
   };
 
-  explicit KeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+  explicit BasicKeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
   [[nodiscard]] static Result<Kdf> resolve_kdf(KdfAlgorithm algorithm, Kdf kdf) noexcept {
     if constexpr (std::is_same_v<Kdf, LivekitKdf>) {
@@ -3235,7 +3312,8 @@ class KeyProvider {
     return kdf;
   }
 
-  [[nodiscard]] static Result<KeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+    if (!shared_key_supported && !options.shared_key.empty()) return Errc::invalid_argument;
     auto resolved = resolve_kdf(options.kdf, std::move(kdf));
     if (!resolved) return resolved.error();
     KeyRingOptions ro;
@@ -3252,7 +3330,7 @@ class KeyProvider {
       if (Errc e = impl->master.set_key(0, shared_key.view()); e != Errc::ok) return e;
       impl->shared = true;
     }
-    return KeyProvider(std::move(impl));
+    return BasicKeyProvider(std::move(impl));
   }
 
   // Control mutex held.
@@ -3260,7 +3338,12 @@ class KeyProvider {
     Impl& s = *impl_;
     if (identity.empty()) return Errc::invalid_argument;
     if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
-    auto ring = s.shared ? s.master.clone() : ring_type::create(s.master.options(), s.master.kdf());
+    auto ring = [&s]() noexcept {
+      if constexpr (shared_key_supported) {
+        if (s.shared) return s.master.clone();
+      }
+      return ring_type::create(s.master.options(), s.master.kdf());
+    }();
     if (!ring) return ring.error();
     std::shared_ptr<participant_type> p = s.make ? s.make(std::string(identity), std::move(*ring))
                                                  : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
@@ -3290,6 +3373,10 @@ class KeyProvider {
   std::unique_ptr<Impl> impl_;
 };
 
+// LiveKit's KeyProvider: one KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf>
+using KeyProvider = BasicKeyProvider<KeyRing<C, Kdf>>;
+
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
@@ -3302,6 +3389,13 @@ class KeyProvider {
 //   m.key_provider().set_key("alice", key, 0);
 //   auto alice = m.frame_cryptor("alice").value();      // once per participant, not per frame
 //   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
+//
+// Format (the wire format) is a template parameter: BasicE2eeManager<Format> and
+// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C, Kdf,
+// IvPolicy> and FrameCryptor<C, Kdf, IvPolicy> are these aliases, so existing code is unchanged) and
+// with SframeFormat<S> (sframe_format.hpp: SframeE2eeManager<Suite>, RFC 9605 frames). The API,
+// states, callbacks and counters are the same; the format decides what a key index means on the
+// wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
 //
 // Each participant identity has one state: its KeyRing (key_provider.hpp), a livekit::FrameCryptor
 // (scratch buffer, IV policy), its EncryptionState, its counters and its enabled flag. A facade is
@@ -3365,6 +3459,7 @@ struct Counters {
   std::uint64_t malformed = 0;           // Errc::malformed_frame
   std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
+  std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
@@ -3377,8 +3472,45 @@ struct Counters {
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
 
-template <Cipher C, class Kdf, class IvPolicy>
-class FrameCryptor;
+template <class Format>
+class BasicFrameCryptor;
+
+// What the facade needs to know about one decrypted (or refused) frame, whatever the format.
+struct FrameOutcome {
+  bool passthrough = false;        // an empty frame passed through
+  bool sif = false;                // an allowed server-injected frame passed unencrypted
+  std::uint8_t key_index = 0;      // the key index the frame named
+  std::size_t ratchet_steps = 0;   // receive-side ratchet steps committed for it
+};
+
+// LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+struct LivekitFormat {
+  using ring_type = KeyRing<C, Kdf>;
+  using cipher_type = C;
+  using kdf_type = Kdf;
+  using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using report_type = livekit::DecryptReport;
+  using cryptor_options = livekit::FrameCryptorOptions;
+  // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
+  using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
+  static constexpr std::string_view name = "livekit";
+  static constexpr bool empty_frames_pass = true;  // LiveKit does not encrypt empty frames
+  [[nodiscard]] static constexpr bool supports_sif() noexcept { return true; }
+
+  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions& o) {
+    cryptor_options fo = o.frame_cryptor_options;
+    fo.sif_trailer.clear();  // applied through the key provider, so it reaches every participant
+    return fo;
+  }
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo, const factory_type& make_iv,
+                                                 const std::string& identity) {
+    return cryptor_type(ring, fo, make_iv ? make_iv(identity) : IvPolicy());
+  }
+  [[nodiscard]] static FrameOutcome outcome(const cryptor_type&, const report_type& r) noexcept {
+    return FrameOutcome{r.passthrough, r.sif, r.key_index, r.match.ratchet_steps};
+  }
+};
 
 namespace detail {
 
@@ -3403,7 +3535,7 @@ struct ManagerShared {
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, other_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, other_failures{0},
       passthrough{0}, empty{0};
   std::atomic<Errc> last_error{Errc::ok};
   std::atomic<std::uint8_t> last_error_key_index{0};
@@ -3418,25 +3550,27 @@ struct AtomicCounters {
   }
 };
 
-template <Cipher C, class Kdf, class IvPolicy>
-class Participant final : public ParticipantKeys<C, Kdf> {
+template <class Format>
+class Participant final : public ParticipantKeys<typename Format::ring_type> {
  public:
-  using base = ParticipantKeys<C, Kdf>;
+  using base = ParticipantKeys<typename Format::ring_type>;
 
   Participant(std::string id, typename base::ring_type&& ring, std::shared_ptr<ManagerShared> m,
-              livekit::FrameCryptorOptions options, IvPolicy iv) noexcept
+              const typename Format::cryptor_options& options, const typename Format::factory_type& make)
       : base(std::move(id), std::move(ring)),
         manager(std::move(m)),
-        cryptor(this->ring, std::move(options), std::move(iv)) {}
+        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)) {}
 
-  void apply_sif_trailer(BytesIn trailer) override { cryptor.set_sif_trailer(trailer); }
+  void apply_sif_trailer(BytesIn trailer) override {
+    if constexpr (requires { cryptor.set_sif_trailer(trailer); }) cryptor.set_sif_trailer(trailer);
+  }
 
   [[nodiscard]] bool active() const noexcept {
     return enabled.load(std::memory_order_relaxed) && manager->enabled.load(std::memory_order_relaxed);
   }
 
   const std::shared_ptr<ManagerShared> manager;
-  livekit::FrameCryptor<C, Kdf, IvPolicy> cryptor;  // guarded by mutex
+  typename Format::cryptor_type cryptor;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   AtomicCounters counters;
@@ -3473,12 +3607,14 @@ inline void report_status(ManagerShared& m, const std::string& identity, bool en
 
 // The per-participant facade (LiveKit's FrameCryptor), obtained from E2eeManager::frame_cryptor or
 // frame_cryptors(). Copies are handles to the same participant state.
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class FrameCryptor {
+template <class Format>
+class BasicFrameCryptor {
  public:
-  using frame_cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using format_type = Format;
+  using frame_cryptor_type = typename Format::cryptor_type;
+  using report_type = typename Format::report_type;
 
-  // Room for any encrypted n-byte frame (see livekit::FrameCryptor::max_encrypted_size).
+  // Room for any encrypted n-byte frame (see the format's max_encrypted_size).
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
     return frame_cryptor_type::max_encrypted_size(n);
   }
@@ -3502,6 +3638,7 @@ class FrameCryptor {
     s.malformed = get(c.malformed);
     s.sif_passed = get(c.sif_passed);
     s.sif_dropped = get(c.sif_dropped);
+    s.replayed = get(c.replayed);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
@@ -3533,8 +3670,8 @@ class FrameCryptor {
     return Errc::ok;
   }
 
-  // As livekit::FrameCryptor::encrypt (out may be the input memory exactly, or not overlap it),
-  // plus the enabled check, state and counters.
+  // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
+  // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
@@ -3546,7 +3683,7 @@ class FrameCryptor {
       auto res = p.cryptor.encrypt(info, frame, out);
       auto& c = p.counters;
       if (res) {
-        if (frame.empty()) {
+        if (frame.empty() && Format::empty_frames_pass) {
           c.bump(c.empty);
         } else {
           c.bump(c.encrypted);
@@ -3570,29 +3707,30 @@ class FrameCryptor {
     return r;
   }
 
-  // As livekit::FrameCryptor::decrypt (report, if given, says how the key was found), plus the
-  // enabled check, state and counters.
+  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
+  // the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
-                                         livekit::DecryptReport* report = nullptr) noexcept {
+                                         report_type* report = nullptr) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
-    livekit::DecryptReport local;
-    livekit::DecryptReport& rep = report ? *report : local;
+    report_type local;
+    report_type& rep = report ? *report : local;
     detail::Transitions t;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      const FrameOutcome o = Format::outcome(p.cryptor, rep);
       auto& c = p.counters;
       if (res) {
-        if (rep.passthrough) {
+        if (o.passthrough) {
           c.bump(c.empty);
-        } else if (rep.sif) {
+        } else if (o.sif) {
           c.bump(c.sif_passed);
         } else {
           c.bump(c.decrypted);
-          c.last_key_index.store(rep.key_index, std::memory_order_relaxed);
-          if (rep.match.ratchet_steps > 0) {
-            p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+          c.last_key_index.store(o.key_index, std::memory_order_relaxed);
+          if (o.ratchet_steps > 0) {
+            p.ratchets.fetch_add(o.ratchet_steps, std::memory_order_relaxed);
             t.to(p, EncryptionState::key_ratcheted);
           }
           t.to(p, EncryptionState::ok);
@@ -3600,7 +3738,7 @@ class FrameCryptor {
         return res;
       }
       const Errc e = res.error();
-      c.failed(e, rep.key_index);
+      c.failed(e, o.key_index);
       EncryptionState s = EncryptionState::decryption_failed;
       switch (e) {
         case Errc::missing_key:
@@ -3611,6 +3749,7 @@ class FrameCryptor {
         case Errc::auth_failed: c.bump(c.auth_failures); break;
         case Errc::malformed_frame: c.bump(c.malformed); break;
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
+        case Errc::replay: c.bump(c.replayed); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -3624,11 +3763,11 @@ class FrameCryptor {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  template <class>
+  friend class BasicE2eeManager;
+  using participant_type = detail::Participant<Format>;
 
-  explicit FrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
+  explicit BasicFrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
 
   static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
 
@@ -3644,37 +3783,44 @@ class FrameCryptor {
   std::shared_ptr<participant_type> p_;
 };
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class E2eeManager {
+template <class Format>
+class BasicE2eeManager {
  public:
-  using key_provider_type = KeyProvider<C, Kdf>;
-  using frame_cryptor_type = FrameCryptor<C, Kdf, IvPolicy>;
-  // Makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant. Never
-  // copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
-  using IvFactory = std::function<IvPolicy(const std::string& participant_identity)>;
+  using format_type = Format;
+  using cipher_type = typename Format::cipher_type;
+  using kdf_type = typename Format::kdf_type;
+  using key_provider_type = BasicKeyProvider<typename Format::ring_type>;
+  using frame_cryptor_type = BasicFrameCryptor<Format>;
+  // LiveKit: makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant.
+  // Never copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
+  using IvFactory = typename Format::factory_type;
 
-  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype). Errors:
-  // invalid_argument for bad options, or encryption_type gcm with a cipher that is not AES-GCM.
-  [[nodiscard]] static Result<E2eeManager> create(E2eeOptions options = {}, Kdf kdf = {}, IvFactory make_iv = {}) {
-    if (options.encryption_type == EncryptionType::gcm && !std::string_view(C::name).ends_with("gcm"))
+  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype; SFrame: the
+  // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
+  // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
+  // trailer).
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {}, IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
     std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
     options.frame_cryptor_options.sif_trailer.clear();
-    auto make = [shared, fo = std::move(options.frame_cryptor_options), make_iv = std::move(make_iv)](
+    auto fo = Format::make_options(options);
+    if (!fo) return fo.error();
+    if (!sif.empty() && !Format::supports_sif()) return Errc::invalid_argument;
+    auto make = [shared, fo = std::move(*fo), make_iv = std::move(make_iv)](
                     std::string identity, typename key_provider_type::ring_type&& ring)
         -> std::shared_ptr<typename key_provider_type::participant_type> {
-      IvPolicy iv = make_iv ? make_iv(identity) : IvPolicy();
-      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, std::move(iv));
+      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
     auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
-    return E2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
+    return BasicE2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
   }
 
-  E2eeManager(E2eeManager&&) noexcept = default;
-  E2eeManager& operator=(E2eeManager&&) noexcept = default;
+  BasicE2eeManager(BasicE2eeManager&&) noexcept = default;
+  BasicE2eeManager& operator=(BasicE2eeManager&&) noexcept = default;
 
   [[nodiscard]] key_provider_type& key_provider() noexcept { return provider_; }
   [[nodiscard]] const key_provider_type& key_provider() const noexcept { return provider_; }
@@ -3723,15 +3869,21 @@ class E2eeManager {
   }
 
  private:
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  using participant_type = detail::Participant<Format>;
 
-  E2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
       : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
 
   std::shared_ptr<detail::ManagerShared> shared_;
   key_provider_type provider_;
   EncryptionType type_;
 };
+
+// LiveKit's E2EEManager and FrameCryptor (the wire format of livekit-client and the native SDKs).
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using E2eeManager = BasicE2eeManager<LivekitFormat<C, Kdf, IvPolicy>>;
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, Kdf, IvPolicy>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
@@ -4799,4 +4951,382 @@ class FrameCryptor {
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
 // ---- end frameseal/sframe/frame_cryptor.hpp ----
+// ---- begin frameseal/session/sframe_format.hpp ----
+// frameseal/session/sframe_format.hpp: the session layer (KeyProvider, E2eeManager, FrameCryptor
+// facade) over IETF SFrame (RFC 9605) instead of LiveKit's format, with the same API.
+//
+//   auto m = session::SframeE2eeManager<sframe::Suite4>::create(options, {.ratchet_bits = 8}).value();
+//   m.key_provider().set_key("alice", base_key, 0);     // alice's KID = 0 << 8 | step 0
+//   auto alice = m.frame_cryptor("alice").value();
+//   auto wire = alice.encrypt(info, frame, out);        // an RFC 9605 frame: header || ciphertext
+//
+// Key index -> KID. A participant's key index i (0 <= i < key_ring_size) is one SFrame key: its
+// material is the RFC's base_key (any length), and its KID is
+//   KID = i                        with SframeOptions::ratchet_bits R = 0 (no ratchet), or
+//   KID = i << R | (step mod 2^R)  with R > 0 (RFC 9605 §5.1: the generation is the key index).
+// set_key(identity, material, i) installs step 0; set_key_index(i) picks the KID encrypt sends.
+// A frame whose KID names an index >= key_ring_size, or a step outside the ratchet window, is
+// missing_key. KeyProviderOptions::ratchet_salt and kdf are not used (the key schedule is the
+// RFC's); ratchet_window_size is the receiver's forward window and previous_generations the kept
+// steps (both clamped so they fit in 2^R - 1 KIDs, see sframe/frame_cryptor.hpp).
+//
+// ratchet_key(identity, i) is the RFC §5.1 sender-key ratchet: the new base key is
+// HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh) and the KID moves one step. It returns the
+// new base key (export_key returns it from then on). A participant who joins now is given that base
+// key and the KID (key_provider().key_id(identity, i)) and installs both with
+// set_key_for_kid(identity, base_key, kid); it cannot derive the earlier steps, so it cannot read
+// what was sent before it joined. (set_key always installs step 0.) Without ratchet bits (R = 0) a
+// new key could not get a new KID, so ratchet_key is Errc::invalid_argument. A receiver whose frame
+// names a step ahead of its own (within ratchet_window_size) derives it, decrypts, and moves its
+// chain: the state goes key_ratcheted then ok, Counters::ratchets counts the steps, and export_key
+// returns the new base key, as a LiveKit receive-side auto-ratchet does. Choose R so that
+// 2^R - 1 covers ratchet_window_size + previous_generations (R = 8 does for the defaults); the
+// window is served first, then kept steps.
+//
+// Shared-key mode is refused (KeyProviderOptions::shared_key, set_shared_key, ratchet_shared_key:
+// Errc::invalid_argument). The SFrame nonce is salt XOR CTR, the salt depends only on (base key,
+// KID, suite), and each sender's CTR runs independently; two senders encrypting under one key and
+// KID would therefore reuse (key, nonce) pairs, which breaks AES-GCM's confidentiality and
+// authenticity. Give every sender its own key (set_key per identity). For the same reason never
+// set_key the same material for two participants that both encrypt.
+//
+// States and counters are those of e2ee_manager.hpp, with SFrame's errors: missing_key (no key
+// for the KID) -> missing_key; auth_failed, key_invalid, malformed_frame (bad header, too short)
+// and replay -> decryption_failed, each with its counter (Counters::replayed for a CTR already
+// accepted or older than SframeOptions::replay_window). failure_tolerance works as in KeyRing:
+// more than that many consecutive auth failures on one key index make it key_invalid until
+// set_key or ratchet_key. Counters' key indexes are KID >> R (saturated at 255). Empty frames are
+// encrypted (SFrame has no exception for them); FrameInfo is ignored (SFrame encrypts the whole
+// frame); a SIF trailer and the LKTS packet trailer are LiveKit's and refused at create
+// (set_sif_trailer has no effect).
+//
+// RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
+// sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
+// value below 2^48 unless SframeOptions::counter_start = zero), one decrypts (with the replay
+// windows and the receive-side ratchet). Frame calls take the participant's lock, do not
+// allocate and do not throw; a receive-side ratchet creates cipher instances (OpenSSL: EVP
+// contexts) as a LiveKit ratchet does.
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace session {
+
+// Largest R: KID = key index (< 256, 8 bits) << R | step must fit in 64 bits.
+inline constexpr unsigned max_session_ratchet_bits = 56;
+
+// SFrame's settings that LiveKit's options have no name for. It takes the place of the KDF in
+// SframeKeyProvider::create / SframeE2eeManager::create: SFrame's KDF is the RFC key schedule, and
+// R is part of how it names keys.
+struct SframeOptions {
+  unsigned ratchet_bits = 0;         // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
+  std::size_t replay_window = 128;   // CTR values remembered per KID; 0 = no replay check; <= 1024
+  sframe::CounterStart counter_start = sframe::CounterStart::random;
+};
+
+// One participant's SFrame keys: the "ring" of SframeKeyProvider (same configuration API as
+// KeyRing) and the two sframe::FrameCryptors that use them. Not synchronised (the session layer
+// holds the participant's lock).
+template <sframe::CipherSuite S>
+class SframeKeys {
+ public:
+  using suite_type = S;
+  using cipher_type = typename S::cipher_type;
+  using kdf_type = SframeOptions;
+  using cryptor_type = sframe::FrameCryptor<S>;
+  static constexpr bool shared_key_safe = false;  // see the header comment: nonce reuse
+
+  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {}, SframeOptions so = {}) noexcept {
+    if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
+    if (so.ratchet_bits > max_session_ratchet_bits) return Errc::invalid_argument;
+    sframe::FrameCryptorOptions fo;
+    fo.max_keys = options.size;
+    fo.ratchet_bits = so.ratchet_bits;
+    fo.ratchet_window = options.ratchet_window;
+    fo.kept_steps = options.previous_generations;
+    fo.replay_window = so.replay_window;
+    fo.max_metadata_bytes = 0;
+    fo.counter_start = so.counter_start;
+    auto tx = cryptor_type::create(fo);
+    if (!tx) return tx.error();
+    fo.counter_start = sframe::CounterStart::zero;  // the receiving cryptor never sends
+    auto rx = cryptor_type::create(fo);
+    if (!rx) return rx.error();
+    SframeKeys k(std::move(options), so, std::move(*tx), std::move(*rx));
+    k.slots_.resize(k.options_.size);
+    return k;
+  }
+
+  SframeKeys(SframeKeys&&) noexcept = default;
+  SframeKeys& operator=(SframeKeys&&) noexcept = default;
+
+  [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
+  [[nodiscard]] const SframeOptions& kdf() const noexcept { return sframe_; }
+  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
+  [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
+  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    current_ = static_cast<std::uint8_t>(index);
+    return Errc::ok;
+  }
+  [[nodiscard]] bool has_key(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].has; }
+  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].invalid; }
+  // Ratchet steps applied to the key index since its material was set (explicit and receive-side).
+  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
+    return index < slots_.size() ? slots_[index].step : 0;
+  }
+  // The KID of the key index's current step (what encrypt writes when it is the sending index).
+  [[nodiscard]] std::uint64_t kid(std::size_t index) const noexcept {
+    const unsigned r = sframe_.ratchet_bits;
+    if (r == 0) return index;
+    const std::uint64_t step = index < slots_.size() ? slots_[index].step : 0;
+    return std::uint64_t{index} << r | (step & ((std::uint64_t{1} << r) - 1));
+  }
+  // The key index a KID names (KID >> R); may be >= size() for a foreign KID.
+  [[nodiscard]] std::uint64_t index_of(std::uint64_t kid) const noexcept { return kid >> sframe_.ratchet_bits; }
+
+  // Installs material as the base key of KID = index << R (step 0) at index % size, for both
+  // directions. On an error the index has no key (the old one is gone too).
+  [[nodiscard]] Errc set_key(std::size_t index, BytesIn material, bool make_current = true) noexcept {
+    return install(index % slots_.size(), 0, material, make_current);
+  }
+
+  // Installs material as the base key of exactly this KID: key index KID >> R at ratchet step
+  // KID mod 2^R (what a participant who joins after ratchet_key is given). invalid_argument when
+  // the index is >= size.
+  [[nodiscard]] Errc set_key_for_kid(std::uint64_t k, BytesIn material, bool make_current = true) noexcept {
+    const std::uint64_t index = index_of(k);
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    const std::uint64_t step = sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
+    return install(static_cast<std::size_t>(index), step, material, make_current);
+  }
+
+  // The base key of the index's current step (after ratchets: the ratcheted base key).
+  [[nodiscard]] Result<SecretBuffer> export_key(std::size_t index) const noexcept {
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    const Slot& s = slots_[index];
+    if (!s.has) return Errc::missing_key;
+    return SecretBuffer::copy_of(s.material());
+  }
+
+  // RFC 9605 §5.1 sender-key ratchet of the index: one step, both directions (the receiving side
+  // keeps the old step for frames in flight). Returns the new base key (Nh bytes) and makes the
+  // index the sending index. invalid_argument without ratchet bits or for index >= size.
+  [[nodiscard]] Result<SecretBuffer> ratchet(std::size_t index) noexcept {
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    if (sframe_.ratchet_bits == 0) return Errc::invalid_argument;
+    Slot& s = slots_[index];
+    if (!s.has) return Errc::missing_key;
+    const std::uint64_t old_kid = kid(index);
+    SecretBytes<S::hash_bytes> next;
+    auto new_kid = tx_.ratchet(old_kid, &next);
+    if (!new_kid) return new_kid.error();
+    auto out = SecretBuffer::copy_of(next.view());
+    if (!out) {
+      (void)drop(index);
+      return out.error();
+    }
+    if (auto r = rx_.ratchet(old_kid); !r) {  // e.g. ratchet_window 0: install the step afresh
+      if (const Errc e = rx_.add_key(*new_kid, next.view(), sframe::KeyUsage::decrypt); e != Errc::ok) {
+        (void)drop(index);
+        return e;
+      }
+    }
+    s.ratcheted = std::move(next);
+    ++s.step;
+    s.failures = 0;
+    s.invalid = false;
+    current_ = static_cast<std::uint8_t>(index);
+    return out;
+  }
+
+  // ---- frame path (FrameCryptor facade, participant lock held) ----
+
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out) noexcept {
+    const std::size_t i = current_;
+    if (!slots_[i].has) return Errc::missing_key;
+    const std::uint64_t k = kid(i);
+    if (tx_.encrypt_kid() != k) {
+      if (const Errc e = tx_.set_encrypt_key(k); e != Errc::ok) return e;
+    }
+    return tx_.encrypt(frame, out);
+  }
+
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, sframe::DecryptReport& rep) noexcept {
+    rep = sframe::DecryptReport{};
+    auto parsed = sframe::parse(frame);
+    if (parsed) {
+      const std::uint64_t index = index_of(parsed->header.kid);
+      if (index < slots_.size() && slots_[index].has && slots_[index].invalid) {
+        rep.header = parsed->header;
+        rep.header_bytes = parsed->size;
+        return Errc::key_invalid;
+      }
+    }
+    auto r = rx_.decrypt(frame, out, BytesIn{}, &rep);
+    if (!parsed) return r;
+    const std::uint64_t index = index_of(rep.header.kid);
+    if (index >= slots_.size()) return r;
+    Slot& s = slots_[index];
+    if (r) {
+      s.failures = 0;
+      if (rep.ratchet_steps > 0) follow(static_cast<std::size_t>(index), rep.ratchet_steps);
+    } else if (r.error() == Errc::auth_failed && s.has) {
+      ++s.failures;
+      const int tolerance = options_.failure_tolerance;
+      if (tolerance >= 0 && s.failures > static_cast<std::uint32_t>(tolerance)) s.invalid = true;
+    }
+    return r;
+  }
+
+  [[nodiscard]] const cryptor_type& sender() const noexcept { return tx_; }
+  [[nodiscard]] const cryptor_type& receiver() const noexcept { return rx_; }
+
+ private:
+  struct Slot {
+    SecretBuffer base;                       // material as set (any length), for step base_step
+    SecretBytes<S::hash_bytes> ratcheted;    // base key after >= 1 ratchet step since then
+    std::uint64_t base_step = 0;             // the step the material was set at
+    std::uint64_t step = 0;                  // the current step (its low R bits are in the KID)
+    std::uint32_t failures = 0;
+    bool has = false;
+    bool invalid = false;
+
+    [[nodiscard]] BytesIn material() const noexcept {
+      return step == base_step ? base.view() : BytesIn(ratcheted.view());
+    }
+    void clear() noexcept {
+      base.release();
+      ratcheted.wipe();
+      base_step = 0;
+      step = 0;
+      failures = 0;
+      has = false;
+      invalid = false;
+    }
+  };
+
+  SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
+      : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
+
+  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material, bool make_current) noexcept {
+    if (material.empty()) return Errc::invalid_argument;
+    auto base = SecretBuffer::copy_of(material);
+    if (!base) return base.error();
+    Slot& s = slots_[i];
+    s.clear();  // add_key replaces the index's chain (the same key and KID again: a no-op)
+    s.base_step = s.step = step;
+    const std::uint64_t k = kid(i);
+    Errc e = tx_.add_key(k, material, sframe::KeyUsage::encrypt);
+    if (e == Errc::ok) e = rx_.add_key(k, material, sframe::KeyUsage::decrypt);
+    if (e != Errc::ok) {
+      remove(k);
+      s.clear();
+      return e;
+    }
+    s.base = std::move(*base);
+    s.has = true;
+    if (make_current) current_ = static_cast<std::uint8_t>(i);
+    return Errc::ok;
+  }
+
+  void remove(std::uint64_t k) noexcept {
+    (void)tx_.remove_key(k);
+    (void)rx_.remove_key(k);
+  }
+  [[nodiscard]] Errc drop(std::size_t index) noexcept {
+    remove(kid(index));
+    slots_[index].clear();
+    return Errc::ok;
+  }
+
+  // The receiving chain moved `steps` forward after an authenticated frame: move the sending key
+  // and the exported base key along (what KeyRing's shared slot does on a receive-side ratchet).
+  void follow(std::size_t index, std::size_t steps) noexcept {
+    Slot& s = slots_[index];
+    for (std::size_t n = 0; n < steps; ++n) {
+      SecretBytes<S::hash_bytes> next;
+      auto moved = tx_.ratchet(kid(index), &next);
+      if (!moved) {  // backend failure only: better no sending key than a stale one
+        (void)tx_.remove_key(kid(index));
+        return;
+      }
+      s.ratcheted = std::move(next);
+      ++s.step;
+    }
+    s.failures = 0;
+    s.invalid = false;
+  }
+
+  KeyRingOptions options_;
+  SframeOptions sframe_;
+  cryptor_type tx_;
+  cryptor_type rx_;
+  std::vector<Slot> slots_;
+  std::uint8_t current_ = 0;
+};
+
+// The cryptor of an SFrame participant: its SframeKeys do the work (both directions).
+template <sframe::CipherSuite S>
+class SframeParticipantCryptor {
+ public:
+  explicit SframeParticipantCryptor(SframeKeys<S>& keys) noexcept : keys_(&keys) {}
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
+    return sframe::FrameCryptor<S>::max_encrypted_size(n);
+  }
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
+    return keys_->encrypt(frame, out);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, sframe::DecryptReport* rep) noexcept {
+    return keys_->decrypt(frame, out, *rep);
+  }
+  [[nodiscard]] const SframeKeys<S>& keys() const noexcept { return *keys_; }
+
+ private:
+  SframeKeys<S>* keys_;
+};
+
+// The SFrame format policy of BasicE2eeManager / BasicFrameCryptor.
+template <sframe::CipherSuite S>
+struct SframeFormat {
+  using suite_type = S;
+  using ring_type = SframeKeys<S>;
+  using cipher_type = typename S::cipher_type;
+  using kdf_type = SframeOptions;
+  using cryptor_type = SframeParticipantCryptor<S>;
+  using report_type = sframe::DecryptReport;
+  struct cryptor_options {};
+  using factory_type = std::nullptr_t;  // nothing per participant to make (no IV policy)
+  static constexpr std::string_view name = "sframe";
+  static constexpr bool empty_frames_pass = false;  // an empty frame is encrypted (header + tag)
+  [[nodiscard]] static constexpr bool supports_sif() noexcept { return false; }
+
+  // E2eeOptions::frame_cryptor_options are LiveKit's: an LKTS packet trailer is refused (a SIF
+  // trailer too, in BasicE2eeManager::create); reserve_bytes has nothing to pre-size here.
+  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions& o) {
+    if (o.frame_cryptor_options.packet_trailer) return Errc::invalid_argument;
+    return cryptor_options{};
+  }
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options&, const factory_type&,
+                                                 const std::string&) noexcept {
+    return cryptor_type(ring);
+  }
+  [[nodiscard]] static FrameOutcome outcome(const cryptor_type& c, const report_type& r) noexcept {
+    const std::uint64_t index = c.keys().index_of(r.header.kid);
+    return FrameOutcome{false, false, static_cast<std::uint8_t>(std::min<std::uint64_t>(index, 255)), r.ratchet_steps};
+  }
+};
+
+template <sframe::CipherSuite S>
+using SframeKeyProvider = BasicKeyProvider<SframeKeys<S>>;
+template <sframe::CipherSuite S>
+using SframeE2eeManager = BasicE2eeManager<SframeFormat<S>>;
+template <sframe::CipherSuite S>
+using SframeFrameCryptor = BasicFrameCryptor<SframeFormat<S>>;
+
+}  // namespace session
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/session/sframe_format.hpp ----
 // ---- end frameseal/frameseal.hpp ----

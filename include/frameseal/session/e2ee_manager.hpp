@@ -6,6 +6,13 @@
 //   auto alice = m.frame_cryptor("alice").value();      // once per participant, not per frame
 //   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
 //
+// Format (the wire format) is a template parameter: BasicE2eeManager<Format> and
+// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C, Kdf,
+// IvPolicy> and FrameCryptor<C, Kdf, IvPolicy> are these aliases, so existing code is unchanged) and
+// with SframeFormat<S> (sframe_format.hpp: SframeE2eeManager<Suite>, RFC 9605 frames). The API,
+// states, callbacks and counters are the same; the format decides what a key index means on the
+// wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
+//
 // Each participant identity has one state: its KeyRing (key_provider.hpp), a livekit::FrameCryptor
 // (scratch buffer, IV policy), its EncryptionState, its counters and its enabled flag. A facade is
 // a cheap handle (a shared_ptr) to that state, so the frame path does no map lookup; handles stay
@@ -90,6 +97,7 @@ struct Counters {
   std::uint64_t malformed = 0;           // Errc::malformed_frame
   std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
+  std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
@@ -102,8 +110,45 @@ struct Counters {
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
 
-template <Cipher C, class Kdf, class IvPolicy>
-class FrameCryptor;
+template <class Format>
+class BasicFrameCryptor;
+
+// What the facade needs to know about one decrypted (or refused) frame, whatever the format.
+struct FrameOutcome {
+  bool passthrough = false;        // an empty frame passed through
+  bool sif = false;                // an allowed server-injected frame passed unencrypted
+  std::uint8_t key_index = 0;      // the key index the frame named
+  std::size_t ratchet_steps = 0;   // receive-side ratchet steps committed for it
+};
+
+// LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+struct LivekitFormat {
+  using ring_type = KeyRing<C, Kdf>;
+  using cipher_type = C;
+  using kdf_type = Kdf;
+  using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using report_type = livekit::DecryptReport;
+  using cryptor_options = livekit::FrameCryptorOptions;
+  // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
+  using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
+  static constexpr std::string_view name = "livekit";
+  static constexpr bool empty_frames_pass = true;  // LiveKit does not encrypt empty frames
+  [[nodiscard]] static constexpr bool supports_sif() noexcept { return true; }
+
+  [[nodiscard]] static Result<cryptor_options> make_options(const E2eeOptions& o) {
+    cryptor_options fo = o.frame_cryptor_options;
+    fo.sif_trailer.clear();  // applied through the key provider, so it reaches every participant
+    return fo;
+  }
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo, const factory_type& make_iv,
+                                                 const std::string& identity) {
+    return cryptor_type(ring, fo, make_iv ? make_iv(identity) : IvPolicy());
+  }
+  [[nodiscard]] static FrameOutcome outcome(const cryptor_type&, const report_type& r) noexcept {
+    return FrameOutcome{r.passthrough, r.sif, r.key_index, r.match.ratchet_steps};
+  }
+};
 
 namespace detail {
 
@@ -128,7 +173,7 @@ struct ManagerShared {
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, other_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, other_failures{0},
       passthrough{0}, empty{0};
   std::atomic<Errc> last_error{Errc::ok};
   std::atomic<std::uint8_t> last_error_key_index{0};
@@ -143,25 +188,27 @@ struct AtomicCounters {
   }
 };
 
-template <Cipher C, class Kdf, class IvPolicy>
-class Participant final : public ParticipantKeys<C, Kdf> {
+template <class Format>
+class Participant final : public ParticipantKeys<typename Format::ring_type> {
  public:
-  using base = ParticipantKeys<C, Kdf>;
+  using base = ParticipantKeys<typename Format::ring_type>;
 
   Participant(std::string id, typename base::ring_type&& ring, std::shared_ptr<ManagerShared> m,
-              livekit::FrameCryptorOptions options, IvPolicy iv) noexcept
+              const typename Format::cryptor_options& options, const typename Format::factory_type& make)
       : base(std::move(id), std::move(ring)),
         manager(std::move(m)),
-        cryptor(this->ring, std::move(options), std::move(iv)) {}
+        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)) {}
 
-  void apply_sif_trailer(BytesIn trailer) override { cryptor.set_sif_trailer(trailer); }
+  void apply_sif_trailer(BytesIn trailer) override {
+    if constexpr (requires { cryptor.set_sif_trailer(trailer); }) cryptor.set_sif_trailer(trailer);
+  }
 
   [[nodiscard]] bool active() const noexcept {
     return enabled.load(std::memory_order_relaxed) && manager->enabled.load(std::memory_order_relaxed);
   }
 
   const std::shared_ptr<ManagerShared> manager;
-  livekit::FrameCryptor<C, Kdf, IvPolicy> cryptor;  // guarded by mutex
+  typename Format::cryptor_type cryptor;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   AtomicCounters counters;
@@ -198,12 +245,14 @@ inline void report_status(ManagerShared& m, const std::string& identity, bool en
 
 // The per-participant facade (LiveKit's FrameCryptor), obtained from E2eeManager::frame_cryptor or
 // frame_cryptors(). Copies are handles to the same participant state.
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class FrameCryptor {
+template <class Format>
+class BasicFrameCryptor {
  public:
-  using frame_cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using format_type = Format;
+  using frame_cryptor_type = typename Format::cryptor_type;
+  using report_type = typename Format::report_type;
 
-  // Room for any encrypted n-byte frame (see livekit::FrameCryptor::max_encrypted_size).
+  // Room for any encrypted n-byte frame (see the format's max_encrypted_size).
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
     return frame_cryptor_type::max_encrypted_size(n);
   }
@@ -227,6 +276,7 @@ class FrameCryptor {
     s.malformed = get(c.malformed);
     s.sif_passed = get(c.sif_passed);
     s.sif_dropped = get(c.sif_dropped);
+    s.replayed = get(c.replayed);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
@@ -258,8 +308,8 @@ class FrameCryptor {
     return Errc::ok;
   }
 
-  // As livekit::FrameCryptor::encrypt (out may be the input memory exactly, or not overlap it),
-  // plus the enabled check, state and counters.
+  // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
+  // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
@@ -271,7 +321,7 @@ class FrameCryptor {
       auto res = p.cryptor.encrypt(info, frame, out);
       auto& c = p.counters;
       if (res) {
-        if (frame.empty()) {
+        if (frame.empty() && Format::empty_frames_pass) {
           c.bump(c.empty);
         } else {
           c.bump(c.encrypted);
@@ -295,29 +345,30 @@ class FrameCryptor {
     return r;
   }
 
-  // As livekit::FrameCryptor::decrypt (report, if given, says how the key was found), plus the
-  // enabled check, state and counters.
+  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
+  // the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
-                                         livekit::DecryptReport* report = nullptr) noexcept {
+                                         report_type* report = nullptr) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
-    livekit::DecryptReport local;
-    livekit::DecryptReport& rep = report ? *report : local;
+    report_type local;
+    report_type& rep = report ? *report : local;
     detail::Transitions t;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      const FrameOutcome o = Format::outcome(p.cryptor, rep);
       auto& c = p.counters;
       if (res) {
-        if (rep.passthrough) {
+        if (o.passthrough) {
           c.bump(c.empty);
-        } else if (rep.sif) {
+        } else if (o.sif) {
           c.bump(c.sif_passed);
         } else {
           c.bump(c.decrypted);
-          c.last_key_index.store(rep.key_index, std::memory_order_relaxed);
-          if (rep.match.ratchet_steps > 0) {
-            p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+          c.last_key_index.store(o.key_index, std::memory_order_relaxed);
+          if (o.ratchet_steps > 0) {
+            p.ratchets.fetch_add(o.ratchet_steps, std::memory_order_relaxed);
             t.to(p, EncryptionState::key_ratcheted);
           }
           t.to(p, EncryptionState::ok);
@@ -325,7 +376,7 @@ class FrameCryptor {
         return res;
       }
       const Errc e = res.error();
-      c.failed(e, rep.key_index);
+      c.failed(e, o.key_index);
       EncryptionState s = EncryptionState::decryption_failed;
       switch (e) {
         case Errc::missing_key:
@@ -336,6 +387,7 @@ class FrameCryptor {
         case Errc::auth_failed: c.bump(c.auth_failures); break;
         case Errc::malformed_frame: c.bump(c.malformed); break;
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
+        case Errc::replay: c.bump(c.replayed); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -349,11 +401,11 @@ class FrameCryptor {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  template <class>
+  friend class BasicE2eeManager;
+  using participant_type = detail::Participant<Format>;
 
-  explicit FrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
+  explicit BasicFrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
 
   static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
 
@@ -369,37 +421,44 @@ class FrameCryptor {
   std::shared_ptr<participant_type> p_;
 };
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-class E2eeManager {
+template <class Format>
+class BasicE2eeManager {
  public:
-  using key_provider_type = KeyProvider<C, Kdf>;
-  using frame_cryptor_type = FrameCryptor<C, Kdf, IvPolicy>;
-  // Makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant. Never
-  // copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
-  using IvFactory = std::function<IvPolicy(const std::string& participant_identity)>;
+  using format_type = Format;
+  using cipher_type = typename Format::cipher_type;
+  using kdf_type = typename Format::kdf_type;
+  using key_provider_type = BasicKeyProvider<typename Format::ring_type>;
+  using frame_cryptor_type = BasicFrameCryptor<Format>;
+  // LiveKit: makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant.
+  // Never copy one UniqueIv into several participants: in a shared-key room their IVs would repeat.
+  using IvFactory = typename Format::factory_type;
 
-  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype). Errors:
-  // invalid_argument for bad options, or encryption_type gcm with a cipher that is not AES-GCM.
-  [[nodiscard]] static Result<E2eeManager> create(E2eeOptions options = {}, Kdf kdf = {}, IvFactory make_iv = {}) {
-    if (options.encryption_type == EncryptionType::gcm && !std::string_view(C::name).ends_with("gcm"))
+  // options.key_provider_options as KeyProvider::create (kdf is the KDF prototype; SFrame: the
+  // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
+  // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
+  // trailer).
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {}, IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
     std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
     options.frame_cryptor_options.sif_trailer.clear();
-    auto make = [shared, fo = std::move(options.frame_cryptor_options), make_iv = std::move(make_iv)](
+    auto fo = Format::make_options(options);
+    if (!fo) return fo.error();
+    if (!sif.empty() && !Format::supports_sif()) return Errc::invalid_argument;
+    auto make = [shared, fo = std::move(*fo), make_iv = std::move(make_iv)](
                     std::string identity, typename key_provider_type::ring_type&& ring)
         -> std::shared_ptr<typename key_provider_type::participant_type> {
-      IvPolicy iv = make_iv ? make_iv(identity) : IvPolicy();
-      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, std::move(iv));
+      return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
     auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
-    return E2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
+    return BasicE2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
   }
 
-  E2eeManager(E2eeManager&&) noexcept = default;
-  E2eeManager& operator=(E2eeManager&&) noexcept = default;
+  BasicE2eeManager(BasicE2eeManager&&) noexcept = default;
+  BasicE2eeManager& operator=(BasicE2eeManager&&) noexcept = default;
 
   [[nodiscard]] key_provider_type& key_provider() noexcept { return provider_; }
   [[nodiscard]] const key_provider_type& key_provider() const noexcept { return provider_; }
@@ -448,15 +507,21 @@ class E2eeManager {
   }
 
  private:
-  using participant_type = detail::Participant<C, Kdf, IvPolicy>;
+  using participant_type = detail::Participant<Format>;
 
-  E2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
       : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
 
   std::shared_ptr<detail::ManagerShared> shared_;
   key_provider_type provider_;
   EncryptionType type_;
 };
+
+// LiveKit's E2EEManager and FrameCryptor (the wire format of livekit-client and the native SDKs).
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using E2eeManager = BasicE2eeManager<LivekitFormat<C, Kdf, IvPolicy>>;
+template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, Kdf, IvPolicy>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE

@@ -22,6 +22,13 @@
 // export_* returns the slot's current material (after ratchets, the ratcheted material), never the
 // AES key, and ratchet_* returns the new material, as the Python SDK does.
 //
+// Formats: BasicKeyProvider<Ring> is generic over the per-participant key store. KeyProvider<C, Kdf>
+// is BasicKeyProvider<KeyRing<C, Kdf>> (LiveKit's format); SframeKeyProvider<S>
+// (sframe_format.hpp) uses session::SframeKeys<S>, the RFC 9605 key table behind the same calls. A
+// store whose `shared_key_safe` is false (SFrame: a shared key and KID would make senders reuse
+// nonces) refuses shared-key mode: options.shared_key, set_shared_key and ratchet_shared_key are
+// Errc::invalid_argument.
+//
 // Errors, never exceptions: empty key material, an out-of-range index or bad options are
 // Errc::invalid_argument; a slot without key is Errc::missing_key. A shared-key call that fails for
 // one participant's ring after the master was changed still updates the others and returns the first
@@ -63,17 +70,27 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace session {
 
-template <Cipher C, class Kdf, class IvPolicy>
-class E2eeManager;
+template <class Format>
+class BasicE2eeManager;
 
 namespace detail {
 
+// Whether a key store may be shared by several senders (KeyRing: yes; LiveKit's IVs carry the
+// sender's SSRC/timestamp/counter). A store says no with `static constexpr bool shared_key_safe = false`.
+template <class Ring>
+inline constexpr bool shared_key_safe = [] {
+  if constexpr (requires { Ring::shared_key_safe; })
+    return static_cast<bool>(Ring::shared_key_safe);
+  else
+    return true;
+}();
+
 // One participant's keys. Everything a frame of this participant touches is guarded by `mutex`;
 // the manager derives from this to add the frame cryptor, its state and its counters.
-template <Cipher C, class Kdf>
+template <class Ring>
 class ParticipantKeys {
  public:
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
 
   ParticipantKeys(std::string participant_identity, ring_type&& key_ring) noexcept
       : identity(std::move(participant_identity)),
@@ -98,22 +115,29 @@ class ParticipantKeys {
 
 }  // namespace detail
 
-template <Cipher C, class Kdf = LivekitKdf>
-class KeyProvider {
+// The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
+// create(KeyRingOptions, kdf_type), options(), kdf(), size(), current_index(), set_key(index, key),
+// export_key(index), ratchet(index), and clone() when shared_key_safe.
+template <class Ring>
+class BasicKeyProvider {
  public:
-  using cipher_type = C;
-  using kdf_type = Kdf;
-  using ring_type = KeyRing<C, Kdf>;
+  using ring_type = Ring;
+  using cipher_type = typename Ring::cipher_type;
+  using kdf_type = typename Ring::kdf_type;
+  using Kdf = kdf_type;
 
   // options.kdf selects the algorithm of a LivekitKdf prototype (pass one to plug in another PBKDF2
   // implementation, e.g. openssl::pbkdf2_hmac_sha256); with Kdf = Hkdf or Pbkdf2 it must name that
   // algorithm; any other KDF policy is used as given. options.shared_key is consumed.
-  [[nodiscard]] static Result<KeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
+  [[nodiscard]] static Result<BasicKeyProvider> create(KeyProviderOptions options = {}, Kdf kdf = {}) {
     return create_with(std::move(options), std::move(kdf), {});
   }
 
-  KeyProvider(KeyProvider&&) noexcept = default;
-  KeyProvider& operator=(KeyProvider&&) noexcept = default;
+  BasicKeyProvider(BasicKeyProvider&&) noexcept = default;
+  BasicKeyProvider& operator=(BasicKeyProvider&&) noexcept = default;
+
+  // False for a format where a shared key is refused (SFrame: see sframe_format.hpp).
+  static constexpr bool shared_key_supported = detail::shared_key_safe<Ring>;
 
   // The options it was created with (shared_key is empty: the provider took it).
   [[nodiscard]] const KeyProviderOptions& options() const noexcept { return impl_->options; }
@@ -126,22 +150,13 @@ class KeyProvider {
   }
 
   [[nodiscard]] Errc set_shared_key(BytesIn key, std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
-    s.shared = true;
-    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      const Errc e = p.ring.set_key(key_index, key);
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key;
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return set_shared(key, key_index);
     }
-    return first;
   }
 
   [[nodiscard]] Result<SecretBuffer> export_shared_key(std::size_t key_index = 0) const {
@@ -150,37 +165,12 @@ class KeyProvider {
   }
 
   [[nodiscard]] Result<SecretBuffer> ratchet_shared_key(std::size_t key_index = 0) {
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto old = s.master.export_key(key_index);
-    if (!old) return old.error();
-    auto next = s.master.ratchet(key_index);
-    if (!next) return next.error();
-    const auto slot = static_cast<std::uint8_t>(key_index);
-    Errc first = Errc::ok;
-    for (auto& entry : s.participants) {
-      auto& p = *entry.second;
-      std::lock_guard<std::mutex> plock(p.mutex);
-      auto current = p.ring.export_key(key_index);
-      Errc e = Errc::ok;
-      if (current && ct_equal(current->view(), old->view())) {
-        auto r = p.ring.ratchet(key_index);
-        if (r)
-          p.ratchets.fetch_add(1, std::memory_order_relaxed);
-        else
-          e = r.error();
-      } else if (current && ct_equal(current->view(), next->view())) {
-        // A receive-side ratchet got there first (and kept the old key as a previous generation).
-      } else {
-        e = p.ring.set_key(key_index, next->view());
-      }
-      if (e == Errc::ok)
-        p.send_index.store(slot, std::memory_order_relaxed);
-      else if (first == Errc::ok)
-        first = e;
+    if constexpr (!shared_key_supported) {
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      return ratchet_shared(key_index);
     }
-    if (first != Errc::ok) return first;
-    return next;
   }
 
   [[nodiscard]] Errc set_key(std::string_view participant_identity, BytesIn key, std::size_t key_index = 0) {
@@ -193,6 +183,39 @@ class KeyProvider {
     if (Errc e = (*p)->ring.set_key(key_index, key); e != Errc::ok) return e;
     (*p)->send_index.store(static_cast<std::uint8_t>(key_index % (*p)->ring_size), std::memory_order_relaxed);
     return Errc::ok;
+  }
+
+  // SFrame (sframe_format.hpp): installs key as the base key of exactly this KID, i.e. key index
+  // KID >> R at ratchet step KID mod 2^R. A participant who joins after ratchet_key is given the
+  // returned base key and the sender's key_id(). invalid_argument for empty key material or a KID
+  // whose key index is >= key_ring_size. Makes that index the sending index, as set_key does.
+  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key, std::uint64_t kid)
+    requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
+  {
+    if (key.empty()) return Errc::invalid_argument;
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto p = get_or_create(participant_identity);
+    if (!p) return p.error();
+    std::lock_guard<std::mutex> plock((*p)->mutex);
+    if (Errc e = (*p)->ring.set_key_for_kid(kid, key); e != Errc::ok) return e;
+    (*p)->send_index.store((*p)->ring.current_index(), std::memory_order_relaxed);
+    return Errc::ok;
+  }
+
+  // SFrame: the KID that a participant's key index names now (index << R | current step), or
+  // missing_key when the index has no key (invalid_argument: index >= key_ring_size).
+  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity, std::size_t key_index = 0) const
+    requires requires(const Ring& r, std::size_t i) { r.kid(i); }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto it = impl_->participants.find(participant_identity);
+    if (it == impl_->participants.end()) return Errc::missing_key;
+    std::lock_guard<std::mutex> plock(it->second->mutex);
+    const Ring& r = it->second->ring;
+    if (key_index >= r.size()) return Errc::invalid_argument;
+    if (!r.has_key(key_index)) return Errc::missing_key;
+    return r.kid(key_index);
   }
 
   // In shared-key mode a participant without a ring yet reports the shared key it would get.
@@ -258,10 +281,64 @@ class KeyProvider {
   }
 
  private:
-  template <Cipher, class, class>
-  friend class E2eeManager;
+  template <class>
+  friend class BasicE2eeManager;
 
-  using participant_type = detail::ParticipantKeys<C, Kdf>;
+  // The shared-key operations, instantiated only for a store that allows a shared key.
+  [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
+    s.shared = true;
+    const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      const Errc e = p.ring.set_key(key_index, key);
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    return first;
+  }
+
+  [[nodiscard]] Result<SecretBuffer> ratchet_shared(std::size_t key_index) {
+    Impl& s = *impl_;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    auto old = s.master.export_key(key_index);
+    if (!old) return old.error();
+    auto next = s.master.ratchet(key_index);
+    if (!next) return next.error();
+    const auto slot = static_cast<std::uint8_t>(key_index);
+    Errc first = Errc::ok;
+    for (auto& entry : s.participants) {
+      auto& p = *entry.second;
+      std::lock_guard<std::mutex> plock(p.mutex);
+      auto current = p.ring.export_key(key_index);
+      Errc e = Errc::ok;
+      if (current && ct_equal(current->view(), old->view())) {
+        auto r = p.ring.ratchet(key_index);
+        if (r)
+          p.ratchets.fetch_add(1, std::memory_order_relaxed);
+        else
+          e = r.error();
+      } else if (current && ct_equal(current->view(), next->view())) {
+        // A receive-side ratchet got there first (and kept the old key as a previous generation).
+      } else {
+        e = p.ring.set_key(key_index, next->view());
+      }
+      if (e == Errc::ok)
+        p.send_index.store(slot, std::memory_order_relaxed);
+      else if (first == Errc::ok)
+        first = e;
+    }
+    if (first != Errc::ok) return first;
+    return next;
+  }
+
+  using participant_type = detail::ParticipantKeys<Ring>;
   // How a participant's state is made: the manager's adds a frame cryptor; null: bare keys.
   using Factory = std::function<std::shared_ptr<participant_type>(std::string identity, ring_type&& ring)>;
 
@@ -277,7 +354,7 @@ class KeyProvider {
     bool shared = false;
   };
 
-  explicit KeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
+  explicit BasicKeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
 
   [[nodiscard]] static Result<Kdf> resolve_kdf(KdfAlgorithm algorithm, Kdf kdf) noexcept {
     if constexpr (std::is_same_v<Kdf, LivekitKdf>) {
@@ -290,7 +367,8 @@ class KeyProvider {
     return kdf;
   }
 
-  [[nodiscard]] static Result<KeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+    if (!shared_key_supported && !options.shared_key.empty()) return Errc::invalid_argument;
     auto resolved = resolve_kdf(options.kdf, std::move(kdf));
     if (!resolved) return resolved.error();
     KeyRingOptions ro;
@@ -307,7 +385,7 @@ class KeyProvider {
       if (Errc e = impl->master.set_key(0, shared_key.view()); e != Errc::ok) return e;
       impl->shared = true;
     }
-    return KeyProvider(std::move(impl));
+    return BasicKeyProvider(std::move(impl));
   }
 
   // Control mutex held.
@@ -315,7 +393,12 @@ class KeyProvider {
     Impl& s = *impl_;
     if (identity.empty()) return Errc::invalid_argument;
     if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
-    auto ring = s.shared ? s.master.clone() : ring_type::create(s.master.options(), s.master.kdf());
+    auto ring = [&s]() noexcept {
+      if constexpr (shared_key_supported) {
+        if (s.shared) return s.master.clone();
+      }
+      return ring_type::create(s.master.options(), s.master.kdf());
+    }();
     if (!ring) return ring.error();
     std::shared_ptr<participant_type> p = s.make ? s.make(std::string(identity), std::move(*ring))
                                                  : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
@@ -344,6 +427,10 @@ class KeyProvider {
 
   std::unique_ptr<Impl> impl_;
 };
+
+// LiveKit's KeyProvider: one KeyRing<C, Kdf> per participant.
+template <Cipher C, class Kdf = LivekitKdf>
+using KeyProvider = BasicKeyProvider<KeyRing<C, Kdf>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
