@@ -21,7 +21,7 @@ const char* hkdf_chain[] = {
 
 // Counts KDF calls, to prove the search caches its derivations.
 struct CountingKdf {
-  static constexpr std::string_view name = "counting-hkdf";
+  [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
   static constexpr bool prefix_extendable = true;
   int* calls = nullptr;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
