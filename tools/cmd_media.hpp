@@ -720,6 +720,57 @@ inline int inspect_plain(const FileOptions& o, const media::MediaFile& m) {
   return 0;
 }
 
+// The end of both inspect commands: the JSON document (head: the file's fields, then "frames"
+// and "summary") or the text summary lines. Returns the exit code: 1 when a frame failed.
+struct InspectTotals {
+  std::uint64_t bytes = 0, plain_bytes = 0;
+  std::size_t frames = 0, header_frames = 0, authenticated = 0, ratchet_steps = 0;
+  std::optional<std::size_t> key_frames;  // LiveKit files: SFrame carries no key-frame flag
+  std::map<std::string, std::size_t> failures;
+};
+
+inline int finish_inspect(const FileOptions& o, bool with_key, nlohmann::ordered_json head,
+                          nlohmann::ordered_json frames_json, const InspectTotals& t) {
+  std::size_t failed = 0;
+  for (const auto& [_, n] : t.failures) failed += n;
+  const std::int64_t overhead = static_cast<std::int64_t>(t.bytes) - static_cast<std::int64_t>(t.plain_bytes);
+  const double overhead_pct =
+      t.plain_bytes ? 100.0 * static_cast<double>(overhead) / static_cast<double>(t.plain_bytes) : 0.0;
+  if (o.json) {
+    head["frames"] = std::move(frames_json);
+    nlohmann::ordered_json sum;
+    sum["frames"] = t.frames;
+    sum["header_frames"] = t.header_frames;
+    if (t.key_frames) sum["key_frames"] = *t.key_frames;
+    sum["bytes"] = t.bytes;
+    sum["plaintext_bytes"] = t.plain_bytes;
+    sum["overhead_bytes"] = overhead;
+    sum["overhead_percent"] = std::round(overhead_pct * 1000) / 1000;
+    if (with_key) {
+      sum["authenticated"] = t.authenticated;
+      sum["ratchet_steps"] = t.ratchet_steps;
+    }
+    sum["failed"] = failed;
+    nlohmann::ordered_json fj = nlohmann::ordered_json::object();
+    for (const auto& [reason, n] : t.failures) fj[reason] = n;
+    sum["failures"] = fj;
+    head["summary"] = sum;
+    std::printf("%s\n", head.dump(1).c_str());
+  } else {
+    const std::string key_frames = t.key_frames ? " (" + std::to_string(*t.key_frames) + " key frames)" : "";
+    std::printf("summary: %zu frames%s, %llu bytes, plaintext %llu bytes, overhead %lld bytes (%.2f%%)\n", t.frames,
+                key_frames.c_str(), static_cast<unsigned long long>(t.bytes),
+                static_cast<unsigned long long>(t.plain_bytes), static_cast<long long>(overhead), overhead_pct);
+    if (with_key)
+      std::printf("         %zu authenticated, %zu ratchet step%s followed, %zu failed\n", t.authenticated,
+                  t.ratchet_steps, t.ratchet_steps == 1 ? "" : "s", failed);
+    std::string ftext;
+    for (const auto& [reason, n] : t.failures) ftext += (ftext.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+    std::printf("failures: %s\n", ftext.empty() ? "none" : ftext.c_str());
+  }
+  return failed ? 1 : 0;
+}
+
 template <class C>
 int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
   using Cryptor = fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::UniqueIv>;
@@ -894,53 +945,20 @@ int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher
       if (decrypted) std::printf("        plain %s\n", to_hex(*decrypted).c_str());
     }
   }
-  std::size_t failed = 0;
-  for (const auto& [_, n] : failures) failed += n;
-  const std::int64_t overhead = static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(plain_bytes);
-  const double overhead_pct = plain_bytes ? 100.0 * static_cast<double>(overhead) / static_cast<double>(plain_bytes) : 0.0;
-  if (o.json) {
-    nlohmann::ordered_json j;
-    j["file"] = in;
-    j["container"] = "ivf";
-    j["codec"] = codec_name;
-    j["encrypted"] = true;
-    j["format"] = "livekit";
-    j["cipher"] = name_of(cipher);
-    if (with_key) {
-      j["key_fingerprint"] = fingerprint(o.key.material);
-      j["ratchet_window"] = o.key.window;
-    }
-    j["frames"] = std::move(jf);
-    nlohmann::ordered_json sum;
-    sum["frames"] = frames;
-    sum["header_frames"] = m.header_frames();
-    sum["key_frames"] = key_frames;
-    sum["bytes"] = bytes;
-    sum["plaintext_bytes"] = plain_bytes;
-    sum["overhead_bytes"] = overhead;
-    sum["overhead_percent"] = std::round(overhead_pct * 1000) / 1000;
-    if (with_key) {
-      sum["authenticated"] = authenticated;
-      sum["ratchet_steps"] = ratchet_steps;
-    }
-    sum["failed"] = failed;
-    nlohmann::ordered_json fj = nlohmann::ordered_json::object();
-    for (const auto& [reason, n] : failures) fj[reason] = n;
-    sum["failures"] = fj;
-    j["summary"] = sum;
-    std::printf("%s\n", j.dump(1).c_str());
-  } else {
-    std::printf("summary: %zu frames (%zu key frames), %llu bytes, plaintext %llu bytes, overhead %lld bytes (%.2f%%)\n",
-                frames, key_frames, static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(plain_bytes),
-                static_cast<long long>(overhead), overhead_pct);
-    if (with_key)
-      std::printf("         %zu authenticated, %zu ratchet step%s followed, %zu failed\n", authenticated, ratchet_steps,
-                  ratchet_steps == 1 ? "" : "s", failed);
-    std::string ftext;
-    for (const auto& [reason, n] : failures) ftext += (ftext.empty() ? "" : ", ") + reason + " " + std::to_string(n);
-    std::printf("failures: %s\n", ftext.empty() ? "none" : ftext.c_str());
+  nlohmann::ordered_json head;
+  head["file"] = in;
+  head["container"] = "ivf";
+  head["codec"] = codec_name;
+  head["encrypted"] = true;
+  head["format"] = "livekit";
+  head["cipher"] = name_of(cipher);
+  if (with_key) {
+    head["key_fingerprint"] = fingerprint(o.key.material);
+    head["ratchet_window"] = o.key.window;
   }
-  return failed ? 1 : 0;
+  return finish_inspect(o, with_key, std::move(head), std::move(jf),
+                        {bytes, plain_bytes, frames, m.header_frames(), authenticated, ratchet_steps, key_frames,
+                         std::move(failures)});
 }
 
 #if FRAMESEAL_CLI_SFRAME
@@ -1053,53 +1071,21 @@ int inspect_sframe(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
       if (decrypted) std::printf("        plain %s\n", to_hex(*decrypted).c_str());
     }
   }
-  std::size_t failed = 0;
-  for (const auto& [_, n] : failures) failed += n;
-  const std::int64_t overhead = static_cast<std::int64_t>(bytes) - static_cast<std::int64_t>(plain_bytes);
-  const double overhead_pct = plain_bytes ? 100.0 * static_cast<double>(overhead) / static_cast<double>(plain_bytes) : 0.0;
-  if (o.json) {
-    nlohmann::ordered_json j;
-    j["file"] = in;
-    j["container"] = "ivf";
-    j["codec"] = codec_name;
-    j["encrypted"] = true;
-    j["format"] = "sframe";
-    j["suite"] = std::string(S::name);
-    j["cipher"] = name_of(cipher);
-    if (with_key) {
-      j["key_fingerprint"] = fingerprint(o.key.material);
-      j["ratchet_bits"] = o.key.ratchet_bits;
-    }
-    j["frames"] = std::move(jf);
-    nlohmann::ordered_json sum;
-    sum["frames"] = frames;
-    sum["header_frames"] = m.header_frames();
-    sum["bytes"] = bytes;
-    sum["plaintext_bytes"] = plain_bytes;
-    sum["overhead_bytes"] = overhead;
-    sum["overhead_percent"] = std::round(overhead_pct * 1000) / 1000;
-    if (with_key) {
-      sum["authenticated"] = authenticated;
-      sum["ratchet_steps"] = ratchet_steps;
-    }
-    sum["failed"] = failed;
-    nlohmann::ordered_json fj = nlohmann::ordered_json::object();
-    for (const auto& [reason, n] : failures) fj[reason] = n;
-    sum["failures"] = fj;
-    j["summary"] = sum;
-    std::printf("%s\n", j.dump(1).c_str());
-  } else {
-    std::printf("summary: %zu frames, %llu bytes, plaintext %llu bytes, overhead %lld bytes (%.2f%%)\n", frames,
-                static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(plain_bytes),
-                static_cast<long long>(overhead), overhead_pct);
-    if (with_key)
-      std::printf("         %zu authenticated, %zu ratchet step%s followed, %zu failed\n", authenticated, ratchet_steps,
-                  ratchet_steps == 1 ? "" : "s", failed);
-    std::string ftext;
-    for (const auto& [reason, n] : failures) ftext += (ftext.empty() ? "" : ", ") + reason + " " + std::to_string(n);
-    std::printf("failures: %s\n", ftext.empty() ? "none" : ftext.c_str());
+  nlohmann::ordered_json head;
+  head["file"] = in;
+  head["container"] = "ivf";
+  head["codec"] = codec_name;
+  head["encrypted"] = true;
+  head["format"] = "sframe";
+  head["suite"] = std::string(S::name);
+  head["cipher"] = name_of(cipher);
+  if (with_key) {
+    head["key_fingerprint"] = fingerprint(o.key.material);
+    head["ratchet_bits"] = o.key.ratchet_bits;
   }
-  return failed ? 1 : 0;
+  return finish_inspect(o, with_key, std::move(head), std::move(jf),
+                        {bytes, plain_bytes, frames, m.header_frames(), authenticated, ratchet_steps, std::nullopt,
+                         std::move(failures)});
 }
 #endif
 
