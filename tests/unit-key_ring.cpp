@@ -262,6 +262,82 @@ TEST_CASE("KeyRing: a clone keeps the derived next ratchet step, so its first se
   CHECK(ring->generation(0) == 0);  // a clone's ratchet leaves the original alone
 }
 
+TEST_CASE_TEMPLATE("KeyRing::set_key_from: set_key without the KDF work", C, FS_RING_CIPHERS) {
+  if (!C::available()) return;
+  int kdf_calls = 0;
+  KeyRingOptions o;
+  o.ratchet_window = 4;
+  auto src = KeyRing<C, CountingKdf>::create(o, CountingKdf{&kdf_calls});
+  auto dst = KeyRing<C, CountingKdf>::create(o, CountingKdf{&kdf_calls});
+  REQUIRE(src.has_value());
+  REQUIRE(dst.has_value());
+  CHECK(dst->set_key_from(*src, 0) == Errc::missing_key);  // nothing to copy yet
+  REQUIRE(src->set_key(2, m0, false) == Errc::ok);
+  REQUIRE(dst->set_key(2, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) == Errc::ok);
+  REQUIRE(dst->ratchet(2).has_value());
+
+  kdf_calls = 0;
+  REQUIRE(dst->set_key_from(*src, 16 + 2) == Errc::ok);  // index % size, as set_key
+  CHECK(kdf_calls == 0);
+  CHECK(dst->current_index() == 2);
+  CHECK(dst->generation(2) == 0);
+  CHECK(export_of(*dst, 2) == m0);
+
+  // The key is m0's: a frame sealed under m0 opens at once, one under m0 ratcheted twice through
+  // the window, with as many KDF calls as a ring given m0 by set_key would make (the next step came
+  // along).
+  auto m0_ring = KeyRing<C, Hkdf>::create();
+  REQUIRE(m0_ring.has_value());
+  REQUIRE(m0_ring->set_key(2, m0) == Errc::ok);
+  auto c = m0_ring->sending_cipher();
+  REQUIRE(c.has_value());
+  Sealed<C> s0;
+  Bytes pt = {9, 8, 7};
+  s0.ct.resize(pt.size() + C::tag_bytes);
+  REQUIRE((*c)->seal(s0.ct, pt, {}, s0.nonce).has_value());
+  auto m = try_open(*dst, 2, s0);
+  REQUIRE(m.has_value());
+  CHECK(m->ratchet_steps == 0);
+  CHECK(kdf_calls == 0);
+  REQUIRE(m0_ring->ratchet(2).has_value());
+  REQUIRE(m0_ring->ratchet(2).has_value());
+  c = m0_ring->sending_cipher();
+  REQUIRE(c.has_value());
+  Sealed<C> s2;
+  s2.ct.resize(pt.size() + C::tag_bytes);
+  REQUIRE((*c)->seal(s2.ct, pt, {}, s2.nonce).has_value());
+  int ref_calls = 0;
+  auto ref = KeyRing<C, CountingKdf>::create(o, CountingKdf{&ref_calls});
+  REQUIRE(ref.has_value());
+  REQUIRE(ref->set_key(2, m0) == Errc::ok);
+  ref_calls = 0;
+  REQUIRE(try_open(*ref, 2, s2).has_value());
+  m = try_open(*dst, 2, s2);
+  REQUIRE(m.has_value());
+  CHECK(m->ratchet_steps == 2);
+  CHECK(ref_calls > 0);
+  CHECK(kdf_calls == ref_calls);
+  CHECK(export_of(*dst, 2) == export_of(*m0_ring, 2));
+
+  // A ratcheted source slot gives its current material, as set_key(export_key()) would.
+  REQUIRE(src->ratchet(2).has_value());
+  REQUIRE(dst->set_key_from(*src, 2) == Errc::ok);
+  CHECK(export_of(*dst, 2) == export_of(*src, 2));
+
+  // Rings that would derive differently are refused.
+  KeyRingOptions other_salt = o;
+  other_salt.salt = {'x'};
+  auto salted = KeyRing<C, CountingKdf>::create(other_salt, CountingKdf{&kdf_calls});
+  REQUIRE(salted.has_value());
+  CHECK(salted->set_key_from(*src, 2) == Errc::invalid_argument);
+  KeyRingOptions bigger = o;
+  bigger.size = 32;
+  auto big = KeyRing<C, CountingKdf>::create(bigger, CountingKdf{&kdf_calls});
+  REQUIRE(big.has_value());
+  CHECK(big->set_key_from(*src, 2) == Errc::invalid_argument);
+  CHECK(!big->has_key(2));
+}
+
 TEST_CASE_TEMPLATE("KeyRing failure tolerance: consecutive failures per slot, key_invalid without attempts", C, FS_RING_CIPHERS) {
   if (!C::available()) return;
   KeyRingOptions o;

@@ -180,6 +180,51 @@ TEST_CASE("ratchet_shared_key: rings on the master's chain ratchet, the others g
   CHECK(p.ratchet_shared_key(16).error() == Errc::invalid_argument);
 }
 
+// Counts KDF calls: a shared key is derived once, in the master ring.
+struct CountingKdf {
+  [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
+  static constexpr bool prefix_extendable = true;
+  int* calls = nullptr;
+  Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
+    ++*calls;
+    return Hkdf{}.derive(material, salt, out);
+  }
+};
+
+TEST_CASE("shared key: derived once for the room, each participant's ring takes a copy") {
+  int calls = 0;
+  auto made = BasicKeyProvider<KeyRing<C, CountingKdf>>::create({}, CountingKdf{&calls});
+  REQUIRE(made.has_value());
+  auto& p = *made;
+  for (const char* who : {"alice", "bob", "carol"}) REQUIRE(p.set_key(who, k1, 0) == Errc::ok);
+  CHECK(calls == 3);  // per-participant keys derive in their own rings
+
+  calls = 0;
+  REQUIRE(p.set_shared_key(m0, 1) == Errc::ok);
+  CHECK(calls == 1);  // the master; three participants copy it
+  for (const char* who : {"alice", "bob", "carol"}) {
+    CAPTURE(who);
+    CHECK(hex_of(p.export_key(who, 1)) == to_hex(m0));
+    CHECK(hex_of(p.export_key(who, 0)) == to_hex(k1));  // other slots untouched
+  }
+
+  // carol leaves the master's chain; a shared ratchet gives her the new material by copy, while the
+  // rings still on the chain ratchet themselves (one KDF call each, from their cached next step).
+  REQUIRE(p.set_key("carol", k2, 1) == Errc::ok);
+  calls = 0;
+  auto next = p.ratchet_shared_key(1);
+  REQUIRE(next.has_value());
+  CHECK(calls == 3);  // master, alice, bob: one call each; carol: none
+  for (const char* who : {"alice", "bob", "carol"}) {
+    CAPTURE(who);
+    CHECK(hex_of(p.export_key(who, 1)) == to_hex(next->view()));
+  }
+  // The copied rings behave as derived ones: one more shared ratchet keeps everyone together.
+  auto again = p.ratchet_shared_key(1);
+  REQUIRE(again.has_value());
+  for (const char* who : {"alice", "bob", "carol"}) CHECK(hex_of(p.export_key(who, 1)) == to_hex(again->view()));
+}
+
 TEST_CASE("SIF trailer: stored, replaced, cleared") {
   Provider p = make();
   CHECK(p.sif_trailer().empty());

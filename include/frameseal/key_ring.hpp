@@ -174,6 +174,35 @@ class KeyRing {
     return SecretBuffer::copy_of(s.material());
   }
 
+  // set_key(index, m) where m is the current material of src's slot index % size, without the KDF
+  // work: the AES key and the derived next ratchet step are copied from src. Like set_key, the slot
+  // starts with no previous generations, an empty cache and fresh counters. For rings made from the
+  // same options and KDF (a clone() of one another, or create() with equal arguments), which is how
+  // the session layer's shared-key mode uses it: the room key is derived once for the master ring
+  // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
+  // the sizes or salts differ, Errc::missing_key when src's slot is empty.
+  [[nodiscard]] Errc set_key_from(const KeyRing& src, std::size_t index, bool make_current = true) noexcept {
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt) return Errc::invalid_argument;
+    const std::size_t slot_index = index % slots_.size();
+    const Slot& from = src.slots_[slot_index];
+    if (!from.key) return Errc::missing_key;
+    auto base = SecretBuffer::copy_of(from.material());
+    if (!base) return base.error();
+    auto keyed = keyed_from(from.key->key.clone());
+    if (!keyed) return keyed.error();
+    Slot& s = slots_[slot_index];
+    s.clear();
+    s.base = std::move(*base);
+    s.key.emplace(std::move(*keyed));
+    if (!from.ahead.empty()) {
+      s.next.emplace(from.ahead.front().material.clone());
+    } else if (from.next) {
+      s.next.emplace(from.next->clone());
+    }
+    if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
+    return Errc::ok;
+  }
+
   // A copy with the same options, materials, keys, previous generations and sending index, but with
   // fresh failure counters and an empty ratchet cache (the shared-key mode of the native SDKs gives
   // each participant such a clone). Costs no KDF call: the keys are re-created from their bytes.

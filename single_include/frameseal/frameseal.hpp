@@ -1543,6 +1543,35 @@ class KeyRing {
     return SecretBuffer::copy_of(s.material());
   }
 
+  // set_key(index, m) where m is the current material of src's slot index % size, without the KDF
+  // work: the AES key and the derived next ratchet step are copied from src. Like set_key, the slot
+  // starts with no previous generations, an empty cache and fresh counters. For rings made from the
+  // same options and KDF (a clone() of one another, or create() with equal arguments), which is how
+  // the session layer's shared-key mode uses it: the room key is derived once for the master ring
+  // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
+  // the sizes or salts differ, Errc::missing_key when src's slot is empty.
+  [[nodiscard]] Errc set_key_from(const KeyRing& src, std::size_t index, bool make_current = true) noexcept {
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt) return Errc::invalid_argument;
+    const std::size_t slot_index = index % slots_.size();
+    const Slot& from = src.slots_[slot_index];
+    if (!from.key) return Errc::missing_key;
+    auto base = SecretBuffer::copy_of(from.material());
+    if (!base) return base.error();
+    auto keyed = keyed_from(from.key->key.clone());
+    if (!keyed) return keyed.error();
+    Slot& s = slots_[slot_index];
+    s.clear();
+    s.base = std::move(*base);
+    s.key.emplace(std::move(*keyed));
+    if (!from.ahead.empty()) {
+      s.next.emplace(from.ahead.front().material.clone());
+    } else if (from.next) {
+      s.next.emplace(from.next->clone());
+    }
+    if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
+    return Errc::ok;
+  }
+
   // A copy with the same options, materials, keys, previous generations and sending index, but with
   // fresh failure counters and an empty ratchet cache (the shared-key mode of the native SDKs gives
   // each participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
@@ -3001,8 +3030,9 @@ struct E2eeOptions {
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
 // participant at a time; the frame path never takes the control mutex. A key operation therefore
 // delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms, per participant ring, because the ring
-// API derives each ring's key itself).
+// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change derives the key
+// once, in the master ring; each participant's ring copies it (KeyRing::set_key_from), so the
+// participants' frames wait only for a copy. A per-participant set_key derives in that ring.
 
 #include <atomic>
 #include <functional>
@@ -3230,6 +3260,16 @@ class BasicKeyProvider {
   friend class BasicE2eeManager;
 
   // The shared-key operations, instantiated only for a store that allows a shared key.
+  // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
+  // otherwise derived again from the material.
+  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index, BytesIn key) {
+    if constexpr (requires { ring.set_key_from(master, key_index); }) {
+      return ring.set_key_from(master, key_index);
+    } else {
+      return ring.set_key(key_index, key);
+    }
+  }
+
   [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
     Impl& s = *impl_;
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -3240,7 +3280,7 @@ class BasicKeyProvider {
     for (auto& entry : s.participants) {
       auto& p = *entry.second;
       std::lock_guard<std::mutex> plock(p.mutex);
-      const Errc e = p.ring.set_key(key_index, key);
+      const Errc e = install_from_master(p.ring, s.master, key_index, key);
       if (e == Errc::ok)
         p.send_index.store(slot, std::memory_order_relaxed);
       else if (first == Errc::ok)
@@ -3272,7 +3312,7 @@ class BasicKeyProvider {
       } else if (current && ct_equal(current->view(), next->view())) {
         // A receive-side ratchet got there first (and kept the old key as a previous generation).
       } else {
-        e = p.ring.set_key(key_index, next->view());
+        e = install_from_master(p.ring, s.master, key_index, next->view());
       }
       if (e == Errc::ok)
         p.send_index.store(slot, std::memory_order_relaxed);

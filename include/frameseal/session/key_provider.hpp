@@ -41,8 +41,9 @@
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
 // participant at a time; the frame path never takes the control mutex. A key operation therefore
 // delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms, per participant ring, because the ring
-// API derives each ring's key itself).
+// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change derives the key
+// once, in the master ring; each participant's ring copies it (KeyRing::set_key_from), so the
+// participants' frames wait only for a copy. A per-participant set_key derives in that ring.
 #pragma once
 
 #include <atomic>
@@ -285,6 +286,16 @@ class BasicKeyProvider {
   friend class BasicE2eeManager;
 
   // The shared-key operations, instantiated only for a store that allows a shared key.
+  // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
+  // otherwise derived again from the material.
+  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index, BytesIn key) {
+    if constexpr (requires { ring.set_key_from(master, key_index); }) {
+      return ring.set_key_from(master, key_index);
+    } else {
+      return ring.set_key(key_index, key);
+    }
+  }
+
   [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
     Impl& s = *impl_;
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -295,7 +306,7 @@ class BasicKeyProvider {
     for (auto& entry : s.participants) {
       auto& p = *entry.second;
       std::lock_guard<std::mutex> plock(p.mutex);
-      const Errc e = p.ring.set_key(key_index, key);
+      const Errc e = install_from_master(p.ring, s.master, key_index, key);
       if (e == Errc::ok)
         p.send_index.store(slot, std::memory_order_relaxed);
       else if (first == Errc::ok)
@@ -327,7 +338,7 @@ class BasicKeyProvider {
       } else if (current && ct_equal(current->view(), next->view())) {
         // A receive-side ratchet got there first (and kept the old key as a previous generation).
       } else {
-        e = p.ring.set_key(key_index, next->view());
+        e = install_from_master(p.ring, s.master, key_index, next->view());
       }
       if (e == Errc::ok)
         p.send_index.store(slot, std::memory_order_relaxed);
