@@ -328,6 +328,56 @@ TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, repl
   CHECK(alice.state() == State::missing_key);
 }
 
+TEST_CASE_TEMPLATE("metadata: authenticated, not sent, the same bytes as a bare RFC 9605 cryptor", S, FS_SUITES) {
+  if (!S::available()) return;
+  Client<S> tx, rx;
+  REQUIRE(tx.m.key_provider().set_key("alice", ka, 2) == Errc::ok);
+  REQUIRE(rx.m.key_provider().set_key("alice", ka, 2) == Errc::ok);
+  const Bytes md = from_hex("80e1000004d2deadbeef");  // e.g. RTP header fields both ends know
+  const Bytes p = payload(3, 300);
+  Bytes wire(SframeE2eeManager<S>::frame_cryptor_type::max_encrypted_size(p.size()));
+  auto w = tx.cryptor("alice").encrypt(video, p, wire, md);
+  REQUIRE(w.has_value());
+  const Bytes sent(w->begin(), w->end());
+  CHECK(sent.size() == sframe::encoded_size(sframe::parse(sent)->header) + p.size() + S::tag_bytes);  // not sent
+
+  // A bare receiver needs the same metadata; without it, or with other bytes, the tag fails.
+  auto bare = sframe::FrameCryptor<S>::create().value();
+  REQUIRE(bare.add_key(2, ka, sframe::KeyUsage::decrypt) == Errc::ok);
+  Bytes plain(sent.size());
+  auto r = bare.decrypt(sent, plain, md);
+  REQUIRE(r.has_value());
+  CHECK(Bytes(r->begin(), r->end()) == p);
+
+  // Through the session layer: wrong or missing metadata is decryption_failed (auth_failed), and
+  // nothing is left in out; the right metadata decrypts (each failure is counted, no replay).
+  Bytes out(sent.size(), 0xee);
+  Bytes other_md = md;
+  other_md.back() ^= 1;
+  auto bad = rx.cryptor("alice").decrypt(video, sent, out, other_md);
+  REQUIRE(!bad.has_value());
+  CHECK(bad.error() == Errc::auth_failed);
+  CHECK(std::none_of(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(p.size()),
+                     [&](std::uint8_t b) { return b != 0 && b != 0xee; }));
+  CHECK(rx.cryptor("alice").state() == State::decryption_failed);
+  CHECK(!rx.dec("alice", sent).has_value());  // no metadata at all
+  CHECK(rx.cryptor("alice").counters().auth_failures == 2);
+  auto good = rx.cryptor("alice").decrypt(video, sent, out, md);
+  REQUIRE(good.has_value());
+  CHECK(Bytes(good->begin(), good->end()) == p);
+  CHECK(rx.cryptor("alice").state() == State::ok);
+
+  // Too long for SframeOptions::max_metadata_bytes: invalid_argument, nothing sent.
+  SframeOptions small;
+  small.max_metadata_bytes = 4;
+  Client<S> tight(small);
+  REQUIRE(tight.m.key_provider().set_key("alice", ka, 2) == Errc::ok);
+  auto too_long = tight.cryptor("alice").encrypt(video, p, wire, md);
+  REQUIRE(!too_long.has_value());
+  CHECK(too_long.error() == Errc::invalid_argument);
+  CHECK(tight.cryptor("alice").encrypt(video, p, wire, BytesIn(md).first(4)).has_value());
+}
+
 TEST_CASE("shared-key mode cannot be made with SFrame (two senders would reuse nonces)") {
   using Manager = SframeE2eeManager<SuiteChacha>;
   E2eeOptions o = custom();

@@ -3713,6 +3713,38 @@ class BasicFrameCryptor {
   // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
   // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
+    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
+  }
+
+  // SFrame only: `metadata` is authenticated with the frame but not sent (RFC 9605 §4.4.3: e.g. RTP
+  // header fields both sides know); the receiver must pass the same bytes to decrypt.
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata) noexcept
+    requires requires(frame_cryptor_type& c) { c.encrypt(info, frame, out, metadata); }
+  {
+    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
+  }
+
+  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
+  // the enabled check, state and counters.
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         report_type* report = nullptr) noexcept {
+    return decrypt_with(frame, out, report,
+                        [&](frame_cryptor_type& c, report_type* rep) noexcept { return c.decrypt(info, frame, out, rep); });
+  }
+
+  // SFrame only: decrypt with the metadata the sender authenticated (see encrypt).
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata,
+                                         report_type* report = nullptr) noexcept
+    requires requires(frame_cryptor_type& c, report_type* rep) { c.decrypt(info, frame, out, metadata, rep); }
+  {
+    return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
+      return c.decrypt(info, frame, out, metadata, rep);
+    });
+  }
+
+ private:
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> encrypt_with(BytesIn frame, BytesOut out, Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     detail::Transitions t;
@@ -3720,7 +3752,7 @@ class BasicFrameCryptor {
       std::lock_guard<std::mutex> lock(p.mutex);
       const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
       (void)p.ring.set_current_index(kid);  // kid < ring_size: checked wherever it is stored
-      auto res = p.cryptor.encrypt(info, frame, out);
+      auto res = call(p.cryptor);
       auto& c = p.counters;
       if (res) {
         if (frame.empty() && Format::empty_frames_pass) {
@@ -3747,10 +3779,8 @@ class BasicFrameCryptor {
     return r;
   }
 
-  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
-  // the enabled check, state and counters.
-  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
-                                         report_type* report = nullptr) noexcept {
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report, Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     report_type local;
@@ -3758,7 +3788,7 @@ class BasicFrameCryptor {
     detail::Transitions t;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
-      auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      auto res = call(p.cryptor, &rep);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
       auto& c = p.counters;
       if (res) {
@@ -3802,7 +3832,6 @@ class BasicFrameCryptor {
     return r;
   }
 
- private:
   template <class>
   friend class BasicE2eeManager;
   using participant_type = detail::Participant<Format>;
@@ -5039,6 +5068,9 @@ class FrameCryptor {
 // encrypted (SFrame has no exception for them); FrameInfo is ignored (SFrame encrypts the whole
 // frame); a SIF trailer and the LKTS packet trailer are LiveKit's and refused at create
 // (set_sif_trailer has no effect).
+// Metadata (RFC 9605 §4.4.3): the facade's encrypt/decrypt overloads with a `metadata` span
+// authenticate it with the frame without sending it; the receiver must pass the same bytes (else
+// auth_failed); longer than SframeOptions::max_metadata_bytes is invalid_argument.
 //
 // RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
 // sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
@@ -5063,6 +5095,7 @@ struct SframeOptions {
   unsigned ratchet_bits = 0;         // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
   std::size_t replay_window = 128;   // CTR values remembered per KID; 0 = no replay check; <= 1024
   sframe::CounterStart counter_start = sframe::CounterStart::random;
+  std::size_t max_metadata_bytes = 1024;  // longest metadata for the facade's metadata overloads
 };
 
 // One participant's SFrame keys: the "ring" of SframeKeyProvider (same configuration API as
@@ -5086,7 +5119,7 @@ class SframeKeys {
     fo.ratchet_window = options.ratchet_window;
     fo.kept_steps = options.previous_generations;
     fo.replay_window = so.replay_window;
-    fo.max_metadata_bytes = 0;
+    fo.max_metadata_bytes = so.max_metadata_bytes;
     fo.counter_start = so.counter_start;
     auto tx = cryptor_type::create(fo);
     if (!tx) return tx.error();
@@ -5183,17 +5216,18 @@ class SframeKeys {
 
   // ---- frame path (FrameCryptor facade, participant lock held) ----
 
-  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out, BytesIn metadata = {}) noexcept {
     const std::size_t i = current_;
     if (!slots_[i].has) return Errc::missing_key;
     const std::uint64_t k = kid(i);
     if (tx_.encrypt_kid() != k) {
       if (const Errc e = tx_.set_encrypt_key(k); e != Errc::ok) return e;
     }
-    return tx_.encrypt(frame, out);
+    return tx_.encrypt(frame, out, metadata);
   }
 
-  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, sframe::DecryptReport& rep) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, sframe::DecryptReport& rep,
+                                         BytesIn metadata = {}) noexcept {
     rep = sframe::DecryptReport{};
     auto parsed = sframe::parse(frame);
     if (parsed) {
@@ -5204,7 +5238,7 @@ class SframeKeys {
         return Errc::key_invalid;
       }
     }
-    auto r = rx_.decrypt(frame, out, BytesIn{}, &rep);
+    auto r = rx_.decrypt(frame, out, metadata, &rep);
     if (!parsed) return r;
     const std::uint64_t index = index_of(rep.header.kid);
     if (index >= slots_.size()) return r;
@@ -5320,6 +5354,15 @@ class SframeParticipantCryptor {
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep);
+  }
+  // With metadata: authenticated, not sent (RFC 9605 §4.4.3); longer than
+  // SframeOptions::max_metadata_bytes is Errc::invalid_argument.
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+    return keys_->encrypt(frame, out, metadata);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata,
+                                         sframe::DecryptReport* rep) noexcept {
+    return keys_->decrypt(frame, out, *rep, metadata);
   }
   [[nodiscard]] const SframeKeys<S>& keys() const noexcept { return *keys_; }
 

@@ -311,6 +311,38 @@ class BasicFrameCryptor {
   // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
   // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
+    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
+  }
+
+  // SFrame only: `metadata` is authenticated with the frame but not sent (RFC 9605 §4.4.3: e.g. RTP
+  // header fields both sides know); the receiver must pass the same bytes to decrypt.
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata) noexcept
+    requires requires(frame_cryptor_type& c) { c.encrypt(info, frame, out, metadata); }
+  {
+    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
+  }
+
+  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
+  // the enabled check, state and counters.
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         report_type* report = nullptr) noexcept {
+    return decrypt_with(frame, out, report,
+                        [&](frame_cryptor_type& c, report_type* rep) noexcept { return c.decrypt(info, frame, out, rep); });
+  }
+
+  // SFrame only: decrypt with the metadata the sender authenticated (see encrypt).
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata,
+                                         report_type* report = nullptr) noexcept
+    requires requires(frame_cryptor_type& c, report_type* rep) { c.decrypt(info, frame, out, metadata, rep); }
+  {
+    return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
+      return c.decrypt(info, frame, out, metadata, rep);
+    });
+  }
+
+ private:
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> encrypt_with(BytesIn frame, BytesOut out, Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     detail::Transitions t;
@@ -318,7 +350,7 @@ class BasicFrameCryptor {
       std::lock_guard<std::mutex> lock(p.mutex);
       const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
       (void)p.ring.set_current_index(kid);  // kid < ring_size: checked wherever it is stored
-      auto res = p.cryptor.encrypt(info, frame, out);
+      auto res = call(p.cryptor);
       auto& c = p.counters;
       if (res) {
         if (frame.empty() && Format::empty_frames_pass) {
@@ -345,10 +377,8 @@ class BasicFrameCryptor {
     return r;
   }
 
-  // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
-  // the enabled check, state and counters.
-  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
-                                         report_type* report = nullptr) noexcept {
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report, Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     report_type local;
@@ -356,7 +386,7 @@ class BasicFrameCryptor {
     detail::Transitions t;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
-      auto res = p.cryptor.decrypt(info, frame, out, &rep);
+      auto res = call(p.cryptor, &rep);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
       auto& c = p.counters;
       if (res) {
@@ -400,7 +430,6 @@ class BasicFrameCryptor {
     return r;
   }
 
- private:
   template <class>
   friend class BasicE2eeManager;
   using participant_type = detail::Participant<Format>;

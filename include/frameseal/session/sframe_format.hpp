@@ -45,6 +45,9 @@
 // encrypted (SFrame has no exception for them); FrameInfo is ignored (SFrame encrypts the whole
 // frame); a SIF trailer and the LKTS packet trailer are LiveKit's and refused at create
 // (set_sif_trailer has no effect).
+// Metadata (RFC 9605 §4.4.3): the facade's encrypt/decrypt overloads with a `metadata` span
+// authenticate it with the frame without sending it; the receiver must pass the same bytes (else
+// auth_failed); longer than SframeOptions::max_metadata_bytes is invalid_argument.
 //
 // RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
 // sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
@@ -90,6 +93,7 @@ struct SframeOptions {
   unsigned ratchet_bits = 0;         // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
   std::size_t replay_window = 128;   // CTR values remembered per KID; 0 = no replay check; <= 1024
   sframe::CounterStart counter_start = sframe::CounterStart::random;
+  std::size_t max_metadata_bytes = 1024;  // longest metadata for the facade's metadata overloads
 };
 
 // One participant's SFrame keys: the "ring" of SframeKeyProvider (same configuration API as
@@ -113,7 +117,7 @@ class SframeKeys {
     fo.ratchet_window = options.ratchet_window;
     fo.kept_steps = options.previous_generations;
     fo.replay_window = so.replay_window;
-    fo.max_metadata_bytes = 0;
+    fo.max_metadata_bytes = so.max_metadata_bytes;
     fo.counter_start = so.counter_start;
     auto tx = cryptor_type::create(fo);
     if (!tx) return tx.error();
@@ -210,17 +214,18 @@ class SframeKeys {
 
   // ---- frame path (FrameCryptor facade, participant lock held) ----
 
-  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out, BytesIn metadata = {}) noexcept {
     const std::size_t i = current_;
     if (!slots_[i].has) return Errc::missing_key;
     const std::uint64_t k = kid(i);
     if (tx_.encrypt_kid() != k) {
       if (const Errc e = tx_.set_encrypt_key(k); e != Errc::ok) return e;
     }
-    return tx_.encrypt(frame, out);
+    return tx_.encrypt(frame, out, metadata);
   }
 
-  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, sframe::DecryptReport& rep) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn frame, BytesOut out, sframe::DecryptReport& rep,
+                                         BytesIn metadata = {}) noexcept {
     rep = sframe::DecryptReport{};
     auto parsed = sframe::parse(frame);
     if (parsed) {
@@ -231,7 +236,7 @@ class SframeKeys {
         return Errc::key_invalid;
       }
     }
-    auto r = rx_.decrypt(frame, out, BytesIn{}, &rep);
+    auto r = rx_.decrypt(frame, out, metadata, &rep);
     if (!parsed) return r;
     const std::uint64_t index = index_of(rep.header.kid);
     if (index >= slots_.size()) return r;
@@ -347,6 +352,15 @@ class SframeParticipantCryptor {
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep);
+  }
+  // With metadata: authenticated, not sent (RFC 9605 §4.4.3); longer than
+  // SframeOptions::max_metadata_bytes is Errc::invalid_argument.
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+    return keys_->encrypt(frame, out, metadata);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata,
+                                         sframe::DecryptReport* rep) noexcept {
+    return keys_->decrypt(frame, out, *rep, metadata);
   }
   [[nodiscard]] const SframeKeys<S>& keys() const noexcept { return *keys_; }
 
