@@ -338,6 +338,68 @@ TEST_CASE_TEMPLATE("KeyRing::set_key_from: set_key without the KDF work", C, FS_
   CHECK(!big->has_key(2));
 }
 
+TEST_CASE_TEMPLATE("KeyRing::ratchet_from: ratchet with the step another ring derived", C, FS_RING_CIPHERS) {
+  if (!C::available()) return;
+  int kdf_calls = 0;
+  KeyRingOptions o;
+  o.ratchet_window = 4;
+  o.previous_generations = 2;
+  auto make = [&](const KeyRingOptions& opts) {
+    auto r = KeyRing<C, CountingKdf>::create(opts, CountingKdf{&kdf_calls});
+    REQUIRE(r.has_value());
+    return std::move(*r);
+  };
+  auto src = make(o);
+  auto dst = make(o);
+  CHECK(dst.ratchet_from(src, 0) == Errc::missing_key);
+  REQUIRE(src.set_key(0, m0) == Errc::ok);
+  CHECK(dst.ratchet_from(src, 0) == Errc::missing_key);  // dst's slot is empty
+  REQUIRE(dst.set_key_from(src, 0) == Errc::ok);
+  REQUIRE(src.ratchet(0).has_value());
+
+  kdf_calls = 0;
+  REQUIRE(dst.ratchet_from(src, 0) == Errc::ok);
+  CHECK(kdf_calls == 0);
+  CHECK(dst.generation(0) == 1);
+  CHECK(export_of(dst, 0) == export_of(src, 0));
+  // As after ratchet(): frames under m0 still open (previous generation), frames two steps on open
+  // through the window with the KDF calls a ring ratcheted by itself would make.
+  auto m = try_open(dst, 0, seal_at<C>(0));
+  REQUIRE(m.has_value());
+  CHECK(m->previous_generation == 1);
+  auto self = make(o);
+  REQUIRE(self.set_key(0, m0) == Errc::ok);
+  REQUIRE(self.ratchet(0).has_value());
+  kdf_calls = 0;
+  REQUIRE(try_open(self, 0, seal_at<C>(3)).has_value());
+  const int self_calls = kdf_calls;
+  kdf_calls = 0;
+  m = try_open(dst, 0, seal_at<C>(3));
+  REQUIRE(m.has_value());
+  CHECK(m->ratchet_steps == 2);
+  CHECK(kdf_calls == self_calls);
+  CHECK(export_of(dst, 0) == export_of(self, 0));
+
+  // A slot on another chain is not given src's step: it ratchets its own material.
+  auto other = make(o);
+  REQUIRE(other.set_key(0, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) == Errc::ok);
+  const Bytes before = export_of(other, 0);
+  kdf_calls = 0;
+  REQUIRE(other.ratchet_from(src, 0) == Errc::ok);
+  CHECK(kdf_calls == 1);
+  CHECK(other.generation(0) == 1);
+  CHECK(export_of(other, 0) != export_of(src, 0));
+  CHECK(export_of(other, 0) != before);
+
+  // Rings that would derive differently, and indexes outside the ring, are refused.
+  KeyRingOptions salted = o;
+  salted.salt = {'x'};
+  auto s2 = make(salted);
+  REQUIRE(s2.set_key(0, m0) == Errc::ok);
+  CHECK(s2.ratchet_from(src, 0) == Errc::invalid_argument);
+  CHECK(dst.ratchet_from(src, 16) == Errc::invalid_argument);
+}
+
 TEST_CASE_TEMPLATE("KeyRing failure tolerance: consecutive failures per slot, key_invalid without attempts", C, FS_RING_CIPHERS) {
   if (!C::available()) return;
   KeyRingOptions o;

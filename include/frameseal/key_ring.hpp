@@ -166,6 +166,38 @@ class KeyRing {
     return SecretBuffer::copy_of(s.material());
   }
 
+  // ratchet(index), taking the step from src instead of deriving it, when src's slot index holds the
+  // next material of this slot's chain (src, from the same options and KDF, was ratcheted from the
+  // material this slot holds now): the session layer's shared-key ratchet, where the master ring
+  // derives once and each participant's ring follows. As ratchet, the current key becomes a previous
+  // generation. The step is taken only when it is provably the next one (this slot's precomputed
+  // next material equals src's); otherwise, or when this slot's cache already holds it, it is
+  // derived or taken from the cache as ratchet() would. Errc::invalid_argument for another size or
+  // salt or index >= size, Errc::missing_key when either slot is empty.
+  [[nodiscard]] Errc ratchet_from(const KeyRing& src, std::size_t index) noexcept {
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt || index >= slots_.size())
+      return Errc::invalid_argument;
+    Slot& s = slots_[index];
+    const Slot& from = src.slots_[index];
+    if (!s.key || !from.key) return Errc::missing_key;
+    if (s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), from.ratcheted.view())) {
+      auto keyed = keyed_from(from.key->key.clone());
+      if (!keyed) return keyed.error();
+      s.ahead.push_back(Ahead{from.ratcheted.clone(), std::move(*keyed)});
+      s.next.reset();
+      if (!from.ahead.empty()) {
+        s.next.emplace(from.ahead.front().material.clone());
+      } else if (from.next) {
+        s.next.emplace(from.next->clone());
+      }
+    } else if (Errc e = fill_ahead(s, 1); e != Errc::ok) {
+      return e;
+    }
+    commit(s, 1);
+    current_ = static_cast<std::uint8_t>(index);
+    return Errc::ok;
+  }
+
   // The slot's current material (after ratchets: the ratcheted material), never the AEAD key.
   [[nodiscard]] Result<SecretBuffer> export_key(std::size_t index) const noexcept {
     if (index >= slots_.size()) return Errc::invalid_argument;

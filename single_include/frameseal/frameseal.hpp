@@ -1535,6 +1535,38 @@ class KeyRing {
     return SecretBuffer::copy_of(s.material());
   }
 
+  // ratchet(index), taking the step from src instead of deriving it, when src's slot index holds the
+  // next material of this slot's chain (src, from the same options and KDF, was ratcheted from the
+  // material this slot holds now): the session layer's shared-key ratchet, where the master ring
+  // derives once and each participant's ring follows. As ratchet, the current key becomes a previous
+  // generation. The step is taken only when it is provably the next one (this slot's precomputed
+  // next material equals src's); otherwise, or when this slot's cache already holds it, it is
+  // derived or taken from the cache as ratchet() would. Errc::invalid_argument for another size or
+  // salt or index >= size, Errc::missing_key when either slot is empty.
+  [[nodiscard]] Errc ratchet_from(const KeyRing& src, std::size_t index) noexcept {
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt || index >= slots_.size())
+      return Errc::invalid_argument;
+    Slot& s = slots_[index];
+    const Slot& from = src.slots_[index];
+    if (!s.key || !from.key) return Errc::missing_key;
+    if (s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), from.ratcheted.view())) {
+      auto keyed = keyed_from(from.key->key.clone());
+      if (!keyed) return keyed.error();
+      s.ahead.push_back(Ahead{from.ratcheted.clone(), std::move(*keyed)});
+      s.next.reset();
+      if (!from.ahead.empty()) {
+        s.next.emplace(from.ahead.front().material.clone());
+      } else if (from.next) {
+        s.next.emplace(from.next->clone());
+      }
+    } else if (Errc e = fill_ahead(s, 1); e != Errc::ok) {
+      return e;
+    }
+    commit(s, 1);
+    current_ = static_cast<std::uint8_t>(index);
+    return Errc::ok;
+  }
+
   // The slot's current material (after ratchets: the ratcheted material), never the AEAD key.
   [[nodiscard]] Result<SecretBuffer> export_key(std::size_t index) const noexcept {
     if (index >= slots_.size()) return Errc::invalid_argument;
@@ -2996,11 +3028,11 @@ struct E2eeOptions {
 //   - Per-participant keys: set_key(identity, key, index) fills that participant's ring.
 //   - Shared key (KeyProviderOptions::shared_key, or the first set_shared_key call): a master ring
 //     holds the room key; a participant seen for the first time gets a clone() of it (no KDF work).
-//     set_shared_key sets the master and every participant's ring. ratchet_shared_key ratchets the
-//     master, then each participant's ring: ratcheted in turn when it still holds the master's old
-//     material (so it keeps the old key as a previous generation and frames in flight keep
-//     decrypting), left as is when a receive-side auto-ratchet already took it to the new material,
-//     otherwise given the new material with set_key.
+//     set_shared_key sets the master and every participant's ring (a copy of the master's slot).
+//     ratchet_shared_key ratchets the master, then each participant's ring: ratcheted in turn with
+//     the master's step when it still holds the master's old material (so it keeps the old key as a
+//     previous generation and frames in flight keep decrypting), left as is when a receive-side
+//     auto-ratchet already took it to the new material, otherwise given the new material.
 //   - set_key on a participant in shared-key mode changes only that participant's ring, until the
 //     next set_shared_key of the same index.
 // Key index semantics are LiveKit's: set_* stores at key_index % key_ring_size; export_* and
@@ -3030,9 +3062,10 @@ struct E2eeOptions {
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
 // participant at a time; the frame path never takes the control mutex. A key operation therefore
 // delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change derives the key
-// once, in the master ring; each participant's ring copies it (KeyRing::set_key_from), so the
-// participants' frames wait only for a copy. A per-participant set_key derives in that ring.
+// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change or ratchet derives
+// once, in the master ring; each participant's ring copies the result (KeyRing::set_key_from,
+// KeyRing::ratchet_from), so the participants' frames wait only for a copy. A per-participant
+// set_key or ratchet_key derives in that ring.
 
 #include <atomic>
 #include <functional>
@@ -3270,6 +3303,17 @@ class BasicKeyProvider {
     }
   }
 
+  // A participant's ring on the master's chain takes the master's new step (no KDF call) when the
+  // ring type can, otherwise ratchets itself.
+  [[nodiscard]] static Errc follow_master(Ring& ring, const Ring& master, std::size_t key_index) {
+    if constexpr (requires { ring.ratchet_from(master, key_index); }) {
+      return ring.ratchet_from(master, key_index);
+    } else {
+      auto r = ring.ratchet(key_index);
+      return r ? Errc::ok : r.error();
+    }
+  }
+
   [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
     Impl& s = *impl_;
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -3304,11 +3348,8 @@ class BasicKeyProvider {
       auto current = p.ring.export_key(key_index);
       Errc e = Errc::ok;
       if (current && ct_equal(current->view(), old->view())) {
-        auto r = p.ring.ratchet(key_index);
-        if (r)
-          p.ratchets.fetch_add(1, std::memory_order_relaxed);
-        else
-          e = r.error();
+        e = follow_master(p.ring, s.master, key_index);
+        if (e == Errc::ok) p.ratchets.fetch_add(1, std::memory_order_relaxed);
       } else if (current && ct_equal(current->view(), next->view())) {
         // A receive-side ratchet got there first (and kept the old key as a previous generation).
       } else {

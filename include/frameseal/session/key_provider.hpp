@@ -7,11 +7,11 @@
 //   - Per-participant keys: set_key(identity, key, index) fills that participant's ring.
 //   - Shared key (KeyProviderOptions::shared_key, or the first set_shared_key call): a master ring
 //     holds the room key; a participant seen for the first time gets a clone() of it (no KDF work).
-//     set_shared_key sets the master and every participant's ring. ratchet_shared_key ratchets the
-//     master, then each participant's ring: ratcheted in turn when it still holds the master's old
-//     material (so it keeps the old key as a previous generation and frames in flight keep
-//     decrypting), left as is when a receive-side auto-ratchet already took it to the new material,
-//     otherwise given the new material with set_key.
+//     set_shared_key sets the master and every participant's ring (a copy of the master's slot).
+//     ratchet_shared_key ratchets the master, then each participant's ring: ratcheted in turn with
+//     the master's step when it still holds the master's old material (so it keeps the old key as a
+//     previous generation and frames in flight keep decrypting), left as is when a receive-side
+//     auto-ratchet already took it to the new material, otherwise given the new material.
 //   - set_key on a participant in shared-key mode changes only that participant's ring, until the
 //     next set_shared_key of the same index.
 // Key index semantics are LiveKit's: set_* stores at key_index % key_ring_size; export_* and
@@ -41,9 +41,10 @@
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
 // participant at a time; the frame path never takes the control mutex. A key operation therefore
 // delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change derives the key
-// once, in the master ring; each participant's ring copies it (KeyRing::set_key_from), so the
-// participants' frames wait only for a copy. A per-participant set_key derives in that ring.
+// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change or ratchet derives
+// once, in the master ring; each participant's ring copies the result (KeyRing::set_key_from,
+// KeyRing::ratchet_from), so the participants' frames wait only for a copy. A per-participant
+// set_key or ratchet_key derives in that ring.
 #pragma once
 
 #include <atomic>
@@ -296,6 +297,17 @@ class BasicKeyProvider {
     }
   }
 
+  // A participant's ring on the master's chain takes the master's new step (no KDF call) when the
+  // ring type can, otherwise ratchets itself.
+  [[nodiscard]] static Errc follow_master(Ring& ring, const Ring& master, std::size_t key_index) {
+    if constexpr (requires { ring.ratchet_from(master, key_index); }) {
+      return ring.ratchet_from(master, key_index);
+    } else {
+      auto r = ring.ratchet(key_index);
+      return r ? Errc::ok : r.error();
+    }
+  }
+
   [[nodiscard]] Errc set_shared(BytesIn key, std::size_t key_index) {
     Impl& s = *impl_;
     std::lock_guard<std::mutex> lock(s.mutex);
@@ -330,11 +342,8 @@ class BasicKeyProvider {
       auto current = p.ring.export_key(key_index);
       Errc e = Errc::ok;
       if (current && ct_equal(current->view(), old->view())) {
-        auto r = p.ring.ratchet(key_index);
-        if (r)
-          p.ratchets.fetch_add(1, std::memory_order_relaxed);
-        else
-          e = r.error();
+        e = follow_master(p.ring, s.master, key_index);
+        if (e == Errc::ok) p.ratchets.fetch_add(1, std::memory_order_relaxed);
       } else if (current && ct_equal(current->view(), next->view())) {
         // A receive-side ratchet got there first (and kept the old key as a previous generation).
       } else {
