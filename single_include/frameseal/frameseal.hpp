@@ -1553,12 +1553,7 @@ class KeyRing {
       auto keyed = keyed_from(from.key->key.clone());
       if (!keyed) return keyed.error();
       s.ahead.push_back(Ahead{from.ratcheted.clone(), std::move(*keyed)});
-      s.next.reset();
-      if (!from.ahead.empty()) {
-        s.next.emplace(from.ahead.front().material.clone());
-      } else if (from.next) {
-        s.next.emplace(from.next->clone());
-      }
+      s.next = from.next_after_current();
     } else if (Errc e = fill_ahead(s, 1); e != Errc::ok) {
       return e;
     }
@@ -1595,11 +1590,7 @@ class KeyRing {
     s.clear();
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
-    if (!from.ahead.empty()) {
-      s.next.emplace(from.ahead.front().material.clone());
-    } else if (from.next) {
-      s.next.emplace(from.next->clone());
-    }
+    s.next = from.next_after_current();
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
@@ -1622,13 +1613,7 @@ class KeyRing {
       to.base = std::move(*base);
       to.ratcheted = from.ratcheted.clone();
       to.generation = from.generation;
-      // `next` continues the chain after the last cached generation; the clone has no cache, so it
-      // gets Ratchet(current material): the first cached step, or `next` when nothing is cached.
-      if (!from.ahead.empty()) {
-        to.next.emplace(from.ahead.front().material.clone());
-      } else if (from.next) {
-        to.next.emplace(from.next->clone());
-      }
+      to.next = from.next_after_current();  // the clone has no cache
       auto key = keyed_from(from.key->key.clone());
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
@@ -1704,6 +1689,14 @@ class KeyRing {
 
     [[nodiscard]] BytesIn material() const noexcept {
       return generation == 0 ? base.view() : BytesIn(ratcheted.view());
+    }
+    // Ratchet(material()), if already derived: `next` continues the chain after the last cached
+    // generation, so with a cache it is the first cached step's material. For a copy of this slot
+    // without the cache (clone, set_key_from, ratchet_from).
+    [[nodiscard]] std::optional<SecretBytes<ratchet_material_bytes>> next_after_current() const noexcept {
+      if (!ahead.empty()) return ahead.front().material.clone();
+      if (next) return next->clone();
+      return std::nullopt;
     }
     void clear() noexcept {
       base.release();
