@@ -13,8 +13,9 @@
 // states, callbacks and counters are the same; the format decides what a key index means on the
 // wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
 //
-// Each participant identity has one state: its KeyRing (key_provider.hpp), a livekit::FrameCryptor
-// (scratch buffer, IV policy), its EncryptionState, its counters and its enabled flag. A facade is
+// Each participant identity has one state: its key store (LiveKit: a KeyRing, key_provider.hpp;
+// SFrame: SframeKeys), the format's frame cryptor (LiveKit: a livekit::FrameCryptor with its scratch
+// buffer and IV policy), its EncryptionState, its counters and its enabled flag. A facade is
 // a cheap handle (a shared_ptr) to that state, so the frame path does no map lookup; handles stay
 // valid after the manager is gone. A participant's facade encrypts (the local participant) or
 // decrypts (a remote one) with the same ring, as LiveKit's per-participant key handlers do.
@@ -56,7 +57,9 @@
 //     participant's state can deliver their reports in either order; state() is authoritative.
 //     Setting a callback is safe at any time; a report already under way may still use the old one.
 //   - configuration calls (create, frame_cryptor, set_enabled, callbacks) allocate; frames do not
-//     (beyond the livekit::FrameCryptor's scratch buffer growing to the largest frame once).
+//     (beyond a livekit::FrameCryptor's scratch buffer growing to the largest frame once; an SFrame
+//     receiver that follows a sender's ratchet derives and keys the new step, as a LiveKit
+//     receive-side ratchet does).
 #pragma once
 
 #include <atomic>
