@@ -19,6 +19,18 @@
 
 namespace fstest {
 
+// HKDF that counts its calls: proves which key operations derive and which copy or use a cache
+// (key ring ratchet search, shared-key changes).
+struct CountingKdf {
+  [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
+  static constexpr bool prefix_extendable = true;
+  int* calls = nullptr;
+  frameseal::Errc derive(frameseal::BytesIn material, frameseal::BytesIn salt, frameseal::BytesOut out) const noexcept {
+    ++*calls;
+    return frameseal::Hkdf{}.derive(material, salt, out);
+  }
+};
+
 using Bytes = std::vector<std::uint8_t>;
 
 inline Bytes from_hex(std::string_view hex) {

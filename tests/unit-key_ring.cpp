@@ -19,16 +19,7 @@ const char* hkdf_chain[] = {
     "7528e14bcd1322d6a2bf946805350efcafc2831df5ad7e1ce82726b6d32de797",
 };
 
-// Counts KDF calls, to prove the search caches its derivations.
-struct CountingKdf {
-  [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
-  static constexpr bool prefix_extendable = true;
-  int* calls = nullptr;
-  Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
-    ++*calls;
-    return Hkdf{}.derive(material, salt, out);
-  }
-};
+using fstest::CountingKdf;
 
 template <class C, class K>
 Bytes export_of(KeyRing<C, K>& ring, std::size_t i) {

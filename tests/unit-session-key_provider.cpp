@@ -180,16 +180,7 @@ TEST_CASE("ratchet_shared_key: rings on the master's chain ratchet, the others g
   CHECK(p.ratchet_shared_key(16).error() == Errc::invalid_argument);
 }
 
-// Counts KDF calls: a shared key is derived once, in the master ring.
-struct CountingKdf {
-  [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
-  static constexpr bool prefix_extendable = true;
-  int* calls = nullptr;
-  Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
-    ++*calls;
-    return Hkdf{}.derive(material, salt, out);
-  }
-};
+using fstest::CountingKdf;
 
 TEST_CASE("shared key: derived once for the room, each participant's ring takes a copy") {
   int calls = 0;

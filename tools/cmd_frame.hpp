@@ -173,6 +173,24 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
   return o;
 }
 
+// Encrypts or decrypts o.frames through `sender`'s facade of a session manager (either format), one
+// line per frame: the output hex, or "drop <reason>".
+template <class Manager>
+int print_frames(Manager& manager, const std::string& sender, const FrameOptions& o) {
+  auto cryptor = manager.frame_cryptor(sender);
+  if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
+  std::vector<std::uint8_t> out;
+  for (const Bytes& frame : o.frames) {
+    out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
+    auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
+    if (r)
+      std::printf("%s\n", to_hex(*r).c_str());
+    else
+      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
+  }
+  return 0;
+}
+
 // The frames run through the session layer, as an application would: a manager whose key provider
 // holds the key of the participant "sender" (or the room's shared key with --shared-key), and that
 // participant's FrameCryptor. So a `drop` reason is exactly what the session reports.
@@ -206,18 +224,7 @@ int run_frames(const FrameOptions& o, Iv iv) {
     auto m = o.shared_key ? keys.ratchet_shared_key(slot) : keys.ratchet_key(sender, slot);
     if (!m) die(std::string("ratchet: ") + std::string(fs::to_string(m.error())));
   }
-  auto cryptor = manager->frame_cryptor(sender);
-  if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
-  std::vector<std::uint8_t> out;
-  for (const Bytes& frame : o.frames) {
-    out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
-    auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
-    if (r)
-      std::printf("%s\n", to_hex(*r).c_str());
-    else
-      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
-  }
-  return 0;
+  return print_frames(*manager, sender, o);
 }
 
 // The same for SFrame: SframeE2eeManager<S> (session/sframe_format.hpp). Frame output is an RFC 9605
@@ -245,18 +252,7 @@ int run_sframe_frames(const FrameOptions& o) {
     auto m = keys.ratchet_key(sender, slot);
     if (!m) die(std::string("ratchet: ") + std::string(fs::to_string(m.error())));
   }
-  auto cryptor = manager->frame_cryptor(sender);
-  if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
-  std::vector<std::uint8_t> out;
-  for (const Bytes& frame : o.frames) {
-    out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
-    auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
-    if (r)
-      std::printf("%s\n", to_hex(*r).c_str());
-    else
-      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
-  }
-  return 0;
+  return print_frames(*manager, sender, o);
 }
 
 inline int cmd_frame(int argc, char** argv) {

@@ -58,31 +58,7 @@
 #  define MEDIA_VIDEO webrtc::MediaType::VIDEO
 #endif
 
-// ---- allocation counting (this program only): the frame path must not allocate ----
-namespace {
-thread_local bool g_counting = false;
-thread_local std::size_t g_allocations = 0;
-void* counted_malloc(std::size_t n) noexcept {
-  if (g_counting) ++g_allocations;
-  return std::malloc(n != 0 ? n : 1);
-}
-}  // namespace
-[[gnu::noinline]] void* operator new(std::size_t n) {
-  if (void* p = counted_malloc(n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new[](std::size_t n) {
-  if (void* p = counted_malloc(n)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-[[gnu::noinline]] void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+#include "../alloc_counter.hpp"  // g_counting, g_allocations: the frame path must not allocate
 
 // ---- mock frames: what libwebrtc hands a transformer ----
 // Named like upstream's gmock mocks (api/test/mock_transformable_*_frame.h), which the Passkey of
