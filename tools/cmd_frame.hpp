@@ -209,7 +209,7 @@ int run_frames(const FrameOptions& o, Iv iv) {
   eo.frame_cryptor_options.sif_trailer = o.sif_trailer;
   eo.frame_cryptor_options.packet_trailer = o.packet_trailer;
   auto manager = Manager::create(
-      std::move(eo), make_kdf(o.kdf), [&iv](const std::string&) { return iv; });
+      std::move(eo), make_kdf(o.kdf), [&iv](const std::string&) { return std::move(iv); });  // one participant: handed out once
   if (!manager) die(std::string("e2ee manager: ") + std::string(fs::to_string(manager.error())));
   auto& keys = manager->key_provider();
   const std::string sender = "sender";

@@ -138,6 +138,10 @@ void check_clear_headers(BytesIn frame) {
           } else {
             n = key ? 10 : 3;
           }
+          if (sender && info.kind == MediaKind::video && codec == Codec::h265 && s.codec == Codec::h264) {
+            FS_FUZZ_CHECK(!h && h.error() == Errc::malformed_frame);  // would leave a slice in clear
+            continue;
+          }
           if (n > frame.size()) {
             FS_FUZZ_CHECK(!h && h.error() == Errc::malformed_frame);
             continue;

@@ -32,6 +32,12 @@
 //     A video frame signalled with an audio codec is also unsupported_codec.
 //   - A frame shorter than n is Errc::malformed_frame (livekit throws a RangeError, which on the
 //     sending side kills the transform pipeline; the native SDK reads out of bounds).
+//   - Sending, a frame signalled H.265 whose bytes decide H.264 is Errc::malformed_frame: the
+//     H.264 "slice" is a later NAL unit with nuh_layer_id >= 32, and the H.264 rule would leave
+//     every byte before it, the frame's real first slice included, in clear. (The other
+//     contradiction, a frame signalled H.264 whose bytes decide H.265, has no H.264 slice at all:
+//     the H.265 reading leaves less in clear, up to an AUD or SEI + 2, and stays allowed so that
+//     parameter-set-only access units still go out.) Receiving keeps livekit's rule.
 //   - n is a std::size_t. The native SDK returns it as uint8_t and so truncates n > 255 (e.g. a
 //     large SEI before the IDR); frameseal, like livekit-client, uses the true value.
 //
@@ -171,6 +177,10 @@ namespace detail {
       case Codec::h264:
       case Codec::h265: {
         const FirstSlice s = find_first_slice(frame);
+        // The sender knows its codec: an H.265 frame whose bytes read as H.264 (a later NAL unit
+        // with nuh_layer_id >= 32 looks like an H.264 slice, and H.264 outranks H.265) would send
+        // its real first slice in clear. Refused; the receiver keeps livekit's "bytes decide".
+        if (sender && info.codec == Codec::h265 && s.codec == Codec::h264) return Errc::malformed_frame;
         if (!s.leading_data && s.codec != Codec::unknown) {
           n = s.offset + slice_clear_bytes;  // < frame.size(): a slice is only found with >= 4 bytes left
           h.nalu = true;

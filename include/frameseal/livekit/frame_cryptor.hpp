@@ -81,8 +81,13 @@ class FrameCryptor {
 
   // An upper bound of the encrypted size of an n-byte frame, for any codec (H.264/H.265 start-code
   // normalisation and emulation prevention included). Audio, VP8, VP9: exactly n + overhead.
+  // Saturates at SIZE_MAX instead of wrapping (no buffer that large exists: encrypt then reports
+  // buffer_too_small rather than writing past a wrapped size).
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
-    return n + overhead + (n + overhead) / 2 + 2;
+    constexpr std::size_t top = static_cast<std::size_t>(-1);
+    if (n > top - overhead) return top;
+    const std::size_t a = n + overhead, b = a / 2 + 2;
+    return a > top - b ? top : a + b;
   }
 
   explicit FrameCryptor(key_ring_type& ring, FrameCryptorOptions options = {}, IvPolicy iv = {}) noexcept

@@ -11,11 +11,19 @@
 //     whatever keys come and go (key changes do not reset it);
 //   - across cryptors that share a key (a shared-key room: every participant holds the same key;
 //     one participant's audio and video), a repeat needs equal 32-bit prefixes AND overlapping
-//     counter ranges: for two cryptors sending F frames each, about 2^-32 * 2F / 2^63, so a room of
-//     1000 streams sending 2^32 frames each stays below 2^-50;
+//     counter ranges: for two cryptors sending F frames each, about 2^-32 * 2F / 2^63 = F * 2^-94;
+//     a room of 1000 streams (about 2^19 pairs) sending 2^32 frames each: about 2^-43;
 //   - nothing depends on the RTP timestamp, so a missing or repeating timestamp cannot collapse
 //     the IV (livekit-client's formula turns into BE32(ssrc) || 0 || 0 when its timestamp is missing).
 // It also stops leaking SSRC and timestamp in the IV (they are in the RTP header anyway).
+//
+// IV state is move-only, so ordinary API use cannot duplicate it: a UniqueIv (or LivekitIv) cannot
+// be copied, a moved-from one refuses to produce an IV (Errc::counter_exhausted), and so does a
+// FrameCryptor that was moved from (its policy moved with it). An IvFactory (session layer) returns a
+// fresh policy by value for each participant; a factory that captured one policy can hand it out
+// once (std::move), after which it hands out moved-from policies that refuse to encrypt. The only way
+// to make two equal UniqueIvs is the seeded constructor with equal arguments, which exists for tests
+// and known answers.
 //
 // LivekitIv: livekit's formula, exactly, for known-answer vectors and byte-identical output:
 //   IV = BE32(ssrc) || BE32(ts) || BE32(ts - (send_count mod 65535))   (mod 2^32)
@@ -33,6 +41,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 
 #include "../bytes.hpp"
 #include "../codec/codec.hpp"
@@ -59,9 +68,26 @@ class UniqueIv {
     randombytes_buf(c, sizeof c);
     counter_ = load_be64(c) >> 1;  // below 2^63: at least 2^63 frames before exhaustion
   }
-  // For tests: a fixed prefix and counter start.
+  // For tests and known answers only: a fixed prefix and counter start. Two policies made with the
+  // same arguments repeat each other's IVs.
   UniqueIv(std::uint32_t prefix, std::uint64_t counter_start) noexcept : counter_(counter_start) {
     store_be32(prefix_.data(), prefix);
+  }
+
+  // Move-only: the moved-from policy refuses to produce another IV.
+  UniqueIv(const UniqueIv&) = delete;
+  UniqueIv& operator=(const UniqueIv&) = delete;
+  UniqueIv(UniqueIv&& o) noexcept : prefix_(o.prefix_), counter_(o.counter_), exhausted_(o.exhausted_) {
+    o.exhausted_ = true;
+  }
+  UniqueIv& operator=(UniqueIv&& o) noexcept {
+    if (this != &o) {
+      prefix_ = o.prefix_;
+      counter_ = o.counter_;
+      exhausted_ = o.exhausted_;
+      o.exhausted_ = true;
+    }
+    return *this;
   }
 
   [[nodiscard]] Result<Iv> next(const FrameInfo&) noexcept {
@@ -89,7 +115,25 @@ class LivekitIv {
 
   explicit LivekitIv(std::uint32_t counter_seed = 0) noexcept : seed_(counter_seed) {}
 
+  // Move-only, as UniqueIv: the moved-from policy refuses (Errc::counter_exhausted).
+  LivekitIv(const LivekitIv&) = delete;
+  LivekitIv& operator=(const LivekitIv&) = delete;
+  LivekitIv(LivekitIv&& o) noexcept : table_(o.table_), seed_(o.seed_), clock_(o.clock_), moved_(o.moved_) {
+    o.moved_ = true;
+  }
+  LivekitIv& operator=(LivekitIv&& o) noexcept {
+    if (this != &o) {
+      table_ = o.table_;
+      seed_ = o.seed_;
+      clock_ = o.clock_;
+      moved_ = o.moved_;
+      o.moved_ = true;
+    }
+    return *this;
+  }
+
   [[nodiscard]] Result<Iv> next(const FrameInfo& info) noexcept {
+    if (moved_) return Errc::counter_exhausted;
     Entry* e = find_or_add(info.ssrc);
     const std::uint32_t ts = info.rtp_timestamp;
     Iv iv;
@@ -120,7 +164,13 @@ class LivekitIv {
   std::array<Entry, max_ssrcs> table_{};
   std::uint32_t seed_;
   std::uint64_t clock_ = 0;
+  bool moved_ = false;
 };
+
+static_assert(!std::is_copy_constructible_v<UniqueIv> && !std::is_copy_assignable_v<UniqueIv>,
+              "IV state must not be duplicated");
+static_assert(!std::is_copy_constructible_v<LivekitIv> && !std::is_copy_assignable_v<LivekitIv>,
+              "IV state must not be duplicated");
 
 }  // namespace livekit
 }  // namespace FRAMESEAL_ABI_NAMESPACE

@@ -51,7 +51,7 @@
 //
 // RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
 // sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
-// value below 2^48 unless SframeOptions::counter_start = zero), one decrypts (with the replay
+// value below 2^63 unless SframeOptions::counter_start = zero), one decrypts (with the replay
 // windows and the receive-side ratchet). Frame calls take the participant's lock, do not
 // allocate and do not throw; a receive-side ratchet creates cipher instances (OpenSSL: EVP
 // contexts) as a LiveKit ratchet does.

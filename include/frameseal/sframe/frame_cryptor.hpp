@@ -19,9 +19,14 @@
 // changes, not by removing and re-adding a key), so a (key, CTR) pair is never used twice by one
 // cryptor. The CTR value is spent before the AEAD runs. When 2^64-1 has been used the cryptor
 // refuses to encrypt (Errc::counter_exhausted); create a new cryptor with new keys. By default the
-// counter starts at a random value below 2^48, so two cryptors that are (wrongly) given the same
-// key and KID only collide if their ranges overlap; CounterStart::zero gives RFC-minimal headers
-// when the application guarantees one cryptor per key (RFC 9605 §9.1). advance_counter_to()
+// counter starts at a random value below 2^63. RFC 9605 allows one sender per KID (§9.1); the
+// random start is what separates two cryptors that are (wrongly) given the same base key and KID
+// (two runs of the CLI on one key file, two adapters' SframeKeys for one sender): they reuse a
+// nonce only if their CTR ranges overlap, about 2F / 2^63 for F frames each (2^-30 for 2^32
+// frames, a 50 fps stream for 2.7 years). The price is the CTR's width on the wire: 8 bytes for
+// all but 1/128 of the starts, so the header is 9 bytes for KIDs 0-7 (10-17 for larger KIDs),
+// against 1-3 bytes for a counter from zero. CounterStart::zero gives RFC-minimal headers when the
+// application guarantees one cryptor per key and KID (RFC 9605 §9.1). advance_counter_to()
 // restores a persisted counter (it never moves backwards).
 //
 // Sender-key ratchet (§5.1), with ratchet_bits R > 0: KID = generation << R | (step mod 2^R), and
@@ -53,7 +58,8 @@
 // missing_key (no decrypt key for the KID; never auth_failed), replay; then auth_failed.
 //
 // Threading: one thread at a time (frames and key calls alike); the session layer serialises key
-// changes against frames. Move-only.
+// changes against frames. Move-only; a moved-from cryptor refuses to encrypt (counter_exhausted),
+// so a (key, CTR) pair cannot be used twice through a moved cryptor.
 #pragma once
 
 #include <sodium.h>
@@ -92,8 +98,9 @@ inline constexpr std::size_t default_max_keys = 16;
 inline constexpr std::size_t max_key_table_size = 256;
 inline constexpr unsigned max_ratchet_bits = 63;
 inline constexpr std::size_t max_ratchet_window = 256;
-// Where a random counter start lies: below 2^48, so CTR stays 6 bytes on the wire for ~2^47 frames.
-inline constexpr std::uint64_t random_counter_bound = std::uint64_t{1} << 48;
+// Where a random counter start lies: below 2^63, so at least 2^63 frames remain before exhaustion
+// and two cryptors wrongly sharing a key and KID overlap with probability ~2F/2^63 (header comment).
+inline constexpr std::uint64_t random_counter_bound = std::uint64_t{1} << 63;
 
 struct FrameCryptorOptions {
   std::size_t max_keys = default_max_keys;  // key table entries (generations), 1..256
@@ -122,7 +129,10 @@ class FrameCryptor {
   static constexpr std::size_t max_overhead = max_header_bytes + S::tag_bytes;
 
   // An upper bound of the encrypted size of an n-byte frame (a 17-byte header at worst).
-  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept { return n + max_overhead; }
+  // Saturates at SIZE_MAX instead of wrapping.
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
+    return n > static_cast<std::size_t>(-1) - max_overhead ? static_cast<std::size_t>(-1) : n + max_overhead;
+  }
 
   [[nodiscard]] static Result<FrameCryptor> create(FrameCryptorOptions options = {}) noexcept {
     if (options.max_keys == 0 || options.max_keys > max_key_table_size) return Errc::invalid_argument;
@@ -155,8 +165,37 @@ class FrameCryptor {
     return fc;
   }
 
-  FrameCryptor(FrameCryptor&&) noexcept = default;
-  FrameCryptor& operator=(FrameCryptor&&) noexcept = default;
+  // Move-only. The moved-from cryptor keeps no key and no counter: encrypt is counter_exhausted
+  // (it must never send again with the counter that moved away), decrypt is missing_key.
+  FrameCryptor(FrameCryptor&& o) noexcept
+      : options_(o.options_),
+        chains_(std::move(o.chains_)),
+        aad_(std::move(o.aad_)),
+        window_(o.window_),
+        kept_(o.kept_),
+        mask_(o.mask_),
+        encrypt_(o.encrypt_),
+        last_(o.last_),
+        counter_(o.counter_),
+        exhausted_(o.exhausted_) {
+    o.disown();
+  }
+  FrameCryptor& operator=(FrameCryptor&& o) noexcept {
+    if (this != &o) {
+      options_ = o.options_;
+      chains_ = std::move(o.chains_);
+      aad_ = std::move(o.aad_);
+      window_ = o.window_;
+      kept_ = o.kept_;
+      mask_ = o.mask_;
+      encrypt_ = o.encrypt_;
+      last_ = o.last_;
+      counter_ = o.counter_;
+      exhausted_ = o.exhausted_;
+      o.disown();
+    }
+    return *this;
+  }
 
   [[nodiscard]] const FrameCryptorOptions& options() const noexcept { return options_; }
   // The ratchet window and kept steps in force (after clamping to 2^R - 1 KIDs).
@@ -167,7 +206,9 @@ class FrameCryptor {
 
   // Installs base_key under kid. With the ratchet on, kid's high bits name the generation: a key
   // of the same generation is replaced (old steps, cache and replay windows wiped), unless it is
-  // the very same key, KID and usage again, which changes nothing (key servers resend keys).
+  // the very same key, KID and usage again, or the base key of a step the chain has already
+  // ratcheted past (it ratchets forward to the current secret), which change nothing: key servers
+  // resend keys, and replacing the chain would reset its replay windows.
   // Errors: invalid_argument (empty key, table full), backend_unavailable (e.g. no AES-NI for
   // sodium::Aes256Gcm), internal_error; the table is unchanged then.
   [[nodiscard]] Errc add_key(std::uint64_t kid, BytesIn base_key, KeyUsage usage) noexcept {
@@ -183,6 +224,22 @@ class FrameCryptor {
       if (old.usage == usage && old.current && old.current->kid == kid &&
           ct_equal(old.current->ctx.salt.view(), ctx->salt.view())) {
         return Errc::ok;  // same key again: keep its ratchet state and replay windows
+      }
+      if (old.usage == usage && old.current && ratcheting()) {
+        // A key already in the chain's history (the base key of a step this chain has ratcheted
+        // past, e.g. resent by a key server after the receiver followed the sender's ratchet):
+        // ratcheted forward to the current step it gives the current secret. Changes nothing, so
+        // the replay windows stay and an old frame is not accepted a second time.
+        const std::uint64_t back = ((old.step & mask_) - (kid & mask_)) & mask_;
+        if (back >= 1 && back <= old.moved) {
+          SframeSecret<S> walked = secret.clone();
+          for (std::uint64_t i = 0; i < back; ++i) {
+            SframeSecret<S> next;
+            if (const Errc e = ratchet_secret<S>(walked, next); e != Errc::ok) return e;
+            walked = std::move(next);
+          }
+          if (ct_equal(walked.view(), old.secret.view())) return Errc::ok;
+        }  // otherwise: a new key for the generation, replacing the chain
       }
     } else {
       index = free_chain();
@@ -303,8 +360,8 @@ class FrameCryptor {
 
   [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out, BytesIn metadata = {}) noexcept {
     if (overlaps_partially(frame, out)) return Errc::invalid_argument;
-    if (encrypt_ == npos) return Errc::missing_key;
     if (exhausted_) return Errc::counter_exhausted;
+    if (encrypt_ == npos) return Errc::missing_key;
     if (metadata.size() > options_.max_metadata_bytes) return Errc::invalid_argument;
     Entry& key = *chains_[encrypt_].current;
     const EncodedHeader hdr = encode(Header{key.kid, counter_});
@@ -395,6 +452,7 @@ class FrameCryptor {
     KeyUsage usage = KeyUsage::decrypt;
     std::uint64_t generation = 0;
     std::uint64_t step = 0;          // its low R bits are the current KID's ratchet step
+    std::uint64_t moved = 0;         // steps taken since add_key installed the chain's base key
     std::optional<Entry> current;
     SframeSecret<S> secret;          // sframe_secret of the current step (ratchet on only)
     std::vector<Entry> previous;     // kept steps, oldest first (capacity kept_)
@@ -405,6 +463,7 @@ class FrameCryptor {
       usage = KeyUsage::decrypt;
       generation = 0;
       step = 0;
+      moved = 0;
       current.reset();
       secret.wipe();
       previous.clear();  // keeps the capacity reserved at create()
@@ -419,6 +478,14 @@ class FrameCryptor {
   };
 
   explicit FrameCryptor(const FrameCryptorOptions& options) noexcept : options_(options) {}
+
+  // What a moved-from cryptor is left with: no chains, no sending key, no counter.
+  void disown() noexcept {
+    chains_.clear();
+    encrypt_ = npos;
+    last_ = 0;
+    exhausted_ = true;
+  }
 
   [[nodiscard]] bool ratcheting() const noexcept { return options_.ratchet_bits != 0; }
   [[nodiscard]] std::uint64_t generation_of(std::uint64_t kid) const noexcept {
@@ -491,6 +558,7 @@ class FrameCryptor {
     c.secret = std::move(c.ahead[r - 1].secret);
     c.ahead.erase(c.ahead.begin(), c.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     c.step += r;
+    c.moved += r;
   }
 
   // One ratchet step of a chain (ratchet()'s work once the arguments are checked).
@@ -504,6 +572,7 @@ class FrameCryptor {
       c.current.emplace(Entry{next_kid, std::move(*ctx), ReplayWindow(options_.replay_window)});
       c.secret = std::move(next);
       ++c.step;
+      ++c.moved;
       return next_kid;
     }
     if (window_ == 0) return Errc::invalid_argument;  // ratchet_window 0: no cache to step through
