@@ -479,8 +479,15 @@ TEST_CASE_TEMPLATE("LiveKit ratchet search: cached window, previous generations,
   CHECK(g_kdf_calls == kdf_before);
   CHECK(n.news == 0);
   CHECK(n.mallocs == 0);
-  // An undecryptable frame costs: current key + kept generations (3 so far) + the window (16).
+  // An undecryptable frame costs: current key + kept generations (3 so far) + the cached window,
+  // which the receive-side ratchets left short (a bare ring refills only when asked).
   std::size_t attempts = 0;
+  const std::size_t short_by = rx_ring.window_deficit(0);
+  CHECK(short_by > 0);
+  CHECK(!rx_ring.open_with(0, [&](C&) noexcept { return ++attempts, false; }).has_value());
+  CHECK(attempts == 1 + 3 + 16 - short_by);
+  REQUIRE(rx_ring.refill(0) == Errc::ok);
+  attempts = 0;
   CHECK(!rx_ring.open_with(0, [&](C&) noexcept { return ++attempts, false; }).has_value());
   CHECK(attempts == 1 + 3 + 16);
 }

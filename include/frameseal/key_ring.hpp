@@ -10,13 +10,30 @@
 //   1. the slot's current key;
 //   2. the previous generations kept after ratchets (newest first, at most previous_generations),
 //      so frames still in flight under an older key decrypt (livekit-client drops them);
-//   3. the ratchet window: m1, m2, ... mW derived progressively from the current material (the
-//      native SDK's semantics: a receiver W steps behind recovers in one frame; livekit-client can
-//      only recover one step). The derived keys are cached, so a stream of frames that never
-//      authenticate costs AEAD attempts only, never repeated KDF work.
+//   3. the ratchet window: m1, m2, ... mW, the keys of the next W steps of the chain. They are
+//      derived when the key is installed (set_key, ratchet, refill), never while a frame is being
+//      decrypted (the native SDK's semantics: a receiver W steps behind recovers in one frame;
+//      livekit-client can only recover one step).
 // The slot is replaced only after a frame authenticated under a ratcheted key; the keys it skipped
 // become previous generations. So an undecryptable frame costs at most
-// 1 + previous_generations + ratchet_window AEAD attempts, and KDF calls only the first time.
+// 1 + previous_generations + ratchet_window AEAD attempts and no KDF call, ever.
+//
+// No KDF on the frame path. set_key derives the key and the whole window (1 + W KDF calls with
+// HKDF or PBKDF2, whose outputs extend by prefix: see fill_ahead), ratchet() takes the next step
+// from the window and derives one more at its end. A receive-side ratchet of r steps (open_with)
+// uses the window as it is and leaves it r steps short: refill(index) derives them again, or, for
+// a caller that must not hold its lock during the KDF (the session layer), plan_refill() under
+// the lock, derive() without it, apply() under it again (apply drops a refill that a key change
+// made stale). Until then the search covers the steps still cached.
+//
+// What the ratchet does and does not protect. LiveKit's KDF derives the frame key and the next
+// material from the same input with the same salt and info: AESKey(m_g) is the first key_bytes of
+// m_(g+1) = Ratchet(m_g). So whoever holds the material of generation g + 1 (a participant given
+// the ratcheted room key when joining) also holds the AES key of generation g, and reads every
+// frame sent under it. Ratcheting protects later generations from an earlier key only in the
+// other direction: m_g does not reveal m_(g-1). To admit a participant who must not read the past,
+// give the room a fresh random key at a new key index (session::KeyProvider::rotate_shared_key).
+// This is LiveKit's wire design and stays, for interop.
 //
 // Failure tolerance: failures are counted per slot, consecutively (a success resets the count).
 // With failure_tolerance >= 0, more than failure_tolerance consecutive failures mark the slot
@@ -32,9 +49,11 @@
 // old generation as a previous generation, because ratcheting is a forward step of the same chain.
 //
 // Threading: a KeyRing is not synchronised. One thread at a time, or an outside lock (the session
-// layer does this). No exceptions; configuration errors are Errc::invalid_argument. Allocation
-// happens in create(), set_key(), ratchet() and export_key(); the receive-side search allocates only
-// what the cipher backend allocates when a new key is derived (OpenSSL: one EVP context).
+// layer does this); derive(Refill&) alone reads nothing but the ring's options and KDF, which never
+// change after create(), and may run while another thread holds the lock. No exceptions;
+// configuration errors are Errc::invalid_argument. Allocation happens in create(), set_key(),
+// ratchet(), the refill calls, clone(), set_key_from(), ratchet_from() and export_key(); the
+// receive-side search allocates nothing and derives nothing.
 #pragma once
 
 #include <algorithm>
@@ -79,6 +98,43 @@ struct KeyMatch {
 
 template <Cipher C, class Kdf = LivekitKdf>
 class KeyRing {
+  // The slots' parts, first so that the public nested types below can hold them.
+  struct Keyed {
+    SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
+    C cipher;
+  };
+  struct Ahead {
+    SecretBytes<ratchet_material_bytes> material;
+    Keyed keyed;
+  };
+  struct Slot {
+    SecretBuffer base;                                  // material as set (any length)
+    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
+    std::optional<Keyed> key;                           // AEAD key of the current material
+    std::vector<Keyed> previous;                        // oldest first
+    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
+    std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
+    std::uint64_t generation = 0;
+    std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
+    std::uint32_t failures = 0;
+    bool invalid = false;
+
+    [[nodiscard]] BytesIn material() const noexcept {
+      return generation == 0 ? base.view() : BytesIn(ratcheted.view());
+    }
+    void clear() noexcept {
+      base.release();
+      ratcheted.wipe();
+      key.reset();
+      previous.clear();
+      ahead.clear();
+      next.reset();
+      generation = 0;
+      failures = 0;
+      invalid = false;
+    }
+  };
+
  public:
   using cipher_type = C;
   using kdf_type = Kdf;
@@ -88,10 +144,7 @@ class KeyRing {
     if (options.ratchet_window > 256 || options.previous_generations > 256) return Errc::invalid_argument;
     KeyRing ring(std::move(options), std::move(kdf));
     ring.slots_.resize(ring.options_.size);
-    for (Slot& s : ring.slots_) {
-      s.ahead.reserve(ring.options_.ratchet_window);
-      s.previous.reserve(ring.options_.previous_generations);
-    }
+    for (Slot& s : ring.slots_) (void)ring.reserve(s);
     return ring;
   }
 
@@ -123,10 +176,27 @@ class KeyRing {
   }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.
+  // Derives the key and the whole ratchet window (1 + ratchet_window KDF calls).
   [[nodiscard]] Errc set_key(std::size_t index, BytesIn material, bool make_current = true) noexcept {
+    auto prepared = prepare_key(material);
+    if (!prepared) return prepared.error();
+    return install(index, std::move(*prepared), make_current);
+  }
+
+  // set_key in two halves, so that a caller can do the KDF work without holding the lock that
+  // guards the ring: prepare_key reads only the options and the KDF (which never change after
+  // create()) and touches no slot; install moves the result into slot index % size (no KDF call).
+  class PreparedKey {
+    friend class KeyRing;
+    Slot slot_;
+  };
+  [[nodiscard]] Result<PreparedKey> prepare_key(BytesIn material) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
     auto base = SecretBuffer::copy_of(material);
     if (!base) return base.error();
+    PreparedKey p;
+    Slot& s = p.slot_;
+    if (!reserve(s)) return Errc::internal_error;
     std::optional<SecretBytes<ratchet_material_bytes>> next;
     SecretBytes<C::key_bytes> key;
     if constexpr (kdf_prefix_extendable()) {
@@ -138,59 +208,136 @@ class KeyRing {
     }
     auto keyed = keyed_from(std::move(key));
     if (!keyed) return keyed.error();
-    const std::size_t slot_index = index % slots_.size();
-    Slot& s = slots_[slot_index];
-    s.clear();
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
     s.next = std::move(next);
+    if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    return p;
+  }
+  [[nodiscard]] Errc install(std::size_t index, PreparedKey&& prepared, bool make_current = true) noexcept {
+    if (!prepared.slot_.key) return Errc::invalid_argument;
+    const std::size_t slot_index = index % slots_.size();
+    Slot& s = slots_[slot_index];
+    const std::uint64_t epoch = s.epoch + 1;
+    s.clear();
+    s = std::move(prepared.slot_);
+    s.epoch = epoch;
+    prepared.slot_.clear();
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
 
   // Removes the key of a slot (wiped).
   void clear_key(std::size_t index) noexcept {
-    if (index < slots_.size()) slots_[index].clear();
+    if (index >= slots_.size()) return;
+    slots_[index].clear();
+    ++slots_[index].epoch;
   }
 
   // Ratchets the slot one step: its material becomes Ratchet(material), the old key is kept as a
   // previous generation, the slot becomes the sending index and valid again. Returns the new
-  // material (32 bytes), as LiveKit's ratchet_key does.
-  [[nodiscard]] Result<SecretBuffer> ratchet(std::size_t index) noexcept {
+  // material (32 bytes), as LiveKit's ratchet_key does. The step comes from the window; with
+  // refill_window (the default) one more step is derived at its end, otherwise the window is left
+  // one short for a refill outside the caller's lock (plan_refill).
+  [[nodiscard]] Result<SecretBuffer> ratchet(std::size_t index, bool refill_window = true) noexcept {
     if (index >= slots_.size()) return Errc::invalid_argument;
     Slot& s = slots_[index];
     if (!s.key) return Errc::missing_key;
-    if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;
+    if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;  // derives only when the window is empty
+    auto material = SecretBuffer::copy_of(s.ahead.front().material.view());
+    if (!material) return material.error();
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    return SecretBuffer::copy_of(s.material());
+    if (refill_window) {
+      if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    }
+    return material;
+  }
+
+  // ---- refilling the window after a receive-side ratchet (or ratchet(index, false)) ----
+
+  // What one slot's window lacks, and (after derive) the steps that fill it.
+  class Refill {
+    friend class KeyRing;
+    std::size_t index_ = 0;
+    std::uint64_t epoch_ = 0;
+    std::uint64_t end_ = 0;                                 // generation + cached steps, when planned
+    std::size_t count_ = 0;                                 // steps to derive
+    Slot chain_;                                            // base = the last known material
+  };
+  // Steps the slot's window lacks (0: full, empty slot or index out of range).
+  [[nodiscard]] std::size_t window_deficit(std::size_t index) const noexcept {
+    if (index >= slots_.size() || !slots_[index].key) return 0;
+    const std::size_t have = slots_[index].ahead.size();
+    return have < cache_target() ? cache_target() - have : 0;
+  }
+  // Under the caller's lock: nullopt when there is nothing to refill. Allocates, derives nothing.
+  [[nodiscard]] std::optional<Refill> plan_refill(std::size_t index) const noexcept {
+    const std::size_t missing = window_deficit(index);
+    if (missing == 0) return std::nullopt;
+    const Slot& s = slots_[index];
+    Refill r;
+    r.index_ = index;
+    r.epoch_ = s.epoch;
+    r.end_ = s.generation + s.ahead.size();
+    auto tail = SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
+    if (!tail) return std::nullopt;
+    r.chain_.base = std::move(*tail);
+    if (s.next) r.chain_.next = s.next->clone();
+    r.chain_.ahead.reserve(missing);
+    r.count_ = missing;
+    return r;
+  }
+  // Without the lock: the KDF work. Reads only the options and the KDF.
+  [[nodiscard]] Errc derive(Refill& r) const noexcept { return fill_ahead(r.chain_, r.count_); }
+  // Under the lock again: appends the derived steps when the slot still ends where it ended at
+  // plan time (same key, no refill in between; steps committed meanwhile do not matter). Returns
+  // whether it did.
+  bool apply(Refill&& r) noexcept {
+    if (r.index_ >= slots_.size()) return false;
+    Slot& s = slots_[r.index_];
+    if (!s.key || s.epoch != r.epoch_ || s.generation + s.ahead.size() != r.end_) return false;
+    const std::size_t room = cache_target() - std::min(cache_target(), s.ahead.size());
+    const std::size_t take = std::min(room, r.chain_.ahead.size());
+    for (std::size_t i = 0; i < take; ++i) s.ahead.push_back(std::move(r.chain_.ahead[i]));
+    if (take == r.chain_.ahead.size()) s.next = std::move(r.chain_.next);
+    else s.next.reset();
+    return take > 0;
+  }
+  // plan_refill + derive + apply in one call, for a ring used from one thread.
+  [[nodiscard]] Errc refill(std::size_t index) noexcept {
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    return fill_ahead(slots_[index], slots_[index].key ? cache_target() : 0);
   }
 
   // ratchet(index), taking the step from src instead of deriving it, when src's slot index holds the
   // next material of this slot's chain (src, from the same options and KDF, was ratcheted from the
   // material this slot holds now): the session layer's shared-key ratchet, where the master ring
   // derives once and each participant's ring follows. As ratchet, the current key becomes a previous
-  // generation. The step is taken only when it is provably the next one (this slot's precomputed
-  // next material equals src's); otherwise, or when this slot's cache already holds it, it is
-  // derived or taken from the cache as ratchet() would. Errc::invalid_argument for another size or
-  // salt or index >= size, Errc::missing_key when either slot is empty.
+  // generation; the window is then topped up with copies of src's (no KDF call). The step is taken
+  // only when it is provably the next one (this slot's next cached material, or precomputed next
+  // material, equals src's); otherwise it is derived as ratchet() would. Errc::invalid_argument for
+  // another size or salt or index >= size, Errc::missing_key when either slot is empty.
   [[nodiscard]] Errc ratchet_from(const KeyRing& src, std::size_t index) noexcept {
     if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt || index >= slots_.size())
       return Errc::invalid_argument;
     Slot& s = slots_[index];
     const Slot& from = src.slots_[index];
     if (!s.key || !from.key) return Errc::missing_key;
-    if (s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), from.ratcheted.view())) {
+    const BytesIn target = from.material();
+    const bool cached = !s.ahead.empty() && ct_equal(s.ahead.front().material.view(), target);
+    if (!cached && s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), target)) {
       auto keyed = keyed_from(from.key->key.clone());
       if (!keyed) return keyed.error();
       s.ahead.push_back(Ahead{from.ratcheted.clone(), std::move(*keyed)});
-      s.next = from.next_after_current();
-    } else if (Errc e = fill_ahead(s, 1); e != Errc::ok) {
-      return e;
+      s.next.reset();
+    } else if (!cached) {
+      if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;
     }
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
+    if (!ct_equal(s.material(), from.material())) return fill_ahead(s, cache_target());  // another chain
+    return copy_window(from, s);
   }
 
   // The slot's current material (after ratchets: the ratcheted material), never the AEAD key.
@@ -202,8 +349,8 @@ class KeyRing {
   }
 
   // set_key(index, m) where m is the current material of src's slot index % size, without the KDF
-  // work: the AES key and the derived next ratchet step are copied from src. Like set_key, the slot
-  // starts with no previous generations, an empty cache and fresh counters. For rings made from the
+  // work: the AES key and the ratchet window are copied from src. Like set_key, the slot starts
+  // with no previous generations and fresh counters. For rings made from the
   // same options and KDF (a clone() of one another, or create() with equal arguments), which is how
   // the session layer's shared-key mode uses it: the room key is derived once for the master ring
   // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
@@ -219,18 +366,17 @@ class KeyRing {
     if (!keyed) return keyed.error();
     Slot& s = slots_[slot_index];
     s.clear();
+    ++s.epoch;
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
-    s.next = from.next_after_current();
+    if (Errc e = copy_window(from, s); e != Errc::ok) return e;
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
 
-  // A copy with the same options, materials, keys, previous generations and sending index, but with
-  // fresh failure counters and an empty ratchet cache (the shared-key mode of the native SDKs gives
-  // each participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
-  // The next ratchet step's material, when already derived, is copied too, so a clone's first
-  // search costs the same KDF calls as the original's.
+  // A copy with the same options, materials, keys, previous generations, ratchet windows and sending
+  // index, but with fresh failure counters (the shared-key mode of the native SDKs gives each
+  // participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
   [[nodiscard]] Result<KeyRing> clone() const noexcept {
     auto copy = create(options_, kdf_);
     if (!copy) return copy.error();
@@ -244,10 +390,10 @@ class KeyRing {
       to.base = std::move(*base);
       to.ratcheted = from.ratcheted.clone();
       to.generation = from.generation;
-      to.next = from.next_after_current();  // the clone has no cache
       auto key = keyed_from(from.key->key.clone());
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
+      if (Errc e = copy_window(from, to); e != Errc::ok) return e;
       for (const Keyed& p : from.previous) {
         auto k = keyed_from(p.key.clone());
         if (!k) return k.error();
@@ -266,7 +412,8 @@ class KeyRing {
 
   // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
   // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
-  // previous failed attempt having left its output intact.
+  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
+  // steps here, window_deficit(kid) is r until a refill.
   template <class Attempt>
   [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
     if (kid >= slots_.size()) return Errc::missing_key;
@@ -283,8 +430,8 @@ class KeyRing {
         return success(s, m);
       }
     }
-    for (std::size_t r = 1; r <= options_.ratchet_window; ++r) {
-      if (s.ahead.size() < r && fill_ahead(s, r) != Errc::ok) break;
+    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
+    for (std::size_t r = 1; r <= window; ++r) {
       ++m.attempts;
       if (attempt(s.ahead[r - 1].keyed.cipher)) {
         commit(s, r);
@@ -299,49 +446,6 @@ class KeyRing {
   }
 
  private:
-  struct Keyed {
-    SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
-    C cipher;
-  };
-  struct Ahead {
-    SecretBytes<ratchet_material_bytes> material;
-    Keyed keyed;
-  };
-  struct Slot {
-    SecretBuffer base;                                  // material as set (any length)
-    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
-    std::optional<Keyed> key;                           // AEAD key of the current material
-    std::vector<Keyed> previous;                        // oldest first
-    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
-    std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
-    std::uint64_t generation = 0;
-    std::uint32_t failures = 0;
-    bool invalid = false;
-
-    [[nodiscard]] BytesIn material() const noexcept {
-      return generation == 0 ? base.view() : BytesIn(ratcheted.view());
-    }
-    // Ratchet(material()), if already derived: `next` continues the chain after the last cached
-    // generation, so with a cache it is the first cached step's material. For a copy of this slot
-    // without the cache (clone, set_key_from, ratchet_from).
-    [[nodiscard]] std::optional<SecretBytes<ratchet_material_bytes>> next_after_current() const noexcept {
-      if (!ahead.empty()) return ahead.front().material.clone();
-      if (next) return next->clone();
-      return std::nullopt;
-    }
-    void clear() noexcept {
-      base.release();
-      ratcheted.wipe();
-      key.reset();
-      previous.clear();
-      ahead.clear();
-      next.reset();
-      generation = 0;
-      failures = 0;
-      invalid = false;
-    }
-  };
-
   KeyRing(KeyRingOptions options, Kdf kdf) noexcept : options_(std::move(options)), kdf_(std::move(kdf)) {}
 
   static constexpr bool kdf_prefix_extendable() noexcept {
@@ -358,10 +462,36 @@ class KeyRing {
     return Keyed{std::move(key), std::move(*cipher)};
   }
 
+  // Steps kept derived ahead: the ratchet window, and at least one so that ratchet() never waits for
+  // a KDF either (with ratchet_window 0 the search uses none of them).
+  [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
+
+  bool reserve(Slot& s) const noexcept {
+    s.ahead.reserve(cache_target());
+    s.previous.reserve(options_.previous_generations);
+    return true;
+  }
+
+  // Tops up to's window with copies of from's steps (no KDF call), when both slots hold the same
+  // current material and from's window is longer; the precomputed next step too.
+  [[nodiscard]] Errc copy_window(const Slot& from, Slot& to) const noexcept {
+    if (!ct_equal(from.material(), to.material())) return Errc::ok;
+    for (std::size_t i = to.ahead.size(); i < from.ahead.size() && i < cache_target(); ++i) {
+      auto keyed = keyed_from(from.ahead[i].keyed.key.clone());
+      if (!keyed) return keyed.error();
+      to.ahead.push_back(Ahead{from.ahead[i].material.clone(), std::move(*keyed)});
+    }
+    if (to.ahead.size() == from.ahead.size()) {
+      to.next.reset();
+      if (from.next) to.next = from.next->clone();
+    }
+    return Errc::ok;
+  }
+
   // Makes s.ahead hold at least `count` generations. With a prefix-extendable KDF (HKDF and
   // PBKDF2 are: their first 16 output bytes do not depend on the output length), AESKey(m) is the
   // prefix of Ratchet(m), so each step costs one KDF call instead of two.
-  [[nodiscard]] Errc fill_ahead(Slot& s, std::size_t count) noexcept {
+  [[nodiscard]] Errc fill_ahead(Slot& s, std::size_t count) const noexcept {
     while (s.ahead.size() < count) {
       BytesIn from = s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view());
       SecretBytes<ratchet_material_bytes> material;

@@ -387,10 +387,12 @@ class BasicFrameCryptor {
     report_type local;
     report_type& rep = report ? *report : local;
     detail::Transitions t;
+    bool ratcheted = false;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = call(p.cryptor, &rep);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
+      ratcheted = res && o.ratchet_steps > 0;
       auto& c = p.counters;
       if (res) {
         if (o.passthrough) {
@@ -429,6 +431,11 @@ class BasicFrameCryptor {
       t.to(p, s);
       return res;
     }();
+    // The window lost the steps this frame ratcheted past: the provider's refill thread derives
+    // them again (no KDF here).
+    if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
+      if (ratcheted) p.request_refill();
+    }
     t.report(*p.manager, p.identity);
     return r;
   }

@@ -7,6 +7,9 @@
 //   - Per-participant keys: set_key(identity, key, index) fills that participant's ring.
 //   - Shared key (KeyProviderOptions::shared_key, or the first set_shared_key call): a master ring
 //     holds the room key; a participant seen for the first time gets a clone() of it (no KDF work).
+//   - Admitting a joiner who must not read the past: rotate_shared_key() (a fresh random key at a
+//     new index). A ratchet does not do that: the ratcheted material holds the previous
+//     generation's AES key (key_ring.hpp, "What the ratchet does and does not protect").
 //     set_shared_key sets the master and every participant's ring (a copy of the master's slot).
 //     ratchet_shared_key ratchets the master, then each participant's ring: ratcheted in turn with
 //     the master's step when it still holds the master's old material (so it keeps the old key as a
@@ -39,12 +42,22 @@
 // threads encrypt and decrypt. One control mutex serialises the key operations and guards the
 // identity map and the master ring; each participant's ring sits behind that participant's own
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
-// participant at a time; the frame path never takes the control mutex. A key operation therefore
-// delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change or ratchet derives
-// once, in the master ring; each participant's ring copies the result (KeyRing::set_key_from,
-// KeyRing::ratchet_from), so the participants' frames wait only for a copy. A per-participant
-// set_key or ratchet_key derives in that ring.
+// participant at a time; the frame path never takes the control mutex.
+//
+// No KDF on the frame path, none under a participant's lock (KeyRing stores): set_key derives the
+// key and the whole ratchet window (KeyRing::prepare_key) before taking the participant's lock and
+// then only installs it; ratchet_key takes the step from the window under the lock and derives the
+// step that tops it up after releasing it (plan_refill / derive / apply). A shared-key change or
+// ratchet derives once, in the master ring (control mutex only); each participant's ring copies the
+// result (KeyRing::set_key_from, KeyRing::ratchet_from). A frame that follows a sender's ratchet
+// uses the window as it is and asks the provider's refill thread (started by create(), joined by
+// the destructor) to derive the used-up steps, again outside the participant's lock; refill_now()
+// does the same on the calling thread. The KDF work therefore runs on the control thread (HKDF:
+// tens of microseconds for a window of 16; PBKDF2: about 0.4-0.6 s) or on the refill thread.
+//
+// User code runs with no lock held: the participant factory (the manager's IvFactory) is called
+// outside the control mutex, so it may call back into the provider and the manager; creating the
+// participant being created from inside it is Errc::invalid_argument (it would recurse).
 #pragma once
 
 #include <atomic>
@@ -56,12 +69,14 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "../bytes.hpp"
 #include "../cipher.hpp"
+#include "../detail/sodium.hpp"
 #include "../error.hpp"
 #include "../kdf.hpp"
 #include "../key_ring.hpp"
@@ -87,6 +102,29 @@ inline constexpr bool shared_key_safe = [] {
     return true;
 }();
 
+// Wakes the provider's refill thread (see "No KDF on the frame path" in the header comment).
+// request() is what the frame path calls: an atomic increment and a futex wake, no lock, no
+// allocation.
+struct RefillSignal {
+  std::atomic<std::uint32_t> wake{0};
+  std::atomic<bool> stop{false};
+  void request() noexcept {
+    wake.fetch_add(1, std::memory_order_release);
+    wake.notify_one();
+  }
+};
+
+// Whether a key store can refill its ratchet window outside its lock (KeyRing can).
+template <class Ring>
+concept RefillsOutsideLock = requires { typename Ring::Refill; } &&
+                             requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
+                               cr.plan_refill(std::size_t{});
+                               cr.derive(f);
+                               r.apply(std::move(f));
+                             };
+template <class Ring>
+inline constexpr bool refills_outside_lock = RefillsOutsideLock<Ring>;
+
 // One participant's keys. Everything a frame of this participant touches is guarded by `mutex`;
 // the manager derives from this to add the frame cryptor, its state and its counters.
 template <class Ring>
@@ -107,9 +145,18 @@ class ParticipantKeys {
   // it to their frame cryptor; a bare provider has nothing to update).
   virtual void apply_sif_trailer(BytesIn /*trailer*/) {}
 
+  // Frame path, after a receive-side ratchet (mutex not held): asks the refill thread to derive the
+  // steps the window used up.
+  void request_refill() noexcept {
+    needs_refill.store(true, std::memory_order_relaxed);
+    if (refill_signal) refill_signal->request();
+  }
+
   const std::string identity;
   std::mutex mutex;
-  ring_type ring;                          // guarded by mutex
+  ring_type ring;                          // guarded by mutex (its options and KDF never change)
+  std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
+  std::atomic<bool> needs_refill{false};
   const std::size_t ring_size;             // ring.size(), readable without the lock
   std::atomic<std::uint8_t> send_index;    // the KID written on encrypt; stored with mutex held
   std::atomic<std::uint64_t> ratchets{0};  // ratchet steps applied to ring (explicit and receive-side)
@@ -175,16 +222,92 @@ class BasicKeyProvider {
     }
   }
 
+  // A fresh random key (32 bytes from libsodium's randombytes_buf) and the key index it was set at.
+  struct RotatedKey {
+    std::size_t key_index = 0;
+    SecretBuffer key;
+  };
+
+  // The safe way to admit a participant who must not read the past (and to lock out one who left):
+  // a fresh random shared key at key_index (default: the index after the master's current one),
+  // set as set_shared_key does, and returned for distribution. Ratcheting is not enough for that:
+  // the ratcheted material contains the previous generation's AES key (key_ring.hpp). Frames
+  // still in flight under the old index keep decrypting until that slot is overwritten.
+  [[nodiscard]] Result<RotatedKey> rotate_shared_key(std::optional<std::size_t> key_index = std::nullopt) {
+    if constexpr (!shared_key_supported) {
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      std::size_t index = 0;
+      {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        index = key_index ? *key_index : (impl_->master.current_index() + 1u) % impl_->master.size();
+      }
+      auto key = random_key();
+      if (!key) return key.error();
+      if (Errc e = set_shared(key->view(), index); e != Errc::ok) return e;
+      return RotatedKey{index % impl_->options.key_ring_size, std::move(*key)};
+    }
+  }
+
+  // The same for one participant's own key (per-participant keys): a fresh random key at
+  // key_index (default: the index after that participant's sending index), set and returned.
+  [[nodiscard]] Result<RotatedKey> rotate_key(std::string_view participant_identity,
+                                              std::optional<std::size_t> key_index = std::nullopt) {
+    auto p = ensure(participant_identity);
+    if (!p) return p.error();
+    const std::size_t index = key_index ? *key_index : ((*p)->send_index.load() + 1u) % (*p)->ring_size;
+    auto key = random_key();
+    if (!key) return key.error();
+    if (Errc e = set_key(participant_identity, key->view(), index); e != Errc::ok) return e;
+    return RotatedKey{index % (*p)->ring_size, std::move(*key)};
+  }
+
+  // The KDF work of a per-participant key is done before that participant's lock is taken (the
+  // whole ratchet window: 1 + ratchet_window_size derivations); its frames wait only for the install.
   [[nodiscard]] Errc set_key(std::string_view participant_identity, BytesIn key, std::size_t key_index = 0) {
     if (key.empty()) return Errc::invalid_argument;
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto p = get_or_create(participant_identity);
-    if (!p) return p.error();
-    std::lock_guard<std::mutex> plock((*p)->mutex);
-    if (Errc e = (*p)->ring.set_key(key_index, key); e != Errc::ok) return e;
-    (*p)->send_index.store(static_cast<std::uint8_t>(key_index % (*p)->ring_size), std::memory_order_relaxed);
+    auto pr = ensure(participant_identity);
+    if (!pr) return pr.error();
+    participant_type& p = **pr;
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if constexpr (requires(const Ring& r) { r.prepare_key(key); }) {
+      auto prepared = p.ring.prepare_key(key);  // reads only the ring's options and KDF
+      if (!prepared) return prepared.error();
+      std::lock_guard<std::mutex> plock(p.mutex);
+      if (Errc e = p.ring.install(key_index, std::move(*prepared)); e != Errc::ok) return e;
+    } else {
+      std::lock_guard<std::mutex> plock(p.mutex);
+      if (Errc e = p.ring.set_key(key_index, key); e != Errc::ok) return e;
+    }
+    p.send_index.store(static_cast<std::uint8_t>(key_index % p.ring_size), std::memory_order_relaxed);
     return Errc::ok;
+  }
+
+  // Derives, on the calling thread, every step that any participant's ratchet window lacks (the
+  // refill thread does this by itself after receive-side ratchets; this is for callers that want
+  // it done now, e.g. before a burst of frames). Participants' locks are held only to plan and to
+  // apply, never during the KDF.
+  void refill_now() {
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      for (auto& p : snapshot()) refill_participant(*p);
+    }
+  }
+
+  // Steps missing from a participant's ratchet window at key_index (0: full; missing_key without
+  // that participant). For monitoring and tests.
+  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity, std::size_t key_index = 0) const
+    requires requires(const Ring& r) { r.window_deficit(std::size_t{}); }
+  {
+    std::shared_ptr<participant_type> p;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      auto it = impl_->participants.find(participant_identity);
+      if (it == impl_->participants.end()) return Errc::missing_key;
+      p = it->second;
+    }
+    std::lock_guard<std::mutex> plock(p->mutex);
+    return p->ring.window_deficit(key_index);
   }
 
   // SFrame (sframe_format.hpp): installs key as the base key of exactly this KID, i.e. key index
@@ -195,10 +318,9 @@ class BasicKeyProvider {
     requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
   {
     if (key.empty()) return Errc::invalid_argument;
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto p = get_or_create(participant_identity);
+    auto p = ensure(participant_identity);
     if (!p) return p.error();
+    std::lock_guard<std::mutex> lock(impl_->mutex);
     std::lock_guard<std::mutex> plock((*p)->mutex);
     if (Errc e = (*p)->ring.set_key_for_kid(kid, key); e != Errc::ok) return e;
     (*p)->send_index.store((*p)->ring.current_index(), std::memory_order_relaxed);
@@ -234,25 +356,41 @@ class BasicKeyProvider {
     return it->second->ring.export_key(key_index);
   }
 
+  // The step comes from the participant's ratchet window; the step derived to top the window up
+  // again is derived outside that participant's lock.
   [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity, std::size_t key_index = 0) {
     Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
     std::shared_ptr<participant_type> p;
-    if (s.shared) {  // the native SDK clones the shared key for a participant on first use
-      auto created = get_or_create(participant_identity);
+    bool shared = false;
+    {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      shared = s.shared;
+      if (!shared) {
+        auto it = s.participants.find(participant_identity);
+        if (it == s.participants.end()) return Errc::missing_key;
+        p = it->second;
+      }
+    }
+    if (shared) {  // the native SDK clones the shared key for a participant on first use
+      auto created = ensure(participant_identity);
       if (!created) return created.error();
       p = std::move(*created);
-    } else {
-      auto it = s.participants.find(participant_identity);
-      if (it == s.participants.end()) return Errc::missing_key;
-      p = it->second;
     }
-    std::lock_guard<std::mutex> plock(p->mutex);
-    auto next = p->ring.ratchet(key_index);
-    if (next) {
-      p->send_index.store(static_cast<std::uint8_t>(key_index), std::memory_order_relaxed);
-      p->ratchets.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    Result<SecretBuffer> next = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> plock(p->mutex);
+      if constexpr (detail::refills_outside_lock<Ring>) {
+        next = p->ring.ratchet(key_index, false);
+      } else {
+        next = p->ring.ratchet(key_index);
+      }
+      if (next) {
+        p->send_index.store(static_cast<std::uint8_t>(key_index), std::memory_order_relaxed);
+        p->ratchets.fetch_add(1, std::memory_order_relaxed);
+      }
     }
+    if (next) refill_participant(*p);
     return next;
   }
 
@@ -285,6 +423,34 @@ class BasicKeyProvider {
  private:
   template <class>
   friend class BasicE2eeManager;
+  using participant_type = detail::ParticipantKeys<Ring>;
+
+  [[nodiscard]] static Result<SecretBuffer> random_key() noexcept {
+    if (!frameseal::detail::ensure_sodium()) return Errc::backend_unavailable;
+    auto key = SecretBuffer::allocate(32);
+    if (!key) return key.error();
+    randombytes_buf(key->data(), key->size());
+    return key;
+  }
+
+  // Tops up every slot's ratchet window of one participant: plan and apply under its lock, the KDF
+  // work between them without it (the ring's options and KDF never change, so derive needs no lock).
+  static void refill_participant(participant_type& p) noexcept {
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      for (std::size_t i = 0; i < p.ring_size; ++i) {
+        std::optional<typename Ring::Refill> plan;
+        {
+          std::lock_guard<std::mutex> plock(p.mutex);
+          plan = p.ring.plan_refill(i);
+        }
+        if (!plan || p.ring.derive(*plan) != Errc::ok) continue;
+        std::lock_guard<std::mutex> plock(p.mutex);
+        (void)p.ring.apply(std::move(*plan));
+      }
+    } else {
+      (void)p;
+    }
+  }
 
   // The shared-key operations, instantiated only for a store that allows a shared key.
   // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
@@ -313,6 +479,7 @@ class BasicKeyProvider {
     std::lock_guard<std::mutex> lock(s.mutex);
     if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
     s.shared = true;
+    ++s.key_epoch;
     const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
     Errc first = Errc::ok;
     for (auto& entry : s.participants) {
@@ -334,6 +501,7 @@ class BasicKeyProvider {
     if (!old) return old.error();
     auto next = s.master.ratchet(key_index);
     if (!next) return next.error();
+    ++s.key_epoch;
     const auto slot = static_cast<std::uint8_t>(key_index);
     Errc first = Errc::ok;
     for (auto& entry : s.participants) {
@@ -358,13 +526,21 @@ class BasicKeyProvider {
     return next;
   }
 
-  using participant_type = detail::ParticipantKeys<Ring>;
   // How a participant's state is made: the manager's adds a frame cryptor; null: bare keys.
   using Factory = std::function<std::shared_ptr<participant_type>(std::string identity, ring_type&& ring)>;
 
   struct Impl {
     Impl(KeyProviderOptions o, ring_type m, Factory f) noexcept
         : options(std::move(o)), master(std::move(m)), make(std::move(f)) {}
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+      if (worker.joinable()) {
+        signal->stop.store(true, std::memory_order_relaxed);
+        signal->request();
+        worker.join();
+      }
+    }
     mutable std::mutex mutex;  // the control mutex: guards everything below except `options`
     KeyProviderOptions options;
     ring_type master;
@@ -372,6 +548,25 @@ class BasicKeyProvider {
     std::vector<std::uint8_t> sif_trailer;
     Factory make;
     bool shared = false;
+    std::uint64_t key_epoch = 0;  // counts changes of the master (a ring cloned before one is stale)
+    std::shared_ptr<detail::RefillSignal> signal = std::make_shared<detail::RefillSignal>();
+    std::thread worker;  // the refill thread (KeyRing stores only); joined by the destructor
+
+    // The refill thread: waits for a request, then refills the participants that asked.
+    void run() noexcept {
+      for (;;) {
+        const std::uint32_t seen = signal->wake.load(std::memory_order_acquire);
+        if (signal->stop.load(std::memory_order_relaxed)) return;
+        std::vector<std::shared_ptr<participant_type>> todo;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          for (auto& entry : participants)
+            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+        }
+        for (auto& p : todo) refill_participant(*p);
+        signal->wake.wait(seen, std::memory_order_acquire);
+      }
+    }
   };
 
   explicit BasicKeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -405,28 +600,66 @@ class BasicKeyProvider {
       if (Errc e = impl->master.set_key(0, shared_key.view()); e != Errc::ok) return e;
       impl->shared = true;
     }
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      Impl* raw = impl.get();
+      impl->worker = std::thread([raw] { raw->run(); });
+    }
     return BasicKeyProvider(std::move(impl));
   }
 
-  // Control mutex held.
-  [[nodiscard]] Result<std::shared_ptr<participant_type>> get_or_create(std::string_view identity) {
+  // A fresh ring for a new participant (control mutex held): a clone of the shared key, or empty.
+  [[nodiscard]] Result<ring_type> new_ring() const noexcept {
+    const Impl& s = *impl_;
+    if constexpr (shared_key_supported) {
+      if (s.shared) return s.master.clone();
+    }
+    return ring_type::create(s.master.options(), s.master.kdf());
+  }
+
+  // The participant's state, created on first use. No lock is held while the factory (user code:
+  // the manager's IvFactory) runs, so it may call into the provider and the manager; the one call
+  // it cannot make is creating the same participant again (Errc::invalid_argument: it would
+  // recurse). If the shared key changed meanwhile, the new ring is cloned again before the
+  // participant is published.
+  [[nodiscard]] Result<std::shared_ptr<participant_type>> ensure(std::string_view identity) {
     Impl& s = *impl_;
     if (identity.empty()) return Errc::invalid_argument;
-    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
-    auto ring = [&s]() noexcept {
-      if constexpr (shared_key_supported) {
-        if (s.shared) return s.master.clone();
-      }
-      return ring_type::create(s.master.options(), s.master.kdf());
-    }();
-    if (!ring) return ring.error();
-    std::shared_ptr<participant_type> p = s.make ? s.make(std::string(identity), std::move(*ring))
-                                                 : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
-    if (!p) return Errc::internal_error;
-    if (!s.sif_trailer.empty()) {
-      std::lock_guard<std::mutex> plock(p->mutex);
-      p->apply_sif_trailer(s.sif_trailer);
+    std::uint64_t epoch = 0;
+    Result<ring_type> ring = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
+      ring = new_ring();
+      epoch = s.key_epoch;
     }
+    if (!ring) return ring.error();
+    thread_local const void* creating_for = nullptr;
+    thread_local std::string_view creating_id;
+    if (creating_for == &s && creating_id == identity) return Errc::invalid_argument;
+    std::shared_ptr<participant_type> p;
+    {
+      const void* outer_for = creating_for;
+      const std::string_view outer_id = creating_id;
+      creating_for = &s;
+      creating_id = identity;
+      p = s.make ? s.make(std::string(identity), std::move(*ring))
+                 : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
+      creating_for = outer_for;
+      creating_id = outer_id;
+    }
+    if (!p) return Errc::internal_error;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;  // lost a race
+    {
+      std::lock_guard<std::mutex> plock(p->mutex);
+      if (s.key_epoch != epoch) {
+        auto fresh = new_ring();
+        if (!fresh) return fresh.error();
+        p->ring = std::move(*fresh);
+      }
+      if (!s.sif_trailer.empty()) p->apply_sif_trailer(s.sif_trailer);
+    }
+    p->refill_signal = s.signal;
     s.participants.emplace(std::string(identity), p);
     return p;
   }
@@ -441,8 +674,7 @@ class BasicKeyProvider {
   }
 
   [[nodiscard]] Result<std::shared_ptr<participant_type>> participant(std::string_view identity) {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    return get_or_create(identity);
+    return ensure(identity);
   }
 
   std::unique_ptr<Impl> impl_;
