@@ -1390,13 +1390,30 @@ inline constexpr std::uint8_t vp8_key_frame_start_code[3] = {0x9d, 0x01, 0x2a};
 //   1. the slot's current key;
 //   2. the previous generations kept after ratchets (newest first, at most previous_generations),
 //      so frames still in flight under an older key decrypt (livekit-client drops them);
-//   3. the ratchet window: m1, m2, ... mW derived progressively from the current material (the
-//      native SDK's semantics: a receiver W steps behind recovers in one frame; livekit-client can
-//      only recover one step). The derived keys are cached, so a stream of frames that never
-//      authenticate costs AEAD attempts only, never repeated KDF work.
+//   3. the ratchet window: m1, m2, ... mW, the keys of the next W steps of the chain. They are
+//      derived when the key is installed (set_key, ratchet, refill), never while a frame is being
+//      decrypted (the native SDK's semantics: a receiver W steps behind recovers in one frame;
+//      livekit-client can only recover one step).
 // The slot is replaced only after a frame authenticated under a ratcheted key; the keys it skipped
 // become previous generations. So an undecryptable frame costs at most
-// 1 + previous_generations + ratchet_window AEAD attempts, and KDF calls only the first time.
+// 1 + previous_generations + ratchet_window AEAD attempts and no KDF call, ever.
+//
+// No KDF on the frame path. set_key derives the key and the whole window (1 + W KDF calls with
+// HKDF or PBKDF2, whose outputs extend by prefix: see fill_ahead), ratchet() takes the next step
+// from the window and derives one more at its end. A receive-side ratchet of r steps (open_with)
+// uses the window as it is and leaves it r steps short: refill(index) derives them again, or, for
+// a caller that must not hold its lock during the KDF (the session layer), plan_refill() under
+// the lock, derive() without it, apply() under it again (apply drops a refill that a key change
+// made stale). Until then the search covers the steps still cached.
+//
+// What the ratchet does and does not protect. LiveKit's KDF derives the frame key and the next
+// material from the same input with the same salt and info: AESKey(m_g) is the first key_bytes of
+// m_(g+1) = Ratchet(m_g). So whoever holds the material of generation g + 1 (a participant given
+// the ratcheted room key when joining) also holds the AES key of generation g, and reads every
+// frame sent under it. Ratcheting protects later generations from an earlier key only in the
+// other direction: m_g does not reveal m_(g-1). To admit a participant who must not read the past,
+// give the room a fresh random key at a new key index (session::KeyProvider::rotate_shared_key).
+// This is LiveKit's wire design and stays, for interop.
 //
 // Failure tolerance: failures are counted per slot, consecutively (a success resets the count).
 // With failure_tolerance >= 0, more than failure_tolerance consecutive failures mark the slot
@@ -1412,9 +1429,11 @@ inline constexpr std::uint8_t vp8_key_frame_start_code[3] = {0x9d, 0x01, 0x2a};
 // old generation as a previous generation, because ratcheting is a forward step of the same chain.
 //
 // Threading: a KeyRing is not synchronised. One thread at a time, or an outside lock (the session
-// layer does this). No exceptions; configuration errors are Errc::invalid_argument. Allocation
-// happens in create(), set_key(), ratchet() and export_key(); the receive-side search allocates only
-// what the cipher backend allocates when a new key is derived (OpenSSL: one EVP context).
+// layer does this); derive(Refill&) alone reads nothing but the ring's options and KDF, which never
+// change after create(), and may run while another thread holds the lock. No exceptions;
+// configuration errors are Errc::invalid_argument. Allocation happens in create(), set_key(),
+// ratchet(), the refill calls, clone(), set_key_from(), ratchet_from() and export_key(); the
+// receive-side search allocates nothing and derives nothing.
 
 #include <algorithm>
 #include <vector>
@@ -1448,6 +1467,43 @@ struct KeyMatch {
 
 template <Cipher C, class Kdf = LivekitKdf>
 class KeyRing {
+  // The slots' parts, first so that the public nested types below can hold them.
+  struct Keyed {
+    SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
+    C cipher;
+  };
+  struct Ahead {
+    SecretBytes<ratchet_material_bytes> material;
+    Keyed keyed;
+  };
+  struct Slot {
+    SecretBuffer base;                                  // material as set (any length)
+    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
+    std::optional<Keyed> key;                           // AEAD key of the current material
+    std::vector<Keyed> previous;                        // oldest first
+    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
+    std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
+    std::uint64_t generation = 0;
+    std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
+    std::uint32_t failures = 0;
+    bool invalid = false;
+
+    [[nodiscard]] BytesIn material() const noexcept {
+      return generation == 0 ? base.view() : BytesIn(ratcheted.view());
+    }
+    void clear() noexcept {
+      base.release();
+      ratcheted.wipe();
+      key.reset();
+      previous.clear();
+      ahead.clear();
+      next.reset();
+      generation = 0;
+      failures = 0;
+      invalid = false;
+    }
+  };
+
  public:
   using cipher_type = C;
   using kdf_type = Kdf;
@@ -1457,10 +1513,7 @@ class KeyRing {
     if (options.ratchet_window > 256 || options.previous_generations > 256) return Errc::invalid_argument;
     KeyRing ring(std::move(options), std::move(kdf));
     ring.slots_.resize(ring.options_.size);
-    for (Slot& s : ring.slots_) {
-      s.ahead.reserve(ring.options_.ratchet_window);
-      s.previous.reserve(ring.options_.previous_generations);
-    }
+    for (Slot& s : ring.slots_) (void)ring.reserve(s);
     return ring;
   }
 
@@ -1492,10 +1545,27 @@ class KeyRing {
   }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.
+  // Derives the key and the whole ratchet window (1 + ratchet_window KDF calls).
   [[nodiscard]] Errc set_key(std::size_t index, BytesIn material, bool make_current = true) noexcept {
+    auto prepared = prepare_key(material);
+    if (!prepared) return prepared.error();
+    return install(index, std::move(*prepared), make_current);
+  }
+
+  // set_key in two halves, so that a caller can do the KDF work without holding the lock that
+  // guards the ring: prepare_key reads only the options and the KDF (which never change after
+  // create()) and touches no slot; install moves the result into slot index % size (no KDF call).
+  class PreparedKey {
+    friend class KeyRing;
+    Slot slot_;
+  };
+  [[nodiscard]] Result<PreparedKey> prepare_key(BytesIn material) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
     auto base = SecretBuffer::copy_of(material);
     if (!base) return base.error();
+    PreparedKey p;
+    Slot& s = p.slot_;
+    if (!reserve(s)) return Errc::internal_error;
     std::optional<SecretBytes<ratchet_material_bytes>> next;
     SecretBytes<C::key_bytes> key;
     if constexpr (kdf_prefix_extendable()) {
@@ -1507,59 +1577,136 @@ class KeyRing {
     }
     auto keyed = keyed_from(std::move(key));
     if (!keyed) return keyed.error();
-    const std::size_t slot_index = index % slots_.size();
-    Slot& s = slots_[slot_index];
-    s.clear();
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
     s.next = std::move(next);
+    if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    return p;
+  }
+  [[nodiscard]] Errc install(std::size_t index, PreparedKey&& prepared, bool make_current = true) noexcept {
+    if (!prepared.slot_.key) return Errc::invalid_argument;
+    const std::size_t slot_index = index % slots_.size();
+    Slot& s = slots_[slot_index];
+    const std::uint64_t epoch = s.epoch + 1;
+    s.clear();
+    s = std::move(prepared.slot_);
+    s.epoch = epoch;
+    prepared.slot_.clear();
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
 
   // Removes the key of a slot (wiped).
   void clear_key(std::size_t index) noexcept {
-    if (index < slots_.size()) slots_[index].clear();
+    if (index >= slots_.size()) return;
+    slots_[index].clear();
+    ++slots_[index].epoch;
   }
 
   // Ratchets the slot one step: its material becomes Ratchet(material), the old key is kept as a
   // previous generation, the slot becomes the sending index and valid again. Returns the new
-  // material (32 bytes), as LiveKit's ratchet_key does.
-  [[nodiscard]] Result<SecretBuffer> ratchet(std::size_t index) noexcept {
+  // material (32 bytes), as LiveKit's ratchet_key does. The step comes from the window; with
+  // refill_window (the default) one more step is derived at its end, otherwise the window is left
+  // one short for a refill outside the caller's lock (plan_refill).
+  [[nodiscard]] Result<SecretBuffer> ratchet(std::size_t index, bool refill_window = true) noexcept {
     if (index >= slots_.size()) return Errc::invalid_argument;
     Slot& s = slots_[index];
     if (!s.key) return Errc::missing_key;
-    if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;
+    if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;  // derives only when the window is empty
+    auto material = SecretBuffer::copy_of(s.ahead.front().material.view());
+    if (!material) return material.error();
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    return SecretBuffer::copy_of(s.material());
+    if (refill_window) {
+      if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    }
+    return material;
+  }
+
+  // ---- refilling the window after a receive-side ratchet (or ratchet(index, false)) ----
+
+  // What one slot's window lacks, and (after derive) the steps that fill it.
+  class Refill {
+    friend class KeyRing;
+    std::size_t index_ = 0;
+    std::uint64_t epoch_ = 0;
+    std::uint64_t end_ = 0;                                 // generation + cached steps, when planned
+    std::size_t count_ = 0;                                 // steps to derive
+    Slot chain_;                                            // base = the last known material
+  };
+  // Steps the slot's window lacks (0: full, empty slot or index out of range).
+  [[nodiscard]] std::size_t window_deficit(std::size_t index) const noexcept {
+    if (index >= slots_.size() || !slots_[index].key) return 0;
+    const std::size_t have = slots_[index].ahead.size();
+    return have < cache_target() ? cache_target() - have : 0;
+  }
+  // Under the caller's lock: nullopt when there is nothing to refill. Allocates, derives nothing.
+  [[nodiscard]] std::optional<Refill> plan_refill(std::size_t index) const noexcept {
+    const std::size_t missing = window_deficit(index);
+    if (missing == 0) return std::nullopt;
+    const Slot& s = slots_[index];
+    Refill r;
+    r.index_ = index;
+    r.epoch_ = s.epoch;
+    r.end_ = s.generation + s.ahead.size();
+    auto tail = SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
+    if (!tail) return std::nullopt;
+    r.chain_.base = std::move(*tail);
+    if (s.next) r.chain_.next = s.next->clone();
+    r.chain_.ahead.reserve(missing);
+    r.count_ = missing;
+    return r;
+  }
+  // Without the lock: the KDF work. Reads only the options and the KDF.
+  [[nodiscard]] Errc derive(Refill& r) const noexcept { return fill_ahead(r.chain_, r.count_); }
+  // Under the lock again: appends the derived steps when the slot still ends where it ended at
+  // plan time (same key, no refill in between; steps committed meanwhile do not matter). Returns
+  // whether it did.
+  bool apply(Refill&& r) noexcept {
+    if (r.index_ >= slots_.size()) return false;
+    Slot& s = slots_[r.index_];
+    if (!s.key || s.epoch != r.epoch_ || s.generation + s.ahead.size() != r.end_) return false;
+    const std::size_t room = cache_target() - std::min(cache_target(), s.ahead.size());
+    const std::size_t take = std::min(room, r.chain_.ahead.size());
+    for (std::size_t i = 0; i < take; ++i) s.ahead.push_back(std::move(r.chain_.ahead[i]));
+    if (take == r.chain_.ahead.size()) s.next = std::move(r.chain_.next);
+    else s.next.reset();
+    return take > 0;
+  }
+  // plan_refill + derive + apply in one call, for a ring used from one thread.
+  [[nodiscard]] Errc refill(std::size_t index) noexcept {
+    if (index >= slots_.size()) return Errc::invalid_argument;
+    return fill_ahead(slots_[index], slots_[index].key ? cache_target() : 0);
   }
 
   // ratchet(index), taking the step from src instead of deriving it, when src's slot index holds the
   // next material of this slot's chain (src, from the same options and KDF, was ratcheted from the
   // material this slot holds now): the session layer's shared-key ratchet, where the master ring
   // derives once and each participant's ring follows. As ratchet, the current key becomes a previous
-  // generation. The step is taken only when it is provably the next one (this slot's precomputed
-  // next material equals src's); otherwise, or when this slot's cache already holds it, it is
-  // derived or taken from the cache as ratchet() would. Errc::invalid_argument for another size or
-  // salt or index >= size, Errc::missing_key when either slot is empty.
+  // generation; the window is then topped up with copies of src's (no KDF call). The step is taken
+  // only when it is provably the next one (this slot's next cached material, or precomputed next
+  // material, equals src's); otherwise it is derived as ratchet() would. Errc::invalid_argument for
+  // another size or salt or index >= size, Errc::missing_key when either slot is empty.
   [[nodiscard]] Errc ratchet_from(const KeyRing& src, std::size_t index) noexcept {
     if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt || index >= slots_.size())
       return Errc::invalid_argument;
     Slot& s = slots_[index];
     const Slot& from = src.slots_[index];
     if (!s.key || !from.key) return Errc::missing_key;
-    if (s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), from.ratcheted.view())) {
+    const BytesIn target = from.material();
+    const bool cached = !s.ahead.empty() && ct_equal(s.ahead.front().material.view(), target);
+    if (!cached && s.ahead.empty() && from.generation > 0 && s.next && ct_equal(s.next->view(), target)) {
       auto keyed = keyed_from(from.key->key.clone());
       if (!keyed) return keyed.error();
       s.ahead.push_back(Ahead{from.ratcheted.clone(), std::move(*keyed)});
-      s.next = from.next_after_current();
-    } else if (Errc e = fill_ahead(s, 1); e != Errc::ok) {
-      return e;
+      s.next.reset();
+    } else if (!cached) {
+      if (Errc e = fill_ahead(s, 1); e != Errc::ok) return e;
     }
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
+    if (!ct_equal(s.material(), from.material())) return fill_ahead(s, cache_target());  // another chain
+    return copy_window(from, s);
   }
 
   // The slot's current material (after ratchets: the ratcheted material), never the AEAD key.
@@ -1571,8 +1718,8 @@ class KeyRing {
   }
 
   // set_key(index, m) where m is the current material of src's slot index % size, without the KDF
-  // work: the AES key and the derived next ratchet step are copied from src. Like set_key, the slot
-  // starts with no previous generations, an empty cache and fresh counters. For rings made from the
+  // work: the AES key and the ratchet window are copied from src. Like set_key, the slot starts
+  // with no previous generations and fresh counters. For rings made from the
   // same options and KDF (a clone() of one another, or create() with equal arguments), which is how
   // the session layer's shared-key mode uses it: the room key is derived once for the master ring
   // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
@@ -1588,18 +1735,17 @@ class KeyRing {
     if (!keyed) return keyed.error();
     Slot& s = slots_[slot_index];
     s.clear();
+    ++s.epoch;
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
-    s.next = from.next_after_current();
+    if (Errc e = copy_window(from, s); e != Errc::ok) return e;
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
 
-  // A copy with the same options, materials, keys, previous generations and sending index, but with
-  // fresh failure counters and an empty ratchet cache (the shared-key mode of the native SDKs gives
-  // each participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
-  // The next ratchet step's material, when already derived, is copied too, so a clone's first
-  // search costs the same KDF calls as the original's.
+  // A copy with the same options, materials, keys, previous generations, ratchet windows and sending
+  // index, but with fresh failure counters (the shared-key mode of the native SDKs gives each
+  // participant such a clone). Costs no KDF call: the keys are re-created from their bytes.
   [[nodiscard]] Result<KeyRing> clone() const noexcept {
     auto copy = create(options_, kdf_);
     if (!copy) return copy.error();
@@ -1613,10 +1759,10 @@ class KeyRing {
       to.base = std::move(*base);
       to.ratcheted = from.ratcheted.clone();
       to.generation = from.generation;
-      to.next = from.next_after_current();  // the clone has no cache
       auto key = keyed_from(from.key->key.clone());
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
+      if (Errc e = copy_window(from, to); e != Errc::ok) return e;
       for (const Keyed& p : from.previous) {
         auto k = keyed_from(p.key.clone());
         if (!k) return k.error();
@@ -1635,7 +1781,8 @@ class KeyRing {
 
   // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
   // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
-  // previous failed attempt having left its output intact.
+  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
+  // steps here, window_deficit(kid) is r until a refill.
   template <class Attempt>
   [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
     if (kid >= slots_.size()) return Errc::missing_key;
@@ -1652,8 +1799,8 @@ class KeyRing {
         return success(s, m);
       }
     }
-    for (std::size_t r = 1; r <= options_.ratchet_window; ++r) {
-      if (s.ahead.size() < r && fill_ahead(s, r) != Errc::ok) break;
+    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
+    for (std::size_t r = 1; r <= window; ++r) {
       ++m.attempts;
       if (attempt(s.ahead[r - 1].keyed.cipher)) {
         commit(s, r);
@@ -1668,49 +1815,6 @@ class KeyRing {
   }
 
  private:
-  struct Keyed {
-    SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
-    C cipher;
-  };
-  struct Ahead {
-    SecretBytes<ratchet_material_bytes> material;
-    Keyed keyed;
-  };
-  struct Slot {
-    SecretBuffer base;                                  // material as set (any length)
-    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
-    std::optional<Keyed> key;                           // AEAD key of the current material
-    std::vector<Keyed> previous;                        // oldest first
-    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
-    std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
-    std::uint64_t generation = 0;
-    std::uint32_t failures = 0;
-    bool invalid = false;
-
-    [[nodiscard]] BytesIn material() const noexcept {
-      return generation == 0 ? base.view() : BytesIn(ratcheted.view());
-    }
-    // Ratchet(material()), if already derived: `next` continues the chain after the last cached
-    // generation, so with a cache it is the first cached step's material. For a copy of this slot
-    // without the cache (clone, set_key_from, ratchet_from).
-    [[nodiscard]] std::optional<SecretBytes<ratchet_material_bytes>> next_after_current() const noexcept {
-      if (!ahead.empty()) return ahead.front().material.clone();
-      if (next) return next->clone();
-      return std::nullopt;
-    }
-    void clear() noexcept {
-      base.release();
-      ratcheted.wipe();
-      key.reset();
-      previous.clear();
-      ahead.clear();
-      next.reset();
-      generation = 0;
-      failures = 0;
-      invalid = false;
-    }
-  };
-
   KeyRing(KeyRingOptions options, Kdf kdf) noexcept : options_(std::move(options)), kdf_(std::move(kdf)) {}
 
   static constexpr bool kdf_prefix_extendable() noexcept {
@@ -1727,10 +1831,36 @@ class KeyRing {
     return Keyed{std::move(key), std::move(*cipher)};
   }
 
+  // Steps kept derived ahead: the ratchet window, and at least one so that ratchet() never waits for
+  // a KDF either (with ratchet_window 0 the search uses none of them).
+  [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
+
+  bool reserve(Slot& s) const noexcept {
+    s.ahead.reserve(cache_target());
+    s.previous.reserve(options_.previous_generations);
+    return true;
+  }
+
+  // Tops up to's window with copies of from's steps (no KDF call), when both slots hold the same
+  // current material and from's window is longer; the precomputed next step too.
+  [[nodiscard]] Errc copy_window(const Slot& from, Slot& to) const noexcept {
+    if (!ct_equal(from.material(), to.material())) return Errc::ok;
+    for (std::size_t i = to.ahead.size(); i < from.ahead.size() && i < cache_target(); ++i) {
+      auto keyed = keyed_from(from.ahead[i].keyed.key.clone());
+      if (!keyed) return keyed.error();
+      to.ahead.push_back(Ahead{from.ahead[i].material.clone(), std::move(*keyed)});
+    }
+    if (to.ahead.size() == from.ahead.size()) {
+      to.next.reset();
+      if (from.next) to.next = from.next->clone();
+    }
+    return Errc::ok;
+  }
+
   // Makes s.ahead hold at least `count` generations. With a prefix-extendable KDF (HKDF and
   // PBKDF2 are: their first 16 output bytes do not depend on the output length), AESKey(m) is the
   // prefix of Ratchet(m), so each step costs one KDF call instead of two.
-  [[nodiscard]] Errc fill_ahead(Slot& s, std::size_t count) noexcept {
+  [[nodiscard]] Errc fill_ahead(Slot& s, std::size_t count) const noexcept {
     while (s.ahead.size() < count) {
       BytesIn from = s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view());
       SecretBytes<ratchet_material_bytes> material;
@@ -2062,6 +2192,12 @@ inline void for_each_emulation_byte(const std::uint8_t* p, std::size_t n, F&& f)
 //     A video frame signalled with an audio codec is also unsupported_codec.
 //   - A frame shorter than n is Errc::malformed_frame (livekit throws a RangeError, which on the
 //     sending side kills the transform pipeline; the native SDK reads out of bounds).
+//   - Sending, a frame signalled H.265 whose bytes decide H.264 is Errc::malformed_frame: the
+//     H.264 "slice" is a later NAL unit with nuh_layer_id >= 32, and the H.264 rule would leave
+//     every byte before it, the frame's real first slice included, in clear. (The other
+//     contradiction, a frame signalled H.264 whose bytes decide H.265, has no H.264 slice at all:
+//     the H.265 reading leaves less in clear, up to an AUD or SEI + 2, and stays allowed so that
+//     parameter-set-only access units still go out.) Receiving keeps livekit's rule.
 //   - n is a std::size_t. The native SDK returns it as uint8_t and so truncates n > 255 (e.g. a
 //     large SEI before the IDR); frameseal, like livekit-client, uses the true value.
 //
@@ -2191,6 +2327,10 @@ namespace detail {
       case Codec::h264:
       case Codec::h265: {
         const FirstSlice s = find_first_slice(frame);
+        // The sender knows its codec: an H.265 frame whose bytes read as H.264 (a later NAL unit
+        // with nuh_layer_id >= 32 looks like an H.264 slice, and H.264 outranks H.265) would send
+        // its real first slice in clear. Refused; the receiver keeps livekit's "bytes decide".
+        if (sender && info.codec == Codec::h265 && s.codec == Codec::h264) return Errc::malformed_frame;
         if (!s.leading_data && s.codec != Codec::unknown) {
           n = s.offset + slice_clear_bytes;  // < frame.size(): a slice is only found with >= 4 bytes left
           h.nalu = true;
@@ -2559,11 +2699,19 @@ struct PacketTrailer {
 //     whatever keys come and go (key changes do not reset it);
 //   - across cryptors that share a key (a shared-key room: every participant holds the same key;
 //     one participant's audio and video), a repeat needs equal 32-bit prefixes AND overlapping
-//     counter ranges: for two cryptors sending F frames each, about 2^-32 * 2F / 2^63, so a room of
-//     1000 streams sending 2^32 frames each stays below 2^-50;
+//     counter ranges: for two cryptors sending F frames each, about 2^-32 * 2F / 2^63 = F * 2^-94;
+//     a room of 1000 streams (about 2^19 pairs) sending 2^32 frames each: about 2^-43;
 //   - nothing depends on the RTP timestamp, so a missing or repeating timestamp cannot collapse
 //     the IV (livekit-client's formula turns into BE32(ssrc) || 0 || 0 when its timestamp is missing).
 // It also stops leaking SSRC and timestamp in the IV (they are in the RTP header anyway).
+//
+// IV state is move-only, so ordinary API use cannot duplicate it: a UniqueIv (or LivekitIv) cannot
+// be copied, a moved-from one refuses to produce an IV (Errc::counter_exhausted), and so does a
+// FrameCryptor that was moved from (its policy moved with it). An IvFactory (session layer) returns a
+// fresh policy by value for each participant; a factory that captured one policy can hand it out
+// once (std::move), after which it hands out moved-from policies that refuse to encrypt. The only way
+// to make two equal UniqueIvs is the seeded constructor with equal arguments, which exists for tests
+// and known answers.
 //
 // LivekitIv: livekit's formula, exactly, for known-answer vectors and byte-identical output:
 //   IV = BE32(ssrc) || BE32(ts) || BE32(ts - (send_count mod 65535))   (mod 2^32)
@@ -2596,9 +2744,26 @@ class UniqueIv {
     randombytes_buf(c, sizeof c);
     counter_ = load_be64(c) >> 1;  // below 2^63: at least 2^63 frames before exhaustion
   }
-  // For tests: a fixed prefix and counter start.
+  // For tests and known answers only: a fixed prefix and counter start. Two policies made with the
+  // same arguments repeat each other's IVs.
   UniqueIv(std::uint32_t prefix, std::uint64_t counter_start) noexcept : counter_(counter_start) {
     store_be32(prefix_.data(), prefix);
+  }
+
+  // Move-only: the moved-from policy refuses to produce another IV.
+  UniqueIv(const UniqueIv&) = delete;
+  UniqueIv& operator=(const UniqueIv&) = delete;
+  UniqueIv(UniqueIv&& o) noexcept : prefix_(o.prefix_), counter_(o.counter_), exhausted_(o.exhausted_) {
+    o.exhausted_ = true;
+  }
+  UniqueIv& operator=(UniqueIv&& o) noexcept {
+    if (this != &o) {
+      prefix_ = o.prefix_;
+      counter_ = o.counter_;
+      exhausted_ = o.exhausted_;
+      o.exhausted_ = true;
+    }
+    return *this;
   }
 
   [[nodiscard]] Result<Iv> next(const FrameInfo&) noexcept {
@@ -2626,7 +2791,25 @@ class LivekitIv {
 
   explicit LivekitIv(std::uint32_t counter_seed = 0) noexcept : seed_(counter_seed) {}
 
+  // Move-only, as UniqueIv: the moved-from policy refuses (Errc::counter_exhausted).
+  LivekitIv(const LivekitIv&) = delete;
+  LivekitIv& operator=(const LivekitIv&) = delete;
+  LivekitIv(LivekitIv&& o) noexcept : table_(o.table_), seed_(o.seed_), clock_(o.clock_), moved_(o.moved_) {
+    o.moved_ = true;
+  }
+  LivekitIv& operator=(LivekitIv&& o) noexcept {
+    if (this != &o) {
+      table_ = o.table_;
+      seed_ = o.seed_;
+      clock_ = o.clock_;
+      moved_ = o.moved_;
+      o.moved_ = true;
+    }
+    return *this;
+  }
+
   [[nodiscard]] Result<Iv> next(const FrameInfo& info) noexcept {
+    if (moved_) return Errc::counter_exhausted;
     Entry* e = find_or_add(info.ssrc);
     const std::uint32_t ts = info.rtp_timestamp;
     Iv iv;
@@ -2657,7 +2840,13 @@ class LivekitIv {
   std::array<Entry, max_ssrcs> table_{};
   std::uint32_t seed_;
   std::uint64_t clock_ = 0;
+  bool moved_ = false;
 };
+
+static_assert(!std::is_copy_constructible_v<UniqueIv> && !std::is_copy_assignable_v<UniqueIv>,
+              "IV state must not be duplicated");
+static_assert(!std::is_copy_constructible_v<LivekitIv> && !std::is_copy_assignable_v<LivekitIv>,
+              "IV state must not be duplicated");
 
 }  // namespace livekit
 }  // namespace FRAMESEAL_ABI_NAMESPACE
@@ -2729,8 +2918,13 @@ class FrameCryptor {
 
   // An upper bound of the encrypted size of an n-byte frame, for any codec (H.264/H.265 start-code
   // normalisation and emulation prevention included). Audio, VP8, VP9: exactly n + overhead.
+  // Saturates at SIZE_MAX instead of wrapping (no buffer that large exists: encrypt then reports
+  // buffer_too_small rather than writing past a wrapped size).
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
-    return n + overhead + (n + overhead) / 2 + 2;
+    constexpr std::size_t top = static_cast<std::size_t>(-1);
+    if (n > top - overhead) return top;
+    const std::size_t a = n + overhead, b = a / 2 + 2;
+    return a > top - b ? top : a + b;
   }
 
   explicit FrameCryptor(key_ring_type& ring, FrameCryptorOptions options = {}, IvPolicy iv = {}) noexcept
@@ -3021,6 +3215,9 @@ struct E2eeOptions {
 //   - Per-participant keys: set_key(identity, key, index) fills that participant's ring.
 //   - Shared key (KeyProviderOptions::shared_key, or the first set_shared_key call): a master ring
 //     holds the room key; a participant seen for the first time gets a clone() of it (no KDF work).
+//   - Admitting a joiner who must not read the past: rotate_shared_key() (a fresh random key at a
+//     new index). A ratchet does not do that: the ratcheted material holds the previous
+//     generation's AES key (key_ring.hpp, "What the ratchet does and does not protect").
 //     set_shared_key sets the master and every participant's ring (a copy of the master's slot).
 //     ratchet_shared_key ratchets the master, then each participant's ring: ratcheted in turn with
 //     the master's step when it still holds the master's old material (so it keeps the old key as a
@@ -3053,18 +3250,29 @@ struct E2eeOptions {
 // threads encrypt and decrypt. One control mutex serialises the key operations and guards the
 // identity map and the master ring; each participant's ring sits behind that participant's own
 // mutex, which the frame path of that participant also takes. Lock order: control, then one
-// participant at a time; the frame path never takes the control mutex. A key operation therefore
-// delays only the frames of the participants it changes, for the KDF work of the change (HKDF:
-// microseconds; PBKDF2: 100000 HMAC iterations, ~20-30 ms). A shared-key change or ratchet derives
-// once, in the master ring; each participant's ring copies the result (KeyRing::set_key_from,
-// KeyRing::ratchet_from), so the participants' frames wait only for a copy. A per-participant
-// set_key or ratchet_key derives in that ring.
+// participant at a time; the frame path never takes the control mutex.
+//
+// No KDF on the frame path, none under a participant's lock (KeyRing stores): set_key derives the
+// key and the whole ratchet window (KeyRing::prepare_key) before taking the participant's lock and
+// then only installs it; ratchet_key takes the step from the window under the lock and derives the
+// step that tops it up after releasing it (plan_refill / derive / apply). A shared-key change or
+// ratchet derives once, in the master ring (control mutex only); each participant's ring copies the
+// result (KeyRing::set_key_from, KeyRing::ratchet_from). A frame that follows a sender's ratchet
+// uses the window as it is and asks the provider's refill thread (started by create(), joined by
+// the destructor) to derive the used-up steps, again outside the participant's lock; refill_now()
+// does the same on the calling thread. The KDF work therefore runs on the control thread (HKDF:
+// tens of microseconds for a window of 16; PBKDF2: about 0.4-0.6 s) or on the refill thread.
+//
+// User code runs with no lock held: the participant factory (the manager's IvFactory) is called
+// outside the control mutex, so it may call back into the provider and the manager; creating the
+// participant being created from inside it is Errc::invalid_argument (it would recurse).
 
 #include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 
 
 namespace frameseal {
@@ -3086,6 +3294,29 @@ inline constexpr bool shared_key_safe = [] {
     return true;
 }();
 
+// Wakes the provider's refill thread (see "No KDF on the frame path" in the header comment).
+// request() is what the frame path calls: an atomic increment and a futex wake, no lock, no
+// allocation.
+struct RefillSignal {
+  std::atomic<std::uint32_t> wake{0};
+  std::atomic<bool> stop{false};
+  void request() noexcept {
+    wake.fetch_add(1, std::memory_order_release);
+    wake.notify_one();
+  }
+};
+
+// Whether a key store can refill its ratchet window outside its lock (KeyRing can).
+template <class Ring>
+concept RefillsOutsideLock = requires { typename Ring::Refill; } &&
+                             requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
+                               cr.plan_refill(std::size_t{});
+                               cr.derive(f);
+                               r.apply(std::move(f));
+                             };
+template <class Ring>
+inline constexpr bool refills_outside_lock = RefillsOutsideLock<Ring>;
+
 // One participant's keys. Everything a frame of this participant touches is guarded by `mutex`;
 // the manager derives from this to add the frame cryptor, its state and its counters.
 template <class Ring>
@@ -3106,9 +3337,18 @@ class ParticipantKeys {
   // it to their frame cryptor; a bare provider has nothing to update).
   virtual void apply_sif_trailer(BytesIn /*trailer*/) {}
 
+  // Frame path, after a receive-side ratchet (mutex not held): asks the refill thread to derive the
+  // steps the window used up.
+  void request_refill() noexcept {
+    needs_refill.store(true, std::memory_order_relaxed);
+    if (refill_signal) refill_signal->request();
+  }
+
   const std::string identity;
   std::mutex mutex;
-  ring_type ring;                          // guarded by mutex
+  ring_type ring;                          // guarded by mutex (its options and KDF never change)
+  std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
+  std::atomic<bool> needs_refill{false};
   const std::size_t ring_size;             // ring.size(), readable without the lock
   std::atomic<std::uint8_t> send_index;    // the KID written on encrypt; stored with mutex held
   std::atomic<std::uint64_t> ratchets{0};  // ratchet steps applied to ring (explicit and receive-side)
@@ -3174,16 +3414,92 @@ class BasicKeyProvider {
     }
   }
 
+  // A fresh random key (32 bytes from libsodium's randombytes_buf) and the key index it was set at.
+  struct RotatedKey {
+    std::size_t key_index = 0;
+    SecretBuffer key;
+  };
+
+  // The safe way to admit a participant who must not read the past (and to lock out one who left):
+  // a fresh random shared key at key_index (default: the index after the master's current one),
+  // set as set_shared_key does, and returned for distribution. Ratcheting is not enough for that:
+  // the ratcheted material contains the previous generation's AES key (key_ring.hpp). Frames
+  // still in flight under the old index keep decrypting until that slot is overwritten.
+  [[nodiscard]] Result<RotatedKey> rotate_shared_key(std::optional<std::size_t> key_index = std::nullopt) {
+    if constexpr (!shared_key_supported) {
+      (void)key_index;
+      return Errc::invalid_argument;
+    } else {
+      std::size_t index = 0;
+      {
+        std::lock_guard<std::mutex> lock(impl_->mutex);
+        index = key_index ? *key_index : (impl_->master.current_index() + 1u) % impl_->master.size();
+      }
+      auto key = random_key();
+      if (!key) return key.error();
+      if (Errc e = set_shared(key->view(), index); e != Errc::ok) return e;
+      return RotatedKey{index % impl_->options.key_ring_size, std::move(*key)};
+    }
+  }
+
+  // The same for one participant's own key (per-participant keys): a fresh random key at
+  // key_index (default: the index after that participant's sending index), set and returned.
+  [[nodiscard]] Result<RotatedKey> rotate_key(std::string_view participant_identity,
+                                              std::optional<std::size_t> key_index = std::nullopt) {
+    auto p = ensure(participant_identity);
+    if (!p) return p.error();
+    const std::size_t index = key_index ? *key_index : ((*p)->send_index.load() + 1u) % (*p)->ring_size;
+    auto key = random_key();
+    if (!key) return key.error();
+    if (Errc e = set_key(participant_identity, key->view(), index); e != Errc::ok) return e;
+    return RotatedKey{index % (*p)->ring_size, std::move(*key)};
+  }
+
+  // The KDF work of a per-participant key is done before that participant's lock is taken (the
+  // whole ratchet window: 1 + ratchet_window_size derivations); its frames wait only for the install.
   [[nodiscard]] Errc set_key(std::string_view participant_identity, BytesIn key, std::size_t key_index = 0) {
     if (key.empty()) return Errc::invalid_argument;
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto p = get_or_create(participant_identity);
-    if (!p) return p.error();
-    std::lock_guard<std::mutex> plock((*p)->mutex);
-    if (Errc e = (*p)->ring.set_key(key_index, key); e != Errc::ok) return e;
-    (*p)->send_index.store(static_cast<std::uint8_t>(key_index % (*p)->ring_size), std::memory_order_relaxed);
+    auto pr = ensure(participant_identity);
+    if (!pr) return pr.error();
+    participant_type& p = **pr;
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if constexpr (requires(const Ring& r) { r.prepare_key(key); }) {
+      auto prepared = p.ring.prepare_key(key);  // reads only the ring's options and KDF
+      if (!prepared) return prepared.error();
+      std::lock_guard<std::mutex> plock(p.mutex);
+      if (Errc e = p.ring.install(key_index, std::move(*prepared)); e != Errc::ok) return e;
+    } else {
+      std::lock_guard<std::mutex> plock(p.mutex);
+      if (Errc e = p.ring.set_key(key_index, key); e != Errc::ok) return e;
+    }
+    p.send_index.store(static_cast<std::uint8_t>(key_index % p.ring_size), std::memory_order_relaxed);
     return Errc::ok;
+  }
+
+  // Derives, on the calling thread, every step that any participant's ratchet window lacks (the
+  // refill thread does this by itself after receive-side ratchets; this is for callers that want
+  // it done now, e.g. before a burst of frames). Participants' locks are held only to plan and to
+  // apply, never during the KDF.
+  void refill_now() {
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      for (auto& p : snapshot()) refill_participant(*p);
+    }
+  }
+
+  // Steps missing from a participant's ratchet window at key_index (0: full; missing_key without
+  // that participant). For monitoring and tests.
+  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity, std::size_t key_index = 0) const
+    requires requires(const Ring& r) { r.window_deficit(std::size_t{}); }
+  {
+    std::shared_ptr<participant_type> p;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      auto it = impl_->participants.find(participant_identity);
+      if (it == impl_->participants.end()) return Errc::missing_key;
+      p = it->second;
+    }
+    std::lock_guard<std::mutex> plock(p->mutex);
+    return p->ring.window_deficit(key_index);
   }
 
   // SFrame (sframe_format.hpp): installs key as the base key of exactly this KID, i.e. key index
@@ -3194,10 +3510,9 @@ class BasicKeyProvider {
     requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
   {
     if (key.empty()) return Errc::invalid_argument;
-    Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
-    auto p = get_or_create(participant_identity);
+    auto p = ensure(participant_identity);
     if (!p) return p.error();
+    std::lock_guard<std::mutex> lock(impl_->mutex);
     std::lock_guard<std::mutex> plock((*p)->mutex);
     if (Errc e = (*p)->ring.set_key_for_kid(kid, key); e != Errc::ok) return e;
     (*p)->send_index.store((*p)->ring.current_index(), std::memory_order_relaxed);
@@ -3233,25 +3548,41 @@ class BasicKeyProvider {
     return it->second->ring.export_key(key_index);
   }
 
+  // The step comes from the participant's ratchet window; the step derived to top the window up
+  // again is derived outside that participant's lock.
   [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity, std::size_t key_index = 0) {
     Impl& s = *impl_;
-    std::lock_guard<std::mutex> lock(s.mutex);
     std::shared_ptr<participant_type> p;
-    if (s.shared) {  // the native SDK clones the shared key for a participant on first use
-      auto created = get_or_create(participant_identity);
+    bool shared = false;
+    {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      shared = s.shared;
+      if (!shared) {
+        auto it = s.participants.find(participant_identity);
+        if (it == s.participants.end()) return Errc::missing_key;
+        p = it->second;
+      }
+    }
+    if (shared) {  // the native SDK clones the shared key for a participant on first use
+      auto created = ensure(participant_identity);
       if (!created) return created.error();
       p = std::move(*created);
-    } else {
-      auto it = s.participants.find(participant_identity);
-      if (it == s.participants.end()) return Errc::missing_key;
-      p = it->second;
     }
-    std::lock_guard<std::mutex> plock(p->mutex);
-    auto next = p->ring.ratchet(key_index);
-    if (next) {
-      p->send_index.store(static_cast<std::uint8_t>(key_index), std::memory_order_relaxed);
-      p->ratchets.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(s.mutex);
+    Result<SecretBuffer> next = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> plock(p->mutex);
+      if constexpr (detail::refills_outside_lock<Ring>) {
+        next = p->ring.ratchet(key_index, false);
+      } else {
+        next = p->ring.ratchet(key_index);
+      }
+      if (next) {
+        p->send_index.store(static_cast<std::uint8_t>(key_index), std::memory_order_relaxed);
+        p->ratchets.fetch_add(1, std::memory_order_relaxed);
+      }
     }
+    if (next) refill_participant(*p);
     return next;
   }
 
@@ -3284,6 +3615,34 @@ class BasicKeyProvider {
  private:
   template <class>
   friend class BasicE2eeManager;
+  using participant_type = detail::ParticipantKeys<Ring>;
+
+  [[nodiscard]] static Result<SecretBuffer> random_key() noexcept {
+    if (!frameseal::detail::ensure_sodium()) return Errc::backend_unavailable;
+    auto key = SecretBuffer::allocate(32);
+    if (!key) return key.error();
+    randombytes_buf(key->data(), key->size());
+    return key;
+  }
+
+  // Tops up every slot's ratchet window of one participant: plan and apply under its lock, the KDF
+  // work between them without it (the ring's options and KDF never change, so derive needs no lock).
+  static void refill_participant(participant_type& p) noexcept {
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      for (std::size_t i = 0; i < p.ring_size; ++i) {
+        std::optional<typename Ring::Refill> plan;
+        {
+          std::lock_guard<std::mutex> plock(p.mutex);
+          plan = p.ring.plan_refill(i);
+        }
+        if (!plan || p.ring.derive(*plan) != Errc::ok) continue;
+        std::lock_guard<std::mutex> plock(p.mutex);
+        (void)p.ring.apply(std::move(*plan));
+      }
+    } else {
+      (void)p;
+    }
+  }
 
   // The shared-key operations, instantiated only for a store that allows a shared key.
   // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
@@ -3312,6 +3671,7 @@ class BasicKeyProvider {
     std::lock_guard<std::mutex> lock(s.mutex);
     if (Errc e = s.master.set_key(key_index, key); e != Errc::ok) return e;
     s.shared = true;
+    ++s.key_epoch;
     const auto slot = static_cast<std::uint8_t>(key_index % s.master.size());
     Errc first = Errc::ok;
     for (auto& entry : s.participants) {
@@ -3333,6 +3693,7 @@ class BasicKeyProvider {
     if (!old) return old.error();
     auto next = s.master.ratchet(key_index);
     if (!next) return next.error();
+    ++s.key_epoch;
     const auto slot = static_cast<std::uint8_t>(key_index);
     Errc first = Errc::ok;
     for (auto& entry : s.participants) {
@@ -3357,13 +3718,21 @@ class BasicKeyProvider {
     return next;
   }
 
-  using participant_type = detail::ParticipantKeys<Ring>;
   // How a participant's state is made: the manager's adds a frame cryptor; null: bare keys.
   using Factory = std::function<std::shared_ptr<participant_type>(std::string identity, ring_type&& ring)>;
 
   struct Impl {
     Impl(KeyProviderOptions o, ring_type m, Factory f) noexcept
         : options(std::move(o)), master(std::move(m)), make(std::move(f)) {}
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+      if (worker.joinable()) {
+        signal->stop.store(true, std::memory_order_relaxed);
+        signal->request();
+        worker.join();
+      }
+    }
     mutable std::mutex mutex;  // the control mutex: guards everything below except `options`
     KeyProviderOptions options;
     ring_type master;
@@ -3371,6 +3740,25 @@ class BasicKeyProvider {
     std::vector<std::uint8_t> sif_trailer;
     Factory make;
     bool shared = false;
+    std::uint64_t key_epoch = 0;  // counts changes of the master (a ring cloned before one is stale)
+    std::shared_ptr<detail::RefillSignal> signal = std::make_shared<detail::RefillSignal>();
+    std::thread worker;  // the refill thread (KeyRing stores only); joined by the destructor
+
+    // The refill thread: waits for a request, then refills the participants that asked.
+    void run() noexcept {
+      for (;;) {
+        const std::uint32_t seen = signal->wake.load(std::memory_order_acquire);
+        if (signal->stop.load(std::memory_order_relaxed)) return;
+        std::vector<std::shared_ptr<participant_type>> todo;
+        {
+          std::lock_guard<std::mutex> lock(mutex);
+          for (auto& entry : participants)
+            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+        }
+        for (auto& p : todo) refill_participant(*p);
+        signal->wake.wait(seen, std::memory_order_acquire);
+      }
+    }
   };
 
   explicit BasicKeyProvider(std::unique_ptr<Impl> impl) noexcept : impl_(std::move(impl)) {}
@@ -3404,28 +3792,66 @@ class BasicKeyProvider {
       if (Errc e = impl->master.set_key(0, shared_key.view()); e != Errc::ok) return e;
       impl->shared = true;
     }
+    if constexpr (detail::refills_outside_lock<Ring>) {
+      Impl* raw = impl.get();
+      impl->worker = std::thread([raw] { raw->run(); });
+    }
     return BasicKeyProvider(std::move(impl));
   }
 
-  // Control mutex held.
-  [[nodiscard]] Result<std::shared_ptr<participant_type>> get_or_create(std::string_view identity) {
+  // A fresh ring for a new participant (control mutex held): a clone of the shared key, or empty.
+  [[nodiscard]] Result<ring_type> new_ring() const noexcept {
+    const Impl& s = *impl_;
+    if constexpr (shared_key_supported) {
+      if (s.shared) return s.master.clone();
+    }
+    return ring_type::create(s.master.options(), s.master.kdf());
+  }
+
+  // The participant's state, created on first use. No lock is held while the factory (user code:
+  // the manager's IvFactory) runs, so it may call into the provider and the manager; the one call
+  // it cannot make is creating the same participant again (Errc::invalid_argument: it would
+  // recurse). If the shared key changed meanwhile, the new ring is cloned again before the
+  // participant is published.
+  [[nodiscard]] Result<std::shared_ptr<participant_type>> ensure(std::string_view identity) {
     Impl& s = *impl_;
     if (identity.empty()) return Errc::invalid_argument;
-    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
-    auto ring = [&s]() noexcept {
-      if constexpr (shared_key_supported) {
-        if (s.shared) return s.master.clone();
-      }
-      return ring_type::create(s.master.options(), s.master.kdf());
-    }();
-    if (!ring) return ring.error();
-    std::shared_ptr<participant_type> p = s.make ? s.make(std::string(identity), std::move(*ring))
-                                                 : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
-    if (!p) return Errc::internal_error;
-    if (!s.sif_trailer.empty()) {
-      std::lock_guard<std::mutex> plock(p->mutex);
-      p->apply_sif_trailer(s.sif_trailer);
+    std::uint64_t epoch = 0;
+    Result<ring_type> ring = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;
+      ring = new_ring();
+      epoch = s.key_epoch;
     }
+    if (!ring) return ring.error();
+    thread_local const void* creating_for = nullptr;
+    thread_local std::string_view creating_id;
+    if (creating_for == &s && creating_id == identity) return Errc::invalid_argument;
+    std::shared_ptr<participant_type> p;
+    {
+      const void* outer_for = creating_for;
+      const std::string_view outer_id = creating_id;
+      creating_for = &s;
+      creating_id = identity;
+      p = s.make ? s.make(std::string(identity), std::move(*ring))
+                 : std::make_shared<participant_type>(std::string(identity), std::move(*ring));
+      creating_for = outer_for;
+      creating_id = outer_id;
+    }
+    if (!p) return Errc::internal_error;
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;  // lost a race
+    {
+      std::lock_guard<std::mutex> plock(p->mutex);
+      if (s.key_epoch != epoch) {
+        auto fresh = new_ring();
+        if (!fresh) return fresh.error();
+        p->ring = std::move(*fresh);
+      }
+      if (!s.sif_trailer.empty()) p->apply_sif_trailer(s.sif_trailer);
+    }
+    p->refill_signal = s.signal;
     s.participants.emplace(std::string(identity), p);
     return p;
   }
@@ -3440,8 +3866,7 @@ class BasicKeyProvider {
   }
 
   [[nodiscard]] Result<std::shared_ptr<participant_type>> participant(std::string_view identity) {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
-    return get_or_create(identity);
+    return ensure(identity);
   }
 
   std::unique_ptr<Impl> impl_;
@@ -3823,10 +4248,12 @@ class BasicFrameCryptor {
     report_type local;
     report_type& rep = report ? *report : local;
     detail::Transitions t;
+    bool ratcheted = false;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = call(p.cryptor, &rep);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
+      ratcheted = res && o.ratchet_steps > 0;
       auto& c = p.counters;
       if (res) {
         if (o.passthrough) {
@@ -3865,6 +4292,11 @@ class BasicFrameCryptor {
       t.to(p, s);
       return res;
     }();
+    // The window lost the steps this frame ratcheted past: the provider's refill thread derives
+    // them again (no KDF here).
+    if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
+      if (ratcheted) p.request_refill();
+    }
     t.report(*p.manager, p.identity);
     return r;
   }
@@ -4564,9 +4996,14 @@ class ReplayWindow {
 // changes, not by removing and re-adding a key), so a (key, CTR) pair is never used twice by one
 // cryptor. The CTR value is spent before the AEAD runs. When 2^64-1 has been used the cryptor
 // refuses to encrypt (Errc::counter_exhausted); create a new cryptor with new keys. By default the
-// counter starts at a random value below 2^48, so two cryptors that are (wrongly) given the same
-// key and KID only collide if their ranges overlap; CounterStart::zero gives RFC-minimal headers
-// when the application guarantees one cryptor per key (RFC 9605 §9.1). advance_counter_to()
+// counter starts at a random value below 2^63. RFC 9605 allows one sender per KID (§9.1); the
+// random start is what separates two cryptors that are (wrongly) given the same base key and KID
+// (two runs of the CLI on one key file, two adapters' SframeKeys for one sender): they reuse a
+// nonce only if their CTR ranges overlap, about 2F / 2^63 for F frames each (2^-30 for 2^32
+// frames, a 50 fps stream for 2.7 years). The price is the CTR's width on the wire: 8 bytes for
+// all but 1/128 of the starts, so the header is 9 bytes for KIDs 0-7 (10-17 for larger KIDs),
+// against 1-3 bytes for a counter from zero. CounterStart::zero gives RFC-minimal headers when the
+// application guarantees one cryptor per key and KID (RFC 9605 §9.1). advance_counter_to()
 // restores a persisted counter (it never moves backwards).
 //
 // Sender-key ratchet (§5.1), with ratchet_bits R > 0: KID = generation << R | (step mod 2^R), and
@@ -4598,7 +5035,8 @@ class ReplayWindow {
 // missing_key (no decrypt key for the KID; never auth_failed), replay; then auth_failed.
 //
 // Threading: one thread at a time (frames and key calls alike); the session layer serialises key
-// changes against frames. Move-only.
+// changes against frames. Move-only; a moved-from cryptor refuses to encrypt (counter_exhausted),
+// so a (key, CTR) pair cannot be used twice through a moved cryptor.
 
 
 
@@ -4614,8 +5052,9 @@ inline constexpr std::size_t default_max_keys = 16;
 inline constexpr std::size_t max_key_table_size = 256;
 inline constexpr unsigned max_ratchet_bits = 63;
 inline constexpr std::size_t max_ratchet_window = 256;
-// Where a random counter start lies: below 2^48, so CTR stays 6 bytes on the wire for ~2^47 frames.
-inline constexpr std::uint64_t random_counter_bound = std::uint64_t{1} << 48;
+// Where a random counter start lies: below 2^63, so at least 2^63 frames remain before exhaustion
+// and two cryptors wrongly sharing a key and KID overlap with probability ~2F/2^63 (header comment).
+inline constexpr std::uint64_t random_counter_bound = std::uint64_t{1} << 63;
 
 struct FrameCryptorOptions {
   std::size_t max_keys = default_max_keys;  // key table entries (generations), 1..256
@@ -4644,7 +5083,10 @@ class FrameCryptor {
   static constexpr std::size_t max_overhead = max_header_bytes + S::tag_bytes;
 
   // An upper bound of the encrypted size of an n-byte frame (a 17-byte header at worst).
-  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept { return n + max_overhead; }
+  // Saturates at SIZE_MAX instead of wrapping.
+  [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
+    return n > static_cast<std::size_t>(-1) - max_overhead ? static_cast<std::size_t>(-1) : n + max_overhead;
+  }
 
   [[nodiscard]] static Result<FrameCryptor> create(FrameCryptorOptions options = {}) noexcept {
     if (options.max_keys == 0 || options.max_keys > max_key_table_size) return Errc::invalid_argument;
@@ -4677,8 +5119,37 @@ class FrameCryptor {
     return fc;
   }
 
-  FrameCryptor(FrameCryptor&&) noexcept = default;
-  FrameCryptor& operator=(FrameCryptor&&) noexcept = default;
+  // Move-only. The moved-from cryptor keeps no key and no counter: encrypt is counter_exhausted
+  // (it must never send again with the counter that moved away), decrypt is missing_key.
+  FrameCryptor(FrameCryptor&& o) noexcept
+      : options_(o.options_),
+        chains_(std::move(o.chains_)),
+        aad_(std::move(o.aad_)),
+        window_(o.window_),
+        kept_(o.kept_),
+        mask_(o.mask_),
+        encrypt_(o.encrypt_),
+        last_(o.last_),
+        counter_(o.counter_),
+        exhausted_(o.exhausted_) {
+    o.disown();
+  }
+  FrameCryptor& operator=(FrameCryptor&& o) noexcept {
+    if (this != &o) {
+      options_ = o.options_;
+      chains_ = std::move(o.chains_);
+      aad_ = std::move(o.aad_);
+      window_ = o.window_;
+      kept_ = o.kept_;
+      mask_ = o.mask_;
+      encrypt_ = o.encrypt_;
+      last_ = o.last_;
+      counter_ = o.counter_;
+      exhausted_ = o.exhausted_;
+      o.disown();
+    }
+    return *this;
+  }
 
   [[nodiscard]] const FrameCryptorOptions& options() const noexcept { return options_; }
   // The ratchet window and kept steps in force (after clamping to 2^R - 1 KIDs).
@@ -4689,7 +5160,9 @@ class FrameCryptor {
 
   // Installs base_key under kid. With the ratchet on, kid's high bits name the generation: a key
   // of the same generation is replaced (old steps, cache and replay windows wiped), unless it is
-  // the very same key, KID and usage again, which changes nothing (key servers resend keys).
+  // the very same key, KID and usage again, or the base key of a step the chain has already
+  // ratcheted past (it ratchets forward to the current secret), which change nothing: key servers
+  // resend keys, and replacing the chain would reset its replay windows.
   // Errors: invalid_argument (empty key, table full), backend_unavailable (e.g. no AES-NI for
   // sodium::Aes256Gcm), internal_error; the table is unchanged then.
   [[nodiscard]] Errc add_key(std::uint64_t kid, BytesIn base_key, KeyUsage usage) noexcept {
@@ -4705,6 +5178,22 @@ class FrameCryptor {
       if (old.usage == usage && old.current && old.current->kid == kid &&
           ct_equal(old.current->ctx.salt.view(), ctx->salt.view())) {
         return Errc::ok;  // same key again: keep its ratchet state and replay windows
+      }
+      if (old.usage == usage && old.current && ratcheting()) {
+        // A key already in the chain's history (the base key of a step this chain has ratcheted
+        // past, e.g. resent by a key server after the receiver followed the sender's ratchet):
+        // ratcheted forward to the current step it gives the current secret. Changes nothing, so
+        // the replay windows stay and an old frame is not accepted a second time.
+        const std::uint64_t back = ((old.step & mask_) - (kid & mask_)) & mask_;
+        if (back >= 1 && back <= old.moved) {
+          SframeSecret<S> walked = secret.clone();
+          for (std::uint64_t i = 0; i < back; ++i) {
+            SframeSecret<S> next;
+            if (const Errc e = ratchet_secret<S>(walked, next); e != Errc::ok) return e;
+            walked = std::move(next);
+          }
+          if (ct_equal(walked.view(), old.secret.view())) return Errc::ok;
+        }  // otherwise: a new key for the generation, replacing the chain
       }
     } else {
       index = free_chain();
@@ -4825,8 +5314,8 @@ class FrameCryptor {
 
   [[nodiscard]] Result<BytesOut> encrypt(BytesIn frame, BytesOut out, BytesIn metadata = {}) noexcept {
     if (overlaps_partially(frame, out)) return Errc::invalid_argument;
-    if (encrypt_ == npos) return Errc::missing_key;
     if (exhausted_) return Errc::counter_exhausted;
+    if (encrypt_ == npos) return Errc::missing_key;
     if (metadata.size() > options_.max_metadata_bytes) return Errc::invalid_argument;
     Entry& key = *chains_[encrypt_].current;
     const EncodedHeader hdr = encode(Header{key.kid, counter_});
@@ -4917,6 +5406,7 @@ class FrameCryptor {
     KeyUsage usage = KeyUsage::decrypt;
     std::uint64_t generation = 0;
     std::uint64_t step = 0;          // its low R bits are the current KID's ratchet step
+    std::uint64_t moved = 0;         // steps taken since add_key installed the chain's base key
     std::optional<Entry> current;
     SframeSecret<S> secret;          // sframe_secret of the current step (ratchet on only)
     std::vector<Entry> previous;     // kept steps, oldest first (capacity kept_)
@@ -4927,6 +5417,7 @@ class FrameCryptor {
       usage = KeyUsage::decrypt;
       generation = 0;
       step = 0;
+      moved = 0;
       current.reset();
       secret.wipe();
       previous.clear();  // keeps the capacity reserved at create()
@@ -4941,6 +5432,14 @@ class FrameCryptor {
   };
 
   explicit FrameCryptor(const FrameCryptorOptions& options) noexcept : options_(options) {}
+
+  // What a moved-from cryptor is left with: no chains, no sending key, no counter.
+  void disown() noexcept {
+    chains_.clear();
+    encrypt_ = npos;
+    last_ = 0;
+    exhausted_ = true;
+  }
 
   [[nodiscard]] bool ratcheting() const noexcept { return options_.ratchet_bits != 0; }
   [[nodiscard]] std::uint64_t generation_of(std::uint64_t kid) const noexcept {
@@ -5013,6 +5512,7 @@ class FrameCryptor {
     c.secret = std::move(c.ahead[r - 1].secret);
     c.ahead.erase(c.ahead.begin(), c.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     c.step += r;
+    c.moved += r;
   }
 
   // One ratchet step of a chain (ratchet()'s work once the arguments are checked).
@@ -5026,6 +5526,7 @@ class FrameCryptor {
       c.current.emplace(Entry{next_kid, std::move(*ctx), ReplayWindow(options_.replay_window)});
       c.secret = std::move(next);
       ++c.step;
+      ++c.moved;
       return next_kid;
     }
     if (window_ == 0) return Errc::invalid_argument;  // ratchet_window 0: no cache to step through
@@ -5111,7 +5612,7 @@ class FrameCryptor {
 //
 // RFC 9605 §4.4.1: a key is encrypt-only or decrypt-only. Each participant therefore has two
 // sframe::FrameCryptors over the same keys: one encrypts (its sender counter starts at a random
-// value below 2^48 unless SframeOptions::counter_start = zero), one decrypts (with the replay
+// value below 2^63 unless SframeOptions::counter_start = zero), one decrypts (with the replay
 // windows and the receive-side ratchet). Frame calls take the participant's lock, do not
 // allocate and do not throw; a receive-side ratchet creates cipher instances (OpenSSL: EVP
 // contexts) as a LiveKit ratchet does.

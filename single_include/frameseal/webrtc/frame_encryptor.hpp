@@ -68,8 +68,11 @@ struct SframeStats {
 };
 
 // The SFrame keys and state that FrameEncryptor/FrameDecryptor use: a mutex-guarded
-// sframe::FrameCryptor<S>. Share one per local participant (its sending key and every remote
-// sender's key), or make one per stream.
+// sframe::FrameCryptor<S>. Make one per local participant, holding its sending key and every remote
+// sender's key, and share it between all of that participant's streams (audio, video, simulcast):
+// they then share one sender counter. Never give two SframeKeys the same encrypt key and KID: each
+// has its own counter, and only the random start (sframe/frame_cryptor.hpp) keeps their nonces
+// apart; RFC 9605 §9.1 allows one sender per KID. Use distinct KIDs (or keys) per sender instead.
 template <sframe::CipherSuite S>
 class SframeKeys {
  public:
