@@ -3,6 +3,7 @@
 // (<< R plus the ratchet step), a bare sender's frames decrypt in the CLI, and the bad
 // combinations are refused with a reason. The CLI path comes from the FRAMESEAL_CLI environment
 // variable (tests/meson.build sets it).
+#include "cli_run.hpp"
 #include "common.hpp"
 
 #include <frameseal/sframe/openssl_suites.hpp>
@@ -17,39 +18,14 @@
 using namespace frameseal;
 using fstest::Bytes;
 using fstest::from_hex;
+using fstest::cli;
+using fstest::Run;
 using fstest::to_hex;
 
 namespace {
 
 const std::string key_hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const Bytes key = from_hex(key_hex);
-
-struct Run {
-  int status = -1;
-  std::vector<std::string> lines;  // stdout and stderr, one entry per line
-};
-
-Run cli(const std::string& args) {
-  const char* path = std::getenv("FRAMESEAL_CLI");
-  REQUIRE_MESSAGE(path != nullptr, "FRAMESEAL_CLI is not set");
-  const std::string cmd = std::string(path) + " " + args + " 2>&1";
-  Run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string line;
-  for (int c; (c = std::fgetc(p)) != EOF;) {
-    if (c == '\n') {
-      r.lines.push_back(line);
-      line.clear();
-    } else {
-      line.push_back(static_cast<char>(c));
-    }
-  }
-  if (!line.empty()) r.lines.push_back(line);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
 
 std::uint64_t kid_of(const Bytes& frame) {
   auto h = sframe::parse(frame);
