@@ -25,20 +25,25 @@
 
 namespace media {
 
+// 24 bytes a packet. With empty packets refused, a packet takes at least 2 bytes of input (a lacing
+// value and a byte), so the packet table is at most 12 bytes per input byte and the reader holds at
+// most 13 times the input (the table and the packet bytes): memory is bounded by the input size.
 struct OggPacket {
-  std::size_t offset = 0;  // into OggOpus::data
-  std::size_t size = 0;
+  std::uint64_t offset = 0;      // into OggOpus::data
+  std::uint32_t size = 0;        // a packet of 4 GiB or more is refused
+  std::uint32_t page = 0;        // page on which the packet starts
   std::int64_t end_granule = 0;  // header packets: 0
-  std::size_t page = 0;          // page on which the packet starts
-  std::size_t page_offset = 0;   // byte offset of that page in the file
 };
+static_assert(sizeof(OggPacket) == 24);
 
 struct OggOpus {
   std::uint32_t serial = 0;
   Bytes data;  // the packets, back to back
   std::vector<OggPacket> packets;
   std::size_t pages = 0;
-  [[nodiscard]] BytesIn packet(std::size_t i) const { return BytesIn(data).subspan(packets[i].offset, packets[i].size); }
+  [[nodiscard]] BytesIn packet(std::size_t i) const {
+    return BytesIn(data).subspan(static_cast<std::size_t>(packets[i].offset), packets[i].size);
+  }
 };
 
 inline bool is_ogg(BytesIn data) noexcept { return data.size() >= 4 && std::memcmp(data.data(), "OggS", 4) == 0; }
@@ -87,7 +92,7 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
   const std::uint8_t* p = in.data();
   std::size_t pos = 0;
   bool pending = false;  // a packet continues on the next page
-  std::size_t pending_start = 0, pending_page = 0, pending_page_offset = 0;
+  std::size_t pending_start = 0, pending_page = 0;
   bool eos = false;
   bool have_prev_end = false;
   std::int64_t prev_end = 0;
@@ -149,12 +154,17 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
         pending = true;
         pending_start = out.data.size();
         pending_page = page;
-        pending_page_offset = pos;
       }
       out.data.insert(out.data.end(), b, b + lace);
       b += lace;
       if (lace < 255) {
-        out.packets.push_back(OggPacket{pending_start, out.data.size() - pending_start, 0, pending_page, pending_page_offset});
+        const std::size_t size = out.data.size() - pending_start;
+        // RFC 6716 3.4 [R1]: an Opus packet holds at least one byte (the TOC). Refusing empty ones
+        // also bounds the packet table by the input size (see OggPacket).
+        if (size == 0) return ParseError{out.packets.size(), where + "an empty packet (an Opus packet has at least one byte)"};
+        if (size > 0xffffffffu) return ParseError{out.packets.size(), where + "a packet of 4 GiB or more"};
+        if (pending_page > 0xffffffffu) return ParseError{out.packets.size(), where + "more than 2^32 pages"};
+        out.packets.push_back(OggPacket{pending_start, static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(pending_page), 0});
         pending = false;
       }
     }
@@ -200,8 +210,8 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
     return ParseError{out.packets.size(), "truncated: the last packet continues past the end of the file"};
   if (out.packets.empty() || out.packets[0].size < 19 || std::memcmp(out.data.data() + out.packets[0].offset, "OpusHead", 8) != 0)
     return ParseError{0, "not an Ogg Opus stream (the first packet is not an OpusHead header)"};
-  if (out.data[out.packets[0].offset + 8] >> 4 != 0)
-    return ParseError{0, "unsupported OpusHead version " + std::to_string(out.data[out.packets[0].offset + 8])};
+  const std::uint8_t version = out.data[static_cast<std::size_t>(out.packets[0].offset) + 8];
+  if (version >> 4 != 0) return ParseError{0, "unsupported OpusHead version " + std::to_string(version)};
   if (out.packets.size() < 2 || out.packets[1].size < 8 || std::memcmp(out.data.data() + out.packets[1].offset, "OpusTags", 8) != 0)
     return ParseError{1, "the second packet is not an OpusTags header"};
   return std::nullopt;
