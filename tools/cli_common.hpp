@@ -3,12 +3,15 @@
 #pragma once
 
 #include <frameseal/frameseal.hpp>
+#include <sodium.h>
 #include <frameseal/ciphers/openssl.hpp>
 #include <frameseal/sframe/openssl_suites.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,14 +22,38 @@ namespace cli {
 using Bytes = std::vector<std::uint8_t>;
 namespace fs = frameseal;
 
+// An allocator that wipes (sodium_memzero) every block before it is freed, so key bytes do not stay
+// in freed heap memory: not when the vector is destroyed, and not when it grows and moves.
+template <class T>
+struct WipingAllocator {
+  using value_type = T;
+  WipingAllocator() noexcept = default;
+  template <class U>
+  WipingAllocator(const WipingAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    sodium_memzero(p, n * sizeof(T));
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  friend bool operator==(const WipingAllocator&, const WipingAllocator&) noexcept { return true; }
+};
+// Key material in the CLI: wiped when freed (see WipingAllocator).
+using SecretVec = std::vector<std::uint8_t, WipingAllocator<std::uint8_t>>;
+
 [[noreturn]] inline void die(const std::string& msg) {
   std::fprintf(stderr, "frameseal: %s\n", msg.c_str());
   std::exit(2);
 }
 
-inline std::optional<Bytes> parse_hex(std::string_view hex) {
+// Overwrites a secret argv string in place (so ps and /proc/PID/cmdline no longer show it).
+inline void scrub_arg(char* s) noexcept {
+  if (s) sodium_memzero(s, std::strlen(s));
+}
+
+template <class V = Bytes>
+inline std::optional<V> parse_hex(std::string_view hex) {
   if (hex.size() % 2) return std::nullopt;
-  Bytes out(hex.size() / 2);
+  V out(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); ++i) {
     char c = hex[i];
     int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;

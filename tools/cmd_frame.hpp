@@ -14,7 +14,7 @@ namespace cli {
 struct FrameOptions {
   bool encrypt = true;
   fs::FrameInfo info{fs::MediaKind::video, fs::Codec::unknown, std::nullopt, 0, 0};
-  Bytes material;
+  SecretVec material;  // wiped whenever freed
   bool material_set = false;
   fs::KdfAlgorithm kdf = fs::KdfAlgorithm::hkdf;
   Bytes salt{fs::default_ratchet_salt.begin(), fs::default_ratchet_salt.end()};
@@ -43,7 +43,9 @@ inline const char* frame_usage =
     "  --ratchet-bits R                     sframe: R (1..56) of RFC 9605 5.1; needed by --ratchet\n"
     "  --codec opus|vp8|vp9|h264|h265|av1   codec of the frames (opus = audio; sframe: optional, unused)\n"
     "  --key-frame                          the frames are key frames (VP8: derived from the bytes if absent)\n"
-    "  --key HEX | --passphrase TEXT        key material (raw bytes, or the UTF-8 bytes of a passphrase)\n"
+    "  --key HEX | --passphrase TEXT        key material (raw bytes, or the UTF-8 bytes of a passphrase);\n"
+    "                                       visible to other local users (ps, /proc/PID/cmdline) until\n"
+    "                                       frameseal overwrites it, and kept in shell history\n"
     "  --kdf hkdf|pbkdf2                    key derivation (default hkdf; native SDKs default to pbkdf2)\n"
     "  --salt TEXT | --salt-hex HEX         ratchet salt (default LKFrameEncryptionKey)\n"
     "  --key-index N                        key slot (default 0)\n"
@@ -80,14 +82,20 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
     } else if (a == "--key-frame") {
       o.info.key_frame = true;
     } else if (a == "--key") {
-      auto k = parse_hex(value());
+      if (i + 1 >= argc) die(a + " needs a value");
+      char* v = argv[++i];
+      auto k = parse_hex<SecretVec>(v);
+      scrub_arg(v);
       if (!k || k->empty()) die("--key: expected non-empty hex");
-      o.material = *k;
+      o.material = std::move(*k);
       o.material_set = true;
     } else if (a == "--passphrase") {
-      std::string p = value();
+      if (i + 1 >= argc) die(a + " needs a value");
+      char* v = argv[++i];
+      const std::string_view p(v);
       if (p.empty()) die("--passphrase: must not be empty");
       o.material.assign(p.begin(), p.end());
+      scrub_arg(v);
       o.material_set = passphrase = true;
     } else if (a == "--format") {
       o.format = value();

@@ -210,6 +210,9 @@ class LivekitEngine {
     auto r = cryptor_.decrypt(i, f, o, &rep);
     steps = r ? rep.match.ratchet_steps : 0;
     kid = f.empty() ? 0 : f.back();
+    // The ring searched its window without deriving; a file tool can top it up right here (a
+    // real-time receiver does it off the frame path, as the session layer's refill thread does).
+    if (steps > 0) (void)ring_.refill(rep.key_index);
     return r;
   }
 
@@ -351,19 +354,86 @@ inline void report_run(const char* verb, const std::string& in, const std::strin
                fingerprint(key.material).c_str(), key.source.c_str(), ratchets.c_str(), out.c_str());
 }
 
-// Writes an IVF (header + frames) atomically.
+// ---- the manifest of an encrypted file ----
+//
+// The frames authenticate themselves (LiveKit / SFrame), but not what is around them: the IVF
+// header, the Opus header packets (sent in clear), the time stamps, and how many frames there are
+// and in which order. The manifest does: the last IVF frame of an encrypted file is
+//   "FSMF" || version 1 || HMAC-SHA256(manifest key, every byte of the file before this frame's header)
+// with pts 2^64-1, and manifest key = KDF(material, salt = "frameseal encrypted IVF manifest v1",
+// 32 bytes) with the file's KDF (so a passphrase behind PBKDF2 costs PBKDF2 to attack here too),
+// a key of its own label, never a frame key. decrypt checks it before writing anything: a changed
+// OpusHead, injected OpusTags, changed pts, a dropped, duplicated or moved frame, a changed header,
+// a cut-off file or frames appended after the manifest all exit 1 with nothing written.
+inline constexpr std::array<std::uint8_t, 4> manifest_magic{'F', 'S', 'M', 'F'};
+inline constexpr std::uint8_t manifest_version = 1;
+inline constexpr std::size_t manifest_tag_bytes = crypto_auth_hmacsha256_BYTES;
+inline constexpr std::size_t manifest_bytes = 4 + 1 + manifest_tag_bytes;
+inline constexpr std::uint64_t manifest_pts = ~std::uint64_t{0};
+inline constexpr std::string_view manifest_label = "frameseal encrypted IVF manifest v1";
+
+inline SecretVec manifest_key(const KeyOptions& k) {
+  SecretVec key(crypto_auth_hmacsha256_KEYBYTES);
+  if (make_kdf(k.kdf).derive(k.material, fs::as_bytes(manifest_label), key) != fs::Errc::ok)
+    die("cannot derive the manifest key");
+  return key;
+}
+
+struct Manifest {
+  std::size_t covered = 0;  // bytes of the file the tag covers (all before the manifest frame)
+  std::array<std::uint8_t, manifest_tag_bytes> tag{};
+};
+
+// Removes the manifest frame from an encrypted file's frames; nullopt when the last frame is none.
+inline std::optional<Manifest> take_manifest(const media::Bytes& file, media::MediaFile& m) {
+  if (m.frames.empty()) return std::nullopt;
+  const media::MediaFrame& f = m.frames.back();
+  if (f.pts != manifest_pts || f.data.size() != manifest_bytes ||
+      !std::equal(manifest_magic.begin(), manifest_magic.end(), f.data.begin()) || f.data[4] != manifest_version)
+    return std::nullopt;
+  Manifest man;
+  man.covered = static_cast<std::size_t>(f.data.data() - file.data()) - media::ivf_frame_header_bytes;
+  std::copy(f.data.begin() + 5, f.data.end(), man.tag.begin());
+  m.frames.pop_back();
+  return man;
+}
+
+inline bool manifest_authentic(const media::Bytes& file, const Manifest& man, const KeyOptions& k) {
+  const SecretVec key = manifest_key(k);
+  return crypto_auth_hmacsha256_verify(man.tag.data(), file.data(), man.covered, key.data()) == 0;
+}
+
+// Writes an IVF (header + frames) atomically; with a manifest key, the manifest frame last.
 inline void write_ivf_file(const std::string& path, const media::IvfHeader& header, const media::MediaFile& m,
-                           const std::vector<media::BytesIn>& frames) {
+                           const std::vector<media::BytesIn>& frames, const SecretVec* manifest = nullptr) {
   media::AtomicFile f(path);
   if (!f.ok()) fail_file(path, f.error());
+  crypto_auth_hmacsha256_state mac;
+  if (manifest) crypto_auth_hmacsha256_init(&mac, manifest->data(), manifest->size());
+  auto put = [&](media::BytesIn b) {
+    f.write(b);
+    if (manifest && !b.empty()) crypto_auth_hmacsha256_update(&mac, b.data(), b.size());
+  };
   media::Bytes head;
   media::write_ivf_header(header, head);
-  f.write(head);
+  put(head);
   for (std::size_t i = 0; i < frames.size(); ++i) {
     media::Bytes fh;
     media::write_ivf_frame_header(frames[i].size(), m.frames[i].pts, fh);
-    f.write(fh);
-    f.write(frames[i]);
+    put(fh);
+    put(frames[i]);
+  }
+  if (manifest) {
+    media::Bytes tail;
+    media::write_ivf_frame_header(manifest_bytes, manifest_pts, tail);
+    tail.insert(tail.end(), manifest_magic.begin(), manifest_magic.end());
+    tail.push_back(manifest_version);
+    std::array<std::uint8_t, manifest_tag_bytes> tag{};
+    crypto_auth_hmacsha256_final(&mac, tag.data());
+    tail.insert(tail.end(), tag.begin(), tag.end());
+    f.write(tail);
+  } else {
+    sodium_memzero(&mac, sizeof mac);
   }
   if (!f.commit()) fail_file(path, f.error());
 }
@@ -380,6 +450,7 @@ struct FileOptions {
   bool hex = false;
   bool quiet = false;
   std::vector<std::string> paths;
+  std::string manifest;  // inspect of an encrypted file: the manifest's status
 };
 
 inline FileOptions parse_file_options(int argc, char** argv, const char* cmd) {
@@ -489,7 +560,8 @@ int encrypt_with(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
   }
   if (m.container != media::Container::ivf) h.frame_count = static_cast<std::uint32_t>(m.frames.size());  // IVF: kept as it was
   media::set_frameseal_mark(h, {Engine::mark_format, mark_cipher(o.key, cipher)});
-  write_ivf_file(out, h, m, outs);
+  const SecretVec mkey = manifest_key(o.key);
+  write_ivf_file(out, h, m, outs, &mkey);
   report_run("encrypt", in, out, m.codec, cipher, o.key, s, o.json, o.quiet);
   return 0;
 }
@@ -513,7 +585,7 @@ inline int cmd_encrypt(int argc, char** argv) {
 }
 
 template <class Engine>
-int decrypt_with(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
+int decrypt_with(FileOptions& o, const media::MediaFile& m, CipherId cipher, bool container_authentic) {
   const std::string& in = o.paths[0];
   const std::string& out = o.paths[1];
   std::size_t capacity = 0, largest = 0, count = 0;
@@ -579,6 +651,9 @@ int decrypt_with(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
     }
     fail_file(in, what + "; nothing written");
   }
+  if (!container_authentic)
+    fail_file(in, "the container does not authenticate (manifest): its IVF header, header packets (OpusHead, "
+                  "OpusTags), time stamps, or the number or order of frames were changed; nothing written");
 
   if (m.codec == fs::Codec::h264 || m.codec == fs::Codec::h265) {
     media::AtomicFile f(out);
@@ -652,7 +727,12 @@ inline int cmd_decrypt(int argc, char** argv) {
     fail_file(in, "not a frameseal-encrypted file (no frameseal mark in an IVF header): decrypt reads what "
                   "frameseal encrypt writes");
   const CipherId cipher = encrypted_file_cipher(in, m, o.key, format_given);
-  const int rc = with_engine(o.key, cipher, [&]<class E>() { return decrypt_with<E>(o, m, cipher); });
+  const auto man = take_manifest(file, m);
+  if (!man)
+    fail_file(in, "no manifest at the end of the file: it was cut short, frames were appended after its end, or it "
+                  "was written before frameseal authenticated its container; nothing written");
+  const bool authentic = manifest_authentic(file, *man, o.key);
+  const int rc = with_engine(o.key, cipher, [&]<class E>() { return decrypt_with<E>(o, m, cipher, authentic); });
   o.key.wipe();
   return rc;
 }
@@ -751,6 +831,7 @@ inline int finish_inspect(const FileOptions& o, bool with_key, nlohmann::ordered
       sum["ratchet_steps"] = t.ratchet_steps;
     }
     sum["failed"] = failed;
+    if (!o.manifest.empty()) sum["manifest"] = o.manifest;
     nlohmann::ordered_json fj = nlohmann::ordered_json::object();
     for (const auto& [reason, n] : t.failures) fj[reason] = n;
     sum["failures"] = fj;
@@ -767,8 +848,10 @@ inline int finish_inspect(const FileOptions& o, bool with_key, nlohmann::ordered
     std::string ftext;
     for (const auto& [reason, n] : t.failures) ftext += (ftext.empty() ? "" : ", ") + reason + " " + std::to_string(n);
     std::printf("failures: %s\n", ftext.empty() ? "none" : ftext.c_str());
+    if (!o.manifest.empty()) std::printf("manifest: %s\n", o.manifest.c_str());
   }
-  return failed ? 1 : 0;
+  const bool container_bad = o.manifest == "missing" || (with_key && o.manifest != "ok" && !o.manifest.empty());
+  return failed || container_bad ? 1 : 0;
 }
 
 template <class C>
@@ -888,6 +971,7 @@ int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher
         auth = "ok";
         ++authenticated;
         ratchet_steps += rep.match.ratchet_steps;
+        if (rep.match.ratchet_steps > 0) (void)ring->refill(rep.key_index);  // top the window up again
         decrypted = *r;
         plaintext_size = r->size();
         problem = fs::Errc::ok;
@@ -1101,6 +1185,9 @@ inline int cmd_inspect(int argc, char** argv) {
     rc = inspect_plain(o, m);
   } else {
     const CipherId cipher = encrypted_file_cipher(in, m, o.key, format_given);
+    const auto man = take_manifest(file, m);
+    o.manifest = !man ? "missing" : !o.key.has_key() ? "present (not checked without a key)"
+                 : manifest_authentic(file, *man, o.key) ? "ok" : "does not authenticate";
 #if FRAMESEAL_CLI_SFRAME
     if (o.key.format == "sframe")
       rc = with_suite(cipher, [&]<class S>() { return inspect_sframe<S>(o, m, cipher); });
@@ -1143,34 +1230,23 @@ inline int cmd_keygen(int argc, char** argv) {
     }
   }
   if (path.empty()) die("keygen: expected FILE (frameseal keygen [--bytes N] [--hex] [--force] FILE)");
-  Bytes key(n);
+  SecretVec key(n);
   randombytes_buf(key.data(), key.size());
-  std::string text;
-  if (hex) text = to_hex(key) + "\n";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL), 0600);
-  if (fd < 0)
-    fail_file(path, std::string(std::strerror(errno)) + (errno == EEXIST ? " (--force overwrites it)" : ""));
-  (void)::fchmod(fd, 0600);
-  const std::uint8_t* p = hex ? reinterpret_cast<const std::uint8_t*>(text.data()) : key.data();
-  std::size_t left = hex ? text.size() : key.size();
-  bool ok = true;
-  while (left > 0) {
-    const ssize_t w = ::write(fd, p, left);
-    if (w <= 0) {
-      ok = false;
-      break;
-    }
-    p += w;
-    left -= static_cast<std::size_t>(w);
+  SecretVec text;
+  if (hex) {
+    const std::string h = to_hex(key);  // short-lived: copied into the wiping buffer, then wiped
+    text.assign(h.begin(), h.end());
+    sodium_memzero(const_cast<char*>(h.data()), h.size());
+    text.push_back('\n');
   }
-  if (::close(fd) != 0) ok = false;
+  // A new 0600 file of our own (mkstemp), renamed over FILE with --force (a symlink planted at FILE
+  // is replaced, not followed; an existing file of another user is replaced, never chmod-ed or
+  // written through), or linked into place without --force (fails if anything is at FILE).
+  media::AtomicFile f(path, {.mode = 0600, .no_clobber = !force, .unbuffered = true});
+  if (!f.ok()) fail_file(path, f.error());
+  f.write(hex ? media::BytesIn(text) : media::BytesIn(key));
   const std::string fp = fingerprint(key);
-  sodium_memzero(key.data(), key.size());
-  if (!text.empty()) sodium_memzero(text.data(), text.size());
-  if (!ok) {
-    ::unlink(path.c_str());
-    fail_file(path, std::string("write failed: ") + std::strerror(errno));
-  }
+  if (!f.commit()) fail_file(path, f.error());
   if (!quiet) std::fprintf(stderr, "frameseal: wrote a %zu-byte random key to %s (fingerprint %s)\n", n, path.c_str(), fp.c_str());
   return 0;
 }

@@ -15,17 +15,19 @@
 
 #include <sodium.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <string_view>
 
 namespace cli {
 
 struct KeyOptions {
-  Bytes material;  // wiped by wipe()
+  SecretVec material;  // wiped by wipe() and whenever freed
   std::string source;  // "--key", "--key-file PATH", "--passphrase" (for messages; never the key)
   fs::KdfAlgorithm kdf = fs::KdfAlgorithm::hkdf;
   Bytes salt{fs::default_ratchet_salt.begin(), fs::default_ratchet_salt.end()};
@@ -48,6 +50,9 @@ inline const char* key_options_usage =
     "  --key HEX | --key-file PATH | --passphrase TEXT\n"
     "                         key material: hex, a file (hex text or raw bytes), or the UTF-8 bytes\n"
     "                         of a passphrase. Never printed; a fingerprint is shown instead.\n"
+    "                         --key and --passphrase are visible to other local users (ps,\n"
+    "                         /proc/PID/cmdline) until frameseal overwrites them, and stay in your\n"
+    "                         shell history: prefer --key-file (a 0600 file, see keygen).\n"
     "  --kdf hkdf|pbkdf2      key derivation (default hkdf; native SDKs default to pbkdf2)\n"
     "  --salt TEXT | --salt-hex HEX   ratchet salt (default LKFrameEncryptionKey)\n"
     "  --key-index N          key slot (default 0)\n"
@@ -85,26 +90,41 @@ inline std::optional<CipherId> cipher_of_mark(std::uint8_t m) noexcept {
   }
 }
 
-inline Bytes read_key_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) die("--key-file " + path + ": " + std::strerror(errno));
-  Bytes raw((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+// Reads a key file with open/read into a wiping buffer (no stdio or iostream buffer keeps a copy).
+inline SecretVec read_key_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("--key-file " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    die("--key-file " + path + ": not a regular file");
+  }
+  constexpr off_t max_key_file = 1 << 20;
+  if (st.st_size > max_key_file) {
+    ::close(fd);
+    die("--key-file " + path + ": larger than 1 MiB, not a key");
+  }
+  SecretVec raw(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < raw.size()) {
+    const ssize_t r = ::read(fd, raw.data() + got, raw.size() - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  ::close(fd);
+  raw.resize(got);
   std::size_t n = raw.size();
   while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' ' || raw[n - 1] == '\t')) --n;
-  Bytes key;
+  SecretVec key;
   if (n >= 2 && n % 2 == 0) {
-    if (auto h = parse_hex(std::string_view(reinterpret_cast<const char*>(raw.data()), n))) key = std::move(*h);
+    if (auto h = parse_hex<SecretVec>(std::string_view(reinterpret_cast<const char*>(raw.data()), n))) key = std::move(*h);
   }
   if (key.empty()) key = raw;
-  if (!raw.empty()) sodium_memzero(raw.data(), raw.size());
   if (key.empty()) die("--key-file " + path + ": the file is empty");
   return key;
 }
 
-// Overwrites a secret argv string in place (so ps and /proc/PID/cmdline no longer show it).
-inline void scrub_arg(char* s) noexcept {
-  if (s) sodium_memzero(s, std::strlen(s));
-}
 
 // If argv[i] is a key option, consumes it (and its value) and returns true.
 inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
@@ -113,14 +133,14 @@ inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
     if (i + 1 >= argc) die(a + " needs a value");
     return argv[++i];
   };
-  auto set_material = [&](Bytes m, std::string source) {
+  auto set_material = [&](SecretVec m, std::string source) {
     if (o.has_key()) die("give one key: --key, --key-file or --passphrase");
     o.material = std::move(m);
     o.source = std::move(source);
   };
   if (a == "--key") {
     char* v = value();
-    auto k = parse_hex(v);
+    auto k = parse_hex<SecretVec>(v);
     scrub_arg(v);
     if (!k || k->empty()) die("--key: expected non-empty hex");
     set_material(std::move(*k), "--key");
@@ -131,7 +151,7 @@ inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
     char* v = value();
     std::string_view p(v);
     if (p.empty()) die("--passphrase: must not be empty");
-    Bytes m(p.begin(), p.end());
+    SecretVec m(p.begin(), p.end());
     scrub_arg(v);
     set_material(std::move(m), "--passphrase");
   } else if (a == "--kdf") {

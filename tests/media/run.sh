@@ -86,6 +86,26 @@ check keygen "expected a 32-byte file of mode 600" \
 expect_failure keygen-no-overwrite "$tmp/none" "$key" "File exists" -- "$bin" keygen -q "$key"
 "$bin" keygen -q --hex "$tmp/hex.key"
 check keygen-hex "expected 64 hex digits and a newline" grep -Eqx '[0-9a-f]{64}' "$tmp/hex.key"
+# --force replaces what is at FILE, never writes through it: a planted symlink is replaced (its target
+# unchanged), a file of another user is replaced by a new 0600 file of ours.
+echo "not a key" >"$tmp/victim"
+ln -s "$tmp/victim" "$tmp/planted.key"
+"$bin" keygen -q --force "$tmp/planted.key"
+check keygen-force-symlink "the symlink's target was written, or FILE is not a new 0600 file" \
+  bash -c '[[ $(cat "$1") == "not a key" && ! -L "$2" && -f "$2" && $(stat -c %a "$2") == 600 && $(stat -c %s "$2") == 32 ]]' \
+  _ "$tmp/victim" "$tmp/planted.key"
+ln -s "$tmp/nowhere" "$tmp/dangling.key"
+expect_failure keygen-no-follow "$tmp/nowhere" "File exists" -- "$bin" keygen -q "$tmp/dangling.key"
+if id nobody >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]]; then
+  echo "theirs" >"$tmp/theirs.key"
+  chmod 0644 "$tmp/theirs.key"
+  chown nobody "$tmp/theirs.key"
+  "$bin" keygen -q --force "$tmp/theirs.key"
+  check keygen-force-other-owner "the key went into another user's file, or its mode is not 600" \
+    bash -c '[[ $(stat -c "%U %a %s" "$1") == "$(id -un) 600 32" ]]' _ "$tmp/theirs.key"
+fi
+check key-option-warning "--help should say that --key is visible to other local users" \
+  bash -c '"$1" encrypt --help | grep -q "visible to other local users" && "$1" frame --help 2>&1 | grep -q "visible to other local users"' _ "$bin"
 
 # --- round trips: decrypt(encrypt(x)) decodes to the same frames as x, for every codec
 for c in h264 h265 vp8 vp9 opus; do
@@ -141,6 +161,9 @@ def ivf(path):
     while pos < len(d):
         n, pts = struct.unpack('<IQ', d[pos:pos + 12]); frames.append((pts, d[pos + 12:pos + 12 + n])); pos += 12 + n
     assert pos == len(d), path
+    if h['reserved'][:2] == b'FS':  # encrypted: the last frame is the manifest
+        pts, m = frames.pop()
+        assert pts == 2**64 - 1 and len(m) == 37 and m[:5] == b'FSMF\x01', path
     return h, frames
 want = {'h264': b'H264', 'h265': b'H265', 'vp8': b'VP80', 'vp9': b'VP90', 'opus': b'Opus'}
 for c, fourcc in want.items():
@@ -158,6 +181,56 @@ for c, fourcc in want.items():
         pts = [p for p, _ in frames[2:]]
         assert pts == sorted(pts) and pts[0] > 0
 PY
+
+# --- the container is authenticated (manifest): any change exits 1 and writes nothing
+python3 - "$tmp" <<'PY'
+import struct, sys
+tmp = sys.argv[1]
+def frames(d):
+    out, pos = [], 32
+    while pos < len(d):
+        n, pts = struct.unpack('<IQ', d[pos:pos + 12]); out.append((pos, n, pts)); pos += 12 + n
+    return out
+def frame_bytes(d, f): return d[f[0]:f[0] + 12 + f[1]]
+d = open(f'{tmp}/opus.enc.ivf', 'rb').read()
+fr = frames(d)
+head, tags, a1, a2, man = fr[0], fr[1], fr[2], fr[3], fr[-1]
+def w(name, data): open(f'{tmp}/tamper-{name}.ivf', 'wb').write(data)
+g = bytearray(d); g[head[0] + 12 + 16:head[0] + 12 + 18] = struct.pack('<h', 32767)  # OpusHead output gain +128 dB
+w('gain', bytes(g))
+tags2 = frame_bytes(d, tags)
+w('inject-tags', d[:a1[0]] + tags2 + d[a1[0]:])
+p = bytearray(d); p[a1[0] + 4:a1[0] + 12] = struct.pack('<Q', a1[2] + 960)
+w('pts', bytes(p))
+w('drop', d[:a1[0]] + d[a2[0]:])
+w('duplicate', d[:a2[0]] + frame_bytes(d, a1) + d[a2[0]:])
+w('swap', d[:a1[0]] + frame_bytes(d, a2) + frame_bytes(d, a1) + d[a2[0] + 12 + a2[1]:])
+w('cut', d[:man[0]])
+w('append', d + frame_bytes(d, a1))
+hd = bytearray(d); hd[12:14] = struct.pack('<H', 7)
+w('header', bytes(hd))
+PY
+# An injected OpusTags packet lands where an audio frame is expected: that frame fails first.
+expect_failure manifest-inject-tags "$tmp/tamper-inject-tags.out" "frame 2" "nothing written" -- \
+  "$bin" decrypt -q --key-file "$key" "$tmp/tamper-inject-tags.ivf" "$tmp/tamper-inject-tags.out"
+for t in gain pts drop duplicate swap header; do
+  expect_failure "manifest-$t" "$tmp/tamper-$t.out" "does not authenticate" "nothing written" -- \
+    "$bin" decrypt -q --key-file "$key" "$tmp/tamper-$t.ivf" "$tmp/tamper-$t.out"
+done
+for t in cut append; do
+  expect_failure "manifest-$t" "$tmp/tamper-$t.out" "no manifest" "nothing written" -- \
+    "$bin" decrypt -q --key-file "$key" "$tmp/tamper-$t.ivf" "$tmp/tamper-$t.out"
+done
+check manifest-inspect "inspect should report the manifest, and exit 1 on a changed container" \
+  bash -c '"$1" inspect --key-file "$2" "$3" | grep -qx "manifest: ok" && ! "$1" inspect --key-file "$2" "$4" >"$5" && grep -qx "manifest: does not authenticate" "$5"' \
+  _ "$bin" "$key" "$tmp/opus.enc.ivf" "$tmp/tamper-gain.ivf" "$tmp/inspect-gain.txt"
+# decrypt keeps an existing destination's mode (a 0600 file stays 0600), a new one gets 0666 less the umask.
+touch "$tmp/private.dec.opus" && chmod 0600 "$tmp/private.dec.opus"
+"$bin" decrypt -q --key-file "$key" "$tmp/opus.enc.ivf" "$tmp/private.dec.opus"
+rm -f "$tmp/fresh.dec.opus"
+(umask 022 && "$bin" decrypt -q --key-file "$key" "$tmp/opus.enc.ivf" "$tmp/fresh.dec.opus")
+check decrypt-keeps-mode "an existing 0600 destination must stay 0600, a new one 644 under umask 022" \
+  bash -c '[[ $(stat -c %a "$1") == 600 && $(stat -c %a "$2") == 644 ]]' _ "$tmp/private.dec.opus" "$tmp/fresh.dec.opus"
 
 # --- inspect: JSON per frame and summary, with and without a key
 "$bin" encrypt -q --key-file "$key" --rotate-every 7 "${sample[h264]}" "$tmp/h264.rot.ivf"

@@ -1,9 +1,14 @@
 // Output files that appear whole or not at all, and terminal progress, for the media commands.
 //
-// AtomicFile writes to a temporary file next to the destination (DEST.tmp-XXXXXX, created 0600),
-// then gives it the permissions a new file would get (0666 less the umask) and renames it over
-// DEST. Any failure, or SIGINT/SIGTERM/SIGHUP while it is open, removes the temporary file, so a
-// failed run leaves neither DEST nor a temporary file behind.
+// AtomicFile writes to a temporary file next to the destination (DEST.tmp-XXXXXX, created 0600 by
+// mkstemp: a new file of ours, never a planted link), then gives it its permissions and renames it
+// over DEST. The permissions: an explicit mode if given (keygen: 0600, whatever was there), else
+// those of an existing regular file at DEST (so decrypting over a 0600 file keeps it 0600), else
+// what a new file would get (0666 less the umask); a failing fchmod fails the write. rename replaces
+// DEST itself, so a symlink planted at DEST is replaced, never followed. With no_clobber, the file
+// is linked into place instead (link() fails if DEST exists, symlink or not). Any failure, or
+// SIGINT/SIGTERM/SIGHUP while it is open, removes the temporary file, so a failed run leaves
+// neither DEST nor a temporary file behind.
 #pragma once
 
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 
 #include "common.hpp"
@@ -31,10 +37,17 @@ inline void remove_temp_and_exit(int sig) {
 }
 }  // namespace detail
 
+struct AtomicFileMode {
+  std::optional<mode_t> mode;  // explicit permissions
+  bool no_clobber = false;     // fail (EEXIST) instead of replacing DEST
+  bool unbuffered = false;     // no stdio buffer (secrets: nothing left in freed heap)
+};
+
 class AtomicFile {
  public:
   // On failure, `error` says why (and nothing exists on disk).
-  explicit AtomicFile(const std::string& dest) : dest_(dest) {
+  using Mode = AtomicFileMode;
+  explicit AtomicFile(const std::string& dest, Mode mode = {}) : dest_(dest), mode_(mode) {
     temp_ = dest + ".tmp-XXXXXX";
     if (temp_.size() >= sizeof detail::g_temp_path) {
       error_ = "path too long";
@@ -52,6 +65,8 @@ class AtomicFile {
       error_ = std::string("cannot open the temporary file: ") + std::strerror(errno);
       ::close(fd_);
       discard();
+    } else if (mode_.unbuffered) {
+      std::setvbuf(file_, nullptr, _IONBF, 0);
     }
   }
   AtomicFile(const AtomicFile&) = delete;
@@ -76,13 +91,30 @@ class AtomicFile {
   bool commit() {
     if (ok() && std::fflush(file_) != 0) error_ = std::string("write failed: ") + std::strerror(errno);
     if (ok()) {
-      const mode_t mask = ::umask(0);
-      ::umask(mask);
-      if (::fchmod(::fileno(file_), 0666 & ~mask) != 0) error_ = std::string("chmod failed: ") + std::strerror(errno);
+      mode_t mode = 0;
+      struct stat st {};
+      if (mode_.mode) {
+        mode = *mode_.mode;
+      } else if (::lstat(dest_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        mode = st.st_mode & 07777;
+      } else {
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        mode = 0666 & ~mask;
+      }
+      if (::fchmod(::fileno(file_), mode) != 0) error_ = std::string("chmod failed: ") + std::strerror(errno);
     }
+    if (ok() && ::fsync(::fileno(file_)) != 0) error_ = std::string("write failed: ") + std::strerror(errno);
     if (std::fclose(file_) != 0 && ok()) error_ = std::string("write failed: ") + std::strerror(errno);
     file_ = nullptr;
-    if (ok() && std::rename(temp_.c_str(), dest_.c_str()) != 0) error_ = std::string("rename failed: ") + std::strerror(errno);
+    if (ok() && mode_.no_clobber) {
+      if (::link(temp_.c_str(), dest_.c_str()) != 0)
+        error_ = std::strerror(errno) + std::string(errno == EEXIST ? " (--force overwrites it)" : "");
+      else
+        ::unlink(temp_.c_str());
+    } else if (ok() && std::rename(temp_.c_str(), dest_.c_str()) != 0) {
+      error_ = std::string("rename failed: ") + std::strerror(errno);
+    }
     if (!ok()) {
       discard();
       return false;
@@ -93,13 +125,14 @@ class AtomicFile {
   }
 
  private:
-  void discard() noexcept {
+  void discard() noexcept {  // (after a no-clobber link, the temporary name is already gone)
     if (!temp_.empty() && fd_ >= 0) ::unlink(temp_.c_str());
     detail::g_temp_path[0] = 0;
     fd_ = -1;
   }
 
   std::string dest_, temp_, error_;
+  Mode mode_;
   int fd_ = -1;
   std::FILE* file_ = nullptr;
   bool committed_ = false;

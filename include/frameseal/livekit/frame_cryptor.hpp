@@ -25,6 +25,14 @@
 // with max_encrypted_size() to never fail for lack of room. AV1 and unknown video codecs are
 // Errc::unsupported_codec: frameseal never sends a frame whose clear-header rule it does not know.
 //
+// Ratchet window: decrypt searches the ring's window as it is and never derives a key. After a
+// decrypt whose report says match.ratchet_steps = r > 0, the window is r steps short; top it up
+// off the frame path with key_ring().refill(report.key_index) (or plan_refill / derive / apply
+// around your own lock). The session layer does this on its refill thread.
+//
+// IV state is move-only (iv.hpp): a FrameCryptor cannot be copied, and a moved-from one refuses to
+// encrypt (counter_exhausted), so two cryptors never share an IV counter by accident.
+//
 // Threading: a FrameCryptor is used by one thread at a time; it refers to a KeyRing it does not
 // own (the session layer serialises key changes against frames).
 #pragma once
