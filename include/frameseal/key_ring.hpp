@@ -42,6 +42,8 @@
 // invalidates: that is what livekit-client's ExternalE2EEKeyProvider and the native SDKs do. (The
 // Python SDK's doc comment "-1: fail on first error" is wrong about its own behaviour.) A frame
 // whose slot is empty is Errc::missing_key and is not counted: there is no key to distrust.
+// Beware: with failure_tolerance >= 0, anyone who can inject frames (an untrusted SFU) can
+// invalidate a key with a few forged frames naming its index (LiveKit's semantics); keep -1 there.
 //
 // When a key is replaced: set_key() wipes the slot's current key, its previous generations and its
 // ratchet cache at once. A new key is how an application locks out a participant who left, so the

@@ -1422,6 +1422,8 @@ inline constexpr std::uint8_t vp8_key_frame_start_code[3] = {0x9d, 0x01, 0x2a};
 // invalidates: that is what livekit-client's ExternalE2EEKeyProvider and the native SDKs do. (The
 // Python SDK's doc comment "-1: fail on first error" is wrong about its own behaviour.) A frame
 // whose slot is empty is Errc::missing_key and is not counted: there is no key to distrust.
+// Beware: with failure_tolerance >= 0, anyone who can inject frames (an untrusted SFU) can
+// invalidate a key with a few forged frames naming its index (LiveKit's semantics); keep -1 there.
 //
 // When a key is replaced: set_key() wipes the slot's current key, its previous generations and its
 // ratchet cache at once. A new key is how an application locks out a participant who left, so the
