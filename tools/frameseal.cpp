@@ -23,7 +23,7 @@ static const char* usage =
     "  keygen FILE                             write a fresh random 32-byte key to FILE (mode 0600)\n"
     "  vectors FILE.json                       check a LiveKit known-answer file\n"
     "  selfcheck                               known answers of every cipher and KDF\n"
-    "  version                                 print the version\n";
+    "  version, --version                      print the version\n";
 
 int main(int argc, char** argv) {
   if (sodium_init() < 0) cli::die("libsodium failed to initialise");
@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(cmd, "keygen")) return cli::cmd_keygen(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "vectors")) return cli::cmd_vectors(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "selfcheck")) return cli::cmd_selfcheck();
-  if (!std::strcmp(cmd, "version")) {
+  if (!std::strcmp(cmd, "version") || !std::strcmp(cmd, "--version")) {
     std::printf("frameseal %s\n", frameseal::version_string);
     return 0;
   }

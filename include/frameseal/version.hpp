@@ -13,11 +13,13 @@
 #  error "frameseal needs C++20 (compile with -std=c++20 or later)"
 #endif
 
+// The version's one source is the file VERSION at the top of the tree (meson and CMake read it);
+// these lines must say the same, which the meta test `version-consistent` checks.
 #define FRAMESEAL_VERSION_MAJOR 0
-#define FRAMESEAL_VERSION_MINOR 1
+#define FRAMESEAL_VERSION_MINOR 2
 #define FRAMESEAL_VERSION_PATCH 0
-#define FRAMESEAL_VERSION_STRING "0.1.0"
-#define FRAMESEAL_ABI_NAMESPACE v0_1_0
+#define FRAMESEAL_VERSION_STRING "0.2.0"
+#define FRAMESEAL_ABI_NAMESPACE v0_2_0
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
