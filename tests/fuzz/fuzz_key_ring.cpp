@@ -9,6 +9,8 @@
 //   AESKey(m) = HKDF(m, salt, Cipher::key_bytes)     Ratchet(m) = HKDF(m, salt, 32)
 // and the receiver's search is written out plainly: the current key, then the previous
 // generations newest first, then AESKey(Ratchet^r(m)) for r = 1..window.
+// After a frame that ratcheted the receiver, the target checks that the window is short by exactly
+// those steps and refills it (KeyRing derives no key while decrypting).
 // Checks: every call returns what the model says (error codes, ratchet/export materials, sending
 // index, has_key / is_invalid / failures / generation); a frame decrypts exactly when the model says
 // the receiver holds, keeps as an older generation, or reaches within its window the sender's key,
@@ -221,10 +223,16 @@ struct World {
     }
     FS_FUZZ_CHECK(d.has_value() && equal(*d, plain));
     FS_FUZZ_CHECK(rep.match.ratchet_steps == steps && rep.match.previous_generation == previous);
-    if (steps > 0)
+    if (steps > 0) {
       mr.commit(s, steps);
-    else
+      // The search derived nothing: the window is `steps` short until the caller refills it off
+      // the frame path, as key_ring.hpp asks (the model's window is always full).
+      FS_FUZZ_CHECK(rx.key_ring().window_deficit(mt.current) == steps);
+      FS_FUZZ_CHECK(rx.key_ring().refill(mt.current) == Errc::ok);
+      FS_FUZZ_CHECK(rx.key_ring().window_deficit(mt.current) == 0);
+    } else {
       s.failures = 0;
+    }
   }
 };
 
