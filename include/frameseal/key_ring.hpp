@@ -30,8 +30,9 @@
 // material from the same input with the same salt and info: AESKey(m_g) is the first key_bytes of
 // m_(g+1) = Ratchet(m_g). So whoever holds the material of generation g + 1 (a participant given
 // the ratcheted room key when joining) also holds the AES key of generation g, and reads every
-// frame sent under it. Ratcheting protects later generations from an earlier key only in the
-// other direction: m_g does not reveal m_(g-1). To admit a participant who must not read the past,
+// frame sent under it (but nothing older: m_(g+1) does not reveal m_g, so not AESKey(m_(g-1))).
+// And whoever holds an older material derives every later one, so a ratchet never locks out a
+// participant who left. To admit a participant who must not read the past, or to lock one out,
 // give the room a fresh random key at a new key index (session::KeyProvider::rotate_shared_key).
 // This is LiveKit's wire design and stays, for interop.
 //
