@@ -6,6 +6,7 @@
 //   frameseal vectors FILE.json                         check a LiveKit known-answer file
 //   frameseal selfcheck                                 known answers of every cipher and KDF
 //   frameseal version
+#include "cmd_data.hpp"
 #include "cmd_frame.hpp"
 #include "cmd_media.hpp"
 #include "cmd_selfcheck.hpp"
@@ -17,6 +18,7 @@
 static const char* usage =
     "usage: frameseal COMMAND ...\n"
     "  frame encrypt|decrypt [options] HEX...  encrypt or decrypt frames (see frameseal frame --help)\n"
+    "  data encrypt|decrypt [options] HEX...   LiveKit E2EE data packets (see frameseal data --help)\n"
     "  encrypt [options] IN OUT                encrypt a media file (IVF, H.264/H.265 Annex-B, Ogg Opus)\n"
     "  decrypt [options] IN OUT                decrypt a file written by frameseal encrypt\n"
     "  inspect [options] IN                    per-frame report (with a key: does it authenticate)\n"
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     }
     return cli::cmd_frame(argc - 2, argv + 2);
   }
+  if (!std::strcmp(cmd, "data")) return cli::cmd_data(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "encrypt")) return cli::cmd_encrypt(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "decrypt")) return cli::cmd_decrypt(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "inspect")) return cli::cmd_inspect(argc - 2, argv + 2);

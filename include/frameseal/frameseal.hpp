@@ -22,6 +22,7 @@
 #include "livekit/packet_trailer.hpp"
 #include "livekit/iv.hpp"
 #include "livekit/frame_cryptor.hpp"
+#include "livekit/data_packet.hpp"
 #include "session/options.hpp"
 #include "session/key_provider.hpp"
 #include "session/e2ee_manager.hpp"

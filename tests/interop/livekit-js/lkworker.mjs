@@ -503,3 +503,102 @@ async function decryptFramesDetailed(opts) {
   return results;
 }
 
+
+// ---------------------------------------------------------------- data packets (DataCryptor)
+// livekit-client encrypts data packets in the same worker (encryptDataRequest / decryptDataRequest)
+// and wraps the result in an EncryptedPacket on the main thread (RTCEngine.sendDataPacket); the
+// harness does that with the package's own protobuf classes (@livekit/protocol).
+const proto = await import('@livekit/protocol');
+// DataCryptor.makeIV: BE32(crypto.getRandomValues(Uint32Array(1))[0]) || BE32(performance.now())
+// || BE32(now - sendCount % 0xffff), with sendCount static in the worker: counted here.
+export let dataSendCount = 0;
+
+function keyOptions(o) {
+  const keySize = o.keySize ?? 128;
+  if (keySize !== 128 && keySize !== 256) throw new TypeError('keySize must be 128 or 256');
+  const keyIndex = o.keyIndex ?? 0;
+  if (!Number.isInteger(keyIndex) || keyIndex < 0 || keyIndex > 255) throw new TypeError('keyIndex must be 0..255');
+  return { keySize, keyIndex, ratchetCount: o.ratchetCount ?? 0, salt: saltString(o) };
+}
+
+/**
+ * Encrypts data payloads (hex of serialized EncryptedPacketPayloads) as a livekit sender; with
+ * ivRandom / ivTimestamp set, crypto.getRandomValues and performance.now return them, so the IV is
+ * known. Returns per payload {packetHex (the EncryptedPacket as livekit-client serializes it),
+ * ivHex, keyIndex, sendCount (the worker's send counter used)}.
+ */
+export function encryptData(opts) {
+  return serialized(async () => {
+    const k = keyOptions(opts);
+    const id = nextId();
+    const tx = `dtx-${id}`;
+    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: 0, failureTolerance: -1,
+                       keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
+    post('enable', { participantIdentity: tx, enabled: true });
+    await installKey(tx, opts, k.keyIndex, k.ratchetCount, true);
+    const realRandom = crypto.getRandomValues.bind(crypto);
+    const realNow = performance.now.bind(performance);
+    const out = [];
+    try {
+      if (opts.ivRandom != null) {
+        crypto.getRandomValues = (a) => {
+          if (a instanceof Uint32Array && a.length === 1) {
+            a[0] = opts.ivRandom;
+            return a;
+          }
+          return realRandom(a);
+        };
+        performance.now = () => opts.ivTimestamp ?? 0;
+      }
+      for (const h of opts.payloadsHex) {
+        const uuid = `data-${nextId()}`;
+        const done = waitFor((m) => (m.kind === 'encryptDataResponse' || m.kind === 'error') && m.data?.uuid === uuid, 'encryptDataResponse');
+        post('encryptDataRequest', { payload: hexToBytes(h), participantIdentity: tx, uuid });
+        const m = await done;
+        if (m.kind === 'error') throw new Error(`worker: ${m.data.error?.message ?? m.data.error}`);
+        const sendCount = dataSendCount++;
+        const packet = new proto.EncryptedPacket({ encryptedValue: m.data.payload, iv: m.data.iv, keyIndex: m.data.keyIndex });
+        out.push({ packetHex: bytesToHex(packet.toBinary()), ivHex: bytesToHex(m.data.iv), keyIndex: m.data.keyIndex, sendCount });
+      }
+    } finally {
+      crypto.getRandomValues = realRandom;
+      performance.now = realNow;
+    }
+    return out;
+  });
+}
+
+/**
+ * Decrypts EncryptedPackets (hex) as a livekit receiver: parsed with the package's protobuf class,
+ * then decryptDataRequest with the packet's iv and key index, as RTCEngine does. Options as
+ * encryptData plus ratchetWindowSize (default 8). Returns per packet {ok:true, hex} or
+ * {ok:false, reason}.
+ */
+export function decryptData(opts) {
+  return serialized(async () => {
+    const k = keyOptions(opts);
+    const id = nextId();
+    const rx = `drx-${id}`;
+    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: opts.ratchetWindowSize ?? 8,
+                       failureTolerance: opts.failureTolerance ?? 10, keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
+    post('enable', { participantIdentity: rx, enabled: true });
+    await installKey(rx, opts, k.keyIndex, k.ratchetCount, false);
+    const out = [];
+    for (const h of opts.packetsHex) {
+      let packet;
+      try {
+        packet = proto.EncryptedPacket.fromBinary(hexToBytes(h));
+      } catch (e) {
+        out.push({ ok: false, reason: 'unparsable', message: e.message });
+        continue;
+      }
+      const uuid = `data-${nextId()}`;
+      const done = waitFor((m) => (m.kind === 'decryptDataResponse' || m.kind === 'error') && m.data?.uuid === uuid, 'decryptDataResponse');
+      post('decryptDataRequest', { payload: packet.encryptedValue, iv: packet.iv, participantIdentity: rx, keyIndex: packet.keyIndex, uuid });
+      const m = await done;
+      if (m.kind === 'error') out.push({ ok: false, reason: m.data.error?.reason ?? 'error', message: m.data.error?.message ?? String(m.data.error) });
+      else out.push({ ok: true, hex: bytesToHex(m.data.payload) });
+    }
+    return out;
+  });
+}

@@ -1,0 +1,147 @@
+// `frameseal data encrypt|decrypt`: LiveKit E2EE data packets (livekit/data_packet.hpp) as hex
+// arguments, one output line each, like `frameseal frame`.
+//   encrypt: each HEX is a serialized EncryptedPacketPayload (chat, RPC, stream parts, user packet);
+//            prints the serialized EncryptedPacket (what goes into DataPacket field 18)
+//   decrypt: each HEX is an EncryptedPacket, or a whole DataPacket with --data-packet (field 18 is
+//            taken from it); prints the payload, or "drop <reason>"
+// Keys as for the media commands (--key, --key-file, --passphrase, --kdf, --salt, --key-index,
+// --cipher, --ratchet-window), plus --ratchet N (ratchet before use). --iv unique (default) or
+// livekit (livekit-client's formula; with --iv-random R --iv-timestamp MS --iv-count N fixed, for
+// byte-identical output); --type none|gcm: the encryption_type written (livekit-client: none).
+#pragma once
+
+#include "cmd_media.hpp"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace cli {
+
+inline const char* data_usage =
+    "usage: frameseal data encrypt|decrypt [options] HEX [HEX...]\n"
+    "  encrypt: HEX = a serialized EncryptedPacketPayload; prints the EncryptedPacket (DataPacket field 18)\n"
+    "  decrypt: HEX = an EncryptedPacket (or, with --data-packet, a whole DataPacket); prints the payload\n"
+    "           or \"drop <reason>\"\n"
+    "%s"
+    "  --ratchet N            ratchet the key N times before use\n"
+    "  --iv unique|livekit    IV policy (default unique; livekit = livekit-client's data IV formula)\n"
+    "  --iv-random R --iv-timestamp MS --iv-count N   fix livekit's random, milliseconds and send counter\n"
+    "  --type none|gcm        EncryptedPacket.encryption_type to write (default none, as livekit-client)\n"
+    "  --data-packet          decrypt: the input is a DataPacket\n";
+
+struct DataOptions {
+  KeyOptions key;
+  bool encrypt = true;
+  std::size_t ratchets = 0;
+  bool livekit_iv = false;
+  std::optional<std::uint32_t> iv_random, iv_timestamp;
+  std::uint32_t iv_count = 0;
+  fs::livekit::DataEncryptionType type = fs::livekit::DataEncryptionType::none;
+  bool data_packet = false;
+  std::vector<Bytes> inputs;
+};
+
+inline DataOptions parse_data_options(int argc, char** argv) {
+  DataOptions o;
+  if (argc < 1) die(std::string("frameseal data: expected encrypt or decrypt (frameseal data --help)"));
+  const std::string mode = argv[0];
+  if (mode == "--help" || mode == "-h") {
+    std::printf(data_usage, key_options_usage);
+    std::exit(0);
+  }
+  if (mode != "encrypt" && mode != "decrypt") die("frameseal data: expected encrypt or decrypt, got " + mode);
+  o.encrypt = mode == "encrypt";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (parse_key_option(o.key, argc, argv, i)) continue;
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--ratchet") {
+      o.ratchets = parse_uint(a, value(), 1000);
+    } else if (a == "--iv") {
+      const std::string v = value();
+      if (v != "unique" && v != "livekit") die("--iv: expected unique or livekit");
+      o.livekit_iv = v == "livekit";
+    } else if (a == "--iv-random") {
+      o.iv_random = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--iv-timestamp") {
+      o.iv_timestamp = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--iv-count") {
+      o.iv_count = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--type") {
+      const std::string v = value();
+      if (v == "none") o.type = fs::livekit::DataEncryptionType::none;
+      else if (v == "gcm") o.type = fs::livekit::DataEncryptionType::gcm;
+      else die("--type: expected none or gcm");
+    } else if (a == "--data-packet") {
+      o.data_packet = true;
+    } else if (a == "--help" || a == "-h") {
+      std::printf(data_usage, key_options_usage);
+      std::exit(0);
+    } else if (a.size() > 1 && a[0] == '-') {
+      die("unknown option for data: " + a + " (frameseal data --help)");
+    } else {
+      auto b = parse_hex(a);
+      if (!b) die("not hex: argument " + std::to_string(i));
+      o.inputs.push_back(std::move(*b));
+    }
+  }
+  if (!o.key.has_key()) die("data: a key is needed: --key-file PATH, --key HEX or --passphrase TEXT");
+  if (o.key.format != "livekit") die("data: only LiveKit's format has data packets (--format livekit)");
+  if ((o.iv_random || o.iv_timestamp) && !o.livekit_iv) die("--iv-random/--iv-timestamp go with --iv livekit");
+  if (o.iv_random.has_value() != o.iv_timestamp.has_value()) die("give both --iv-random and --iv-timestamp");
+  if (o.inputs.empty()) die("data: no packets given");
+  return o;
+}
+
+template <class C, class Iv>
+int run_data(DataOptions& o, Iv iv) {
+  auto ring = make_ring<C>(o.key);
+  for (std::size_t r = 0; r < o.ratchets; ++r)
+    if (!ring.ratchet(o.key.key_index % ring.size())) die("ratchet failed");
+  fs::livekit::DataCryptor<C, fs::LivekitKdf, Iv> dc(ring, std::move(iv), {.emit_type = o.type});
+  std::vector<std::uint8_t> out;
+  for (const Bytes& in : o.inputs) {
+    if (o.encrypt) {
+      out.assign(decltype(dc)::max_packet_size(in.size()), 0);
+      auto r = dc.encrypt(in, out);
+      if (!r) die(std::string("encrypt: ") + std::string(fs::to_string(r.error())));
+      std::printf("%s\n", to_hex(*r).c_str());
+      continue;
+    }
+    fs::BytesIn packet = in;
+    if (o.data_packet) {
+      auto f = fs::livekit::find_encrypted_packet(in);
+      if (!f || !f->has_value()) {
+        std::printf("drop %s\n", !f ? std::string(fs::to_string(f.error())).c_str() : "not_encrypted");
+        continue;
+      }
+      packet = **f;
+    }
+    out.assign(packet.size(), 0);
+    fs::livekit::DataReport rep;
+    auto r = dc.decrypt(packet, out, &rep);
+    if (r && rep.match.ratchet_steps > 0) (void)ring.refill(rep.key_index);
+    if (r)
+      std::printf("%s\n", to_hex(*r).c_str());
+    else
+      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
+  }
+  o.key.wipe();
+  return 0;
+}
+
+inline int cmd_data(int argc, char** argv) {
+  DataOptions o = parse_data_options(argc, argv);
+  const CipherId cipher = o.key.cipher.value_or(CipherId::aes128gcm);
+  return with_cipher(cipher, [&]<class C>() {
+    if (!o.livekit_iv) return run_data<C>(o, fs::livekit::UniqueIv());
+    if (o.iv_random) return run_data<C>(o, fs::livekit::LivekitDataIv(*o.iv_random, *o.iv_timestamp, o.iv_count));
+    return run_data<C>(o, fs::livekit::LivekitDataIv());
+  });
+}
+
+}  // namespace cli
