@@ -175,3 +175,47 @@ TEST_CASE("DataCryptor: GCM type on request, LiveKit's data IV formula, key inde
   auto i1 = real.next(FrameInfo{}).value(), i2 = real.next(FrameInfo{}).value();
   CHECK(i1 != i2);
 }
+
+TEST_CASE("session: encrypt_data / decrypt_data per participant, counted apart from frames") {
+  auto options = [] {
+    session::E2eeOptions o;
+    o.encryption_type = session::EncryptionType::custom;  // the tests' cipher is not AES-GCM
+    return o;
+  };
+  auto tx = session::E2eeManager<C>::create(options()).value();
+  auto rx = session::E2eeManager<C>::create(options()).value();
+  REQUIRE(tx.key_provider().set_key("alice", as_bytes("alice's key"), 2) == Errc::ok);
+  REQUIRE(rx.key_provider().set_key("alice", as_bytes("alice's key"), 2) == Errc::ok);
+  auto a_tx = tx.frame_cryptor("alice").value();
+  auto a_rx = rx.frame_cryptor("alice").value();
+  const Bytes pl = payload();
+  Bytes packet(decltype(a_tx)::max_data_packet_size(pl.size()));
+  auto e = a_tx.encrypt_data(pl, packet);
+  REQUIRE(e.has_value());
+  CHECK(livekit::parse_encrypted_packet(*e).value().key_index == 2);
+  const Bytes enc = copy(*e);
+  Bytes out(enc.size());
+  auto d = a_rx.decrypt_data(enc, out);
+  REQUIRE(d.has_value());
+  CHECK(copy(*d) == pl);
+  // The sender ratchets; the receiver follows with a data packet (ring shared with frames).
+  REQUIRE(tx.key_provider().ratchet_key("alice", 2).has_value());
+  auto e2 = a_tx.encrypt_data(pl, packet);
+  REQUIRE(e2.has_value());
+  livekit::DataReport rep;
+  auto d2 = a_rx.decrypt_data(*e2, out, &rep);
+  REQUIRE(d2.has_value());
+  CHECK(rep.match.ratchet_steps == 1);
+  Bytes bad = enc;
+  bad.back() ^= 1;
+  CHECK(a_rx.decrypt_data(bad, out).error() == Errc::auth_failed);
+  const auto c = a_rx.counters();
+  CHECK(c.data_decrypted == 2);
+  CHECK(c.data_failures == 1);
+  CHECK(c.data_last_error == Errc::auth_failed);
+  CHECK(c.decrypted == 0);
+  CHECK(c.auth_failures == 0);  // frame counters untouched
+  CHECK(c.ratchets == 1);
+  CHECK(a_rx.state() == session::EncryptionState::new_);
+  CHECK(a_tx.counters().data_encrypted == 2);
+}

@@ -28,6 +28,7 @@ struct FrameOptions {
   bool livekit_iv = false;
   std::uint32_t iv_seed = 0;
   bool shared_key = false;
+  bool detect_kdf_mismatch = false;  // receiver: name a sender on the other KDF (drop kdf_mismatch)
   std::string format = "livekit";
   std::size_t ratchet_bits = 0;  // SFrame: R of RFC 9605 §5.1
   bool window_set = false;
@@ -58,6 +59,8 @@ inline const char* frame_usage =
     "  --cipher aes128gcm|aes256gcm|chacha20poly1305   (default aes128gcm, LiveKit's)\n"
     "  --ssrc N --timestamp N               RTP SSRC and timestamp of the frames\n"
     "  --iv unique|livekit                  IV policy (default unique; livekit = livekit's formula)\n"
+    "  --detect-kdf-mismatch                receiver: a frame that authenticates only under the other KDF\n"
+    "                                       (hkdf vs pbkdf2) prints \"drop kdf_mismatch sender_kdf=...\"\n"
     "  --iv-seed N                          livekit IV: first send counter (default 0, as native SDKs)\n";
 
 inline FrameOptions parse_frame_options(int argc, char** argv) {
@@ -118,6 +121,9 @@ inline FrameOptions parse_frame_options(int argc, char** argv) {
       o.salt = *s;
     } else if (a == "--shared-key") {
       o.shared_key = true;
+    } else if (a == "--detect-kdf-mismatch") {
+      o.livekit_only.push_back(a);
+      o.detect_kdf_mismatch = true;
     } else if (a == "--key-index") {
       o.key_index = parse_uint(a, value(), 255);
     } else if (a == "--ratchet") {
@@ -187,12 +193,17 @@ template <class Manager>
 int print_frames(Manager& manager, const std::string& sender, const FrameOptions& o) {
   auto cryptor = manager.frame_cryptor(sender);
   if (!cryptor) die(std::string("frame cryptor: ") + std::string(fs::to_string(cryptor.error())));
+  std::string sender_kdf;  // what the kdf-mismatch report named
+  if constexpr (requires { manager.on_kdf_mismatch(nullptr); })
+    manager.on_kdf_mismatch([&](const std::string&, fs::KdfAlgorithm k) { sender_kdf = std::string(fs::to_string(k)); });
   std::vector<std::uint8_t> out;
   for (const Bytes& frame : o.frames) {
     out.assign(Manager::frame_cryptor_type::max_encrypted_size(frame.size()), 0);
     auto r = o.encrypt ? cryptor->encrypt(o.info, frame, out) : cryptor->decrypt(o.info, frame, out);
     if (r)
       std::printf("%s\n", to_hex(*r).c_str());
+    else if (r.error() == fs::Errc::kdf_mismatch)
+      std::printf("drop kdf_mismatch sender_kdf=%s\n", sender_kdf.c_str());
     else
       std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
   }
@@ -214,6 +225,7 @@ int run_frames(const FrameOptions& o, Iv iv) {
   ko.failure_tolerance = o.failure_tolerance;
   ko.ratchet_salt = o.salt;
   ko.kdf = o.kdf;
+  ko.detect_kdf_mismatch = o.detect_kdf_mismatch;
   eo.frame_cryptor_options.sif_trailer = o.sif_trailer;
   eo.frame_cryptor_options.packet_trailer = o.packet_trailer;
   auto manager = Manager::create(

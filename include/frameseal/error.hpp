@@ -33,6 +33,8 @@ enum class [[nodiscard]] Errc : std::uint8_t {
   backend_unavailable,  // the crypto backend cannot run here (e.g. AES-GCM without AES-NI)
   replay,               // the frame's counter was already seen (SFrame replay window)
   internal_error,       // a backend call failed unexpectedly
+  kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
+                        // the one configured: the sender derives differently (KeyRingOptions)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
@@ -50,6 +52,7 @@ enum class [[nodiscard]] Errc : std::uint8_t {
     case Errc::backend_unavailable: return "backend_unavailable";
     case Errc::replay: return "replay";
     case Errc::internal_error: return "internal_error";
+    case Errc::kdf_mismatch: return "kdf_mismatch";
   }
   return "unknown";
 }

@@ -90,6 +90,12 @@ struct KeyRingOptions {
   int failure_tolerance = default_failure_tolerance;      // < 0: never invalidate
   std::size_t previous_generations = 16;                  // 0..256 old keys kept after a ratchet
   std::vector<std::uint8_t> salt{default_ratchet_salt.begin(), default_ratchet_salt.end()};
+  // Opt-in (LivekitKdf only): also derive each slot's key with the other algorithm (HKDF <-> PBKDF2)
+  // when it is installed, and when no key of the search authenticates a frame, try that one key
+  // (one more AEAD attempt, no KDF call): if it authenticates, the frame is refused with
+  // Errc::kdf_mismatch instead of auth_failed, naming the most common interop failure. Costs one
+  // KDF call with the other algorithm per set_key and explicit ratchet (PBKDF2: ~20 ms).
+  bool detect_kdf_mismatch = false;
 };
 
 // How a received frame's key was found.
@@ -117,6 +123,7 @@ class KeyRing {
     std::vector<Keyed> previous;                        // oldest first
     std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
+    std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
     std::uint64_t generation = 0;
     std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
@@ -132,6 +139,7 @@ class KeyRing {
       previous.clear();
       ahead.clear();
       next.reset();
+      other_kdf.reset();
       generation = 0;
       failures = 0;
       invalid = false;
@@ -156,6 +164,12 @@ class KeyRing {
 
   [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
+  // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
+  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
+    requires requires(const Kdf k) { k.algorithm; }
+  {
+    return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
+  }
   [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
   // The sending key index (what an encrypting FrameCryptor writes into the trailer).
   [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
@@ -215,6 +229,7 @@ class KeyRing {
     s.key.emplace(std::move(*keyed));
     s.next = std::move(next);
     if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
     return p;
   }
   [[nodiscard]] Errc install(std::size_t index, PreparedKey&& prepared, bool make_current = true) noexcept {
@@ -251,6 +266,7 @@ class KeyRing {
     if (!material) return material.error();
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
+    if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
     if (refill_window) {
       if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
     }
@@ -339,7 +355,11 @@ class KeyRing {
     }
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    if (!ct_equal(s.material(), from.material())) return fill_ahead(s, cache_target());  // another chain
+    if (!ct_equal(s.material(), from.material())) {  // another chain
+      if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
+      return fill_ahead(s, cache_target());
+    }
+    if (Errc e = copy_other_kdf(from, s); e != Errc::ok) return e;
     return copy_window(from, s);
   }
 
@@ -373,6 +393,7 @@ class KeyRing {
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
     if (Errc e = copy_window(from, s); e != Errc::ok) return e;
+    if (Errc e = copy_other_kdf(from, s); e != Errc::ok) return e;
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
@@ -397,6 +418,7 @@ class KeyRing {
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
       if (Errc e = copy_window(from, to); e != Errc::ok) return e;
+      if (Errc e = copy_other_kdf(from, to); e != Errc::ok) return e;
       for (const Keyed& p : from.previous) {
         auto k = keyed_from(p.key.clone());
         if (!k) return k.error();
@@ -442,6 +464,10 @@ class KeyRing {
         return success(s, m);
       }
     }
+    if (s.other_kdf) {
+      ++m.attempts;
+      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
+    }
     ++s.failures;
     if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
@@ -469,10 +495,35 @@ class KeyRing {
   // a KDF either (with ratchet_window 0 the search uses none of them).
   [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
 
+  // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
+  [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
+    s.other_kdf.reset();
+    if constexpr (requires(Kdf k) { k.algorithm = KdfAlgorithm::hkdf; }) {
+      if (!options_.detect_kdf_mismatch) return Errc::ok;
+      Kdf other = kdf_;
+      other.algorithm = other_algorithm();
+      SecretBytes<C::key_bytes> key;
+      if (Errc e = other.derive(s.material(), options_.salt, key.mutable_view()); e != Errc::ok) return e;
+      auto keyed = keyed_from(std::move(key));
+      if (!keyed) return keyed.error();
+      s.other_kdf.emplace(std::move(*keyed));
+    }
+    return Errc::ok;
+  }
+
   bool reserve(Slot& s) const noexcept {
     s.ahead.reserve(cache_target());
     s.previous.reserve(options_.previous_generations);
     return true;
+  }
+
+  [[nodiscard]] Errc copy_other_kdf(const Slot& from, Slot& to) const noexcept {
+    to.other_kdf.reset();
+    if (!from.other_kdf) return Errc::ok;
+    auto keyed = keyed_from(from.other_kdf->key.clone());
+    if (!keyed) return keyed.error();
+    to.other_kdf.emplace(std::move(*keyed));
+    return Errc::ok;
   }
 
   // Tops up to's window with copies of from's steps (no KDF call), when both slots hold the same
@@ -538,6 +589,7 @@ class KeyRing {
     s.ratcheted = std::move(s.ahead[r - 1].material);
     s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     if (s.generation == 0) s.base.release();
+    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
     s.generation += r;
     s.failures = 0;
     s.invalid = false;

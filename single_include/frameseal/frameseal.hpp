@@ -75,6 +75,8 @@ enum class [[nodiscard]] Errc : std::uint8_t {
   backend_unavailable,  // the crypto backend cannot run here (e.g. AES-GCM without AES-NI)
   replay,               // the frame's counter was already seen (SFrame replay window)
   internal_error,       // a backend call failed unexpectedly
+  kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
+                        // the one configured: the sender derives differently (KeyRingOptions)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
@@ -92,6 +94,7 @@ enum class [[nodiscard]] Errc : std::uint8_t {
     case Errc::backend_unavailable: return "backend_unavailable";
     case Errc::replay: return "replay";
     case Errc::internal_error: return "internal_error";
+    case Errc::kdf_mismatch: return "kdf_mismatch";
   }
   return "unknown";
 }
@@ -1461,6 +1464,12 @@ struct KeyRingOptions {
   int failure_tolerance = default_failure_tolerance;      // < 0: never invalidate
   std::size_t previous_generations = 16;                  // 0..256 old keys kept after a ratchet
   std::vector<std::uint8_t> salt{default_ratchet_salt.begin(), default_ratchet_salt.end()};
+  // Opt-in (LivekitKdf only): also derive each slot's key with the other algorithm (HKDF <-> PBKDF2)
+  // when it is installed, and when no key of the search authenticates a frame, try that one key
+  // (one more AEAD attempt, no KDF call): if it authenticates, the frame is refused with
+  // Errc::kdf_mismatch instead of auth_failed, naming the most common interop failure. Costs one
+  // KDF call with the other algorithm per set_key and explicit ratchet (PBKDF2: ~20 ms).
+  bool detect_kdf_mismatch = false;
 };
 
 // How a received frame's key was found.
@@ -1488,6 +1497,7 @@ class KeyRing {
     std::vector<Keyed> previous;                        // oldest first
     std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
+    std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
     std::uint64_t generation = 0;
     std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
@@ -1503,6 +1513,7 @@ class KeyRing {
       previous.clear();
       ahead.clear();
       next.reset();
+      other_kdf.reset();
       generation = 0;
       failures = 0;
       invalid = false;
@@ -1527,6 +1538,12 @@ class KeyRing {
 
   [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
+  // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
+  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
+    requires requires(const Kdf k) { k.algorithm; }
+  {
+    return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
+  }
   [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
   // The sending key index (what an encrypting FrameCryptor writes into the trailer).
   [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
@@ -1586,6 +1603,7 @@ class KeyRing {
     s.key.emplace(std::move(*keyed));
     s.next = std::move(next);
     if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
+    if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
     return p;
   }
   [[nodiscard]] Errc install(std::size_t index, PreparedKey&& prepared, bool make_current = true) noexcept {
@@ -1622,6 +1640,7 @@ class KeyRing {
     if (!material) return material.error();
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
+    if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
     if (refill_window) {
       if (Errc e = fill_ahead(s, cache_target()); e != Errc::ok) return e;
     }
@@ -1710,7 +1729,11 @@ class KeyRing {
     }
     commit(s, 1);
     current_ = static_cast<std::uint8_t>(index);
-    if (!ct_equal(s.material(), from.material())) return fill_ahead(s, cache_target());  // another chain
+    if (!ct_equal(s.material(), from.material())) {  // another chain
+      if (Errc e = derive_other_kdf(s); e != Errc::ok) return e;
+      return fill_ahead(s, cache_target());
+    }
+    if (Errc e = copy_other_kdf(from, s); e != Errc::ok) return e;
     return copy_window(from, s);
   }
 
@@ -1744,6 +1767,7 @@ class KeyRing {
     s.base = std::move(*base);
     s.key.emplace(std::move(*keyed));
     if (Errc e = copy_window(from, s); e != Errc::ok) return e;
+    if (Errc e = copy_other_kdf(from, s); e != Errc::ok) return e;
     if (make_current) current_ = static_cast<std::uint8_t>(slot_index);
     return Errc::ok;
   }
@@ -1768,6 +1792,7 @@ class KeyRing {
       if (!key) return key.error();
       to.key.emplace(std::move(*key));
       if (Errc e = copy_window(from, to); e != Errc::ok) return e;
+      if (Errc e = copy_other_kdf(from, to); e != Errc::ok) return e;
       for (const Keyed& p : from.previous) {
         auto k = keyed_from(p.key.clone());
         if (!k) return k.error();
@@ -1813,6 +1838,10 @@ class KeyRing {
         return success(s, m);
       }
     }
+    if (s.other_kdf) {
+      ++m.attempts;
+      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
+    }
     ++s.failures;
     if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
@@ -1840,10 +1869,35 @@ class KeyRing {
   // a KDF either (with ratchet_window 0 the search uses none of them).
   [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
 
+  // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
+  [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
+    s.other_kdf.reset();
+    if constexpr (requires(Kdf k) { k.algorithm = KdfAlgorithm::hkdf; }) {
+      if (!options_.detect_kdf_mismatch) return Errc::ok;
+      Kdf other = kdf_;
+      other.algorithm = other_algorithm();
+      SecretBytes<C::key_bytes> key;
+      if (Errc e = other.derive(s.material(), options_.salt, key.mutable_view()); e != Errc::ok) return e;
+      auto keyed = keyed_from(std::move(key));
+      if (!keyed) return keyed.error();
+      s.other_kdf.emplace(std::move(*keyed));
+    }
+    return Errc::ok;
+  }
+
   bool reserve(Slot& s) const noexcept {
     s.ahead.reserve(cache_target());
     s.previous.reserve(options_.previous_generations);
     return true;
+  }
+
+  [[nodiscard]] Errc copy_other_kdf(const Slot& from, Slot& to) const noexcept {
+    to.other_kdf.reset();
+    if (!from.other_kdf) return Errc::ok;
+    auto keyed = keyed_from(from.other_kdf->key.clone());
+    if (!keyed) return keyed.error();
+    to.other_kdf.emplace(std::move(*keyed));
+    return Errc::ok;
   }
 
   // Tops up to's window with copies of from's steps (no KDF call), when both slots hold the same
@@ -1909,6 +1963,7 @@ class KeyRing {
     s.ratcheted = std::move(s.ahead[r - 1].material);
     s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     if (s.generation == 0) s.base.release();
+    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
     s.generation += r;
     s.failures = 0;
     s.invalid = false;
@@ -3073,6 +3128,9 @@ class FrameCryptor {
     const BytesOut pt = out.subspan(n, plain);
     auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
+      // A failed open wipes its output; with kdf_mismatch the other KDF's key did open the frame,
+      // so its plaintext is wiped here.
+      if (plain) sodium_memzero(pt.data(), pt.size());
       if (!in_place && n) sodium_memzero(out.data(), n);
       return match.error();
     }
@@ -3484,7 +3542,10 @@ class DataCryptor {
     auto match = ring_->open_with(p->key_index, [&](C& c) noexcept {
       return c.open(pt, p->encrypted_value, BytesIn{}, iv).has_value();
     });
-    if (!match) return match.error();
+    if (!match) {
+      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
+      return match.error();
+    }
     rep.match = *match;
     return pt;
   }
@@ -3587,6 +3648,15 @@ struct KeyProviderOptions {
   KdfAlgorithm kdf = default_kdf;
   // frameseal extension: old keys kept per slot after a ratchet so frames in flight still decrypt.
   std::size_t previous_generations = KeyRingOptions{}.previous_generations;
+  // frameseal extension, opt-in: name a KDF mismatch (KeyRingOptions::detect_kdf_mismatch). A frame
+  // or data packet that authenticates only under the other KDF (HKDF vs PBKDF2) is refused with
+  // Errc::kdf_mismatch, counted (Counters::kdf_mismatch) and reported to the manager's
+  // on_kdf_mismatch callback with the sender's KDF. With adopt_sender_kdf (implies detection) the
+  // participant's ring is then re-derived with the sender's KDF on the provider's refill thread,
+  // off the frame path, and later frames decrypt. Costs one KDF call of the other kind per key
+  // install (PBKDF2: ~20 ms).
+  bool detect_kdf_mismatch = false;
+  bool adopt_sender_kdf = false;
 };
 
 struct E2eeOptions {
@@ -3745,6 +3815,13 @@ class ParticipantKeys {
   ring_type ring;                          // guarded by mutex (its options and KDF never change)
   std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
   std::atomic<bool> needs_refill{false};
+  // Frame path, after Errc::kdf_mismatch with adopt_sender_kdf: the KDF to re-derive the ring with
+  // (0: none, else 1 + KdfAlgorithm), done by the refill thread.
+  std::atomic<std::uint8_t> adopt_kdf{0};
+  void request_kdf_adoption(KdfAlgorithm a) noexcept {
+    adopt_kdf.store(static_cast<std::uint8_t>(1 + static_cast<unsigned>(a)), std::memory_order_relaxed);
+    if (refill_signal) refill_signal->request();
+  }
   const std::size_t ring_size;             // ring.size(), readable without the lock
   std::atomic<std::uint8_t> send_index;    // the KID written on encrypt; stored with mutex held
   std::atomic<std::uint64_t> ratchets{0};  // ratchet steps applied to ring (explicit and receive-side)
@@ -4012,6 +4089,7 @@ class BasicKeyProvider {
   template <class>
   friend class BasicE2eeManager;
   using participant_type = detail::ParticipantKeys<Ring>;
+  struct Impl;
 
   [[nodiscard]] static Result<SecretBuffer> random_key() noexcept {
     if (!frameseal::detail::ensure_sodium()) return Errc::backend_unavailable;
@@ -4037,6 +4115,40 @@ class BasicKeyProvider {
       }
     } else {
       (void)p;
+    }
+  }
+
+  // Re-derives a participant's ring with another KDF algorithm (adopt_sender_kdf): every slot's
+  // current material installed again in a new ring, swapped in under the participant's lock. The
+  // KDF work runs under the control mutex only (the refill thread calls this).
+  [[nodiscard]] static Errc adopt_kdf(Impl& s, participant_type& p, KdfAlgorithm algorithm) {
+    if constexpr (requires(Kdf k) { k.algorithm = algorithm; }) {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      Kdf kdf = p.ring.kdf();
+      if (kdf.algorithm == algorithm) return Errc::ok;
+      kdf.algorithm = algorithm;
+      auto fresh = ring_type::create(p.ring.options(), kdf);
+      if (!fresh) return fresh.error();
+      std::vector<SecretBuffer> materials(p.ring_size);
+      std::uint8_t current = 0;
+      {
+        std::lock_guard<std::mutex> plock(p.mutex);
+        current = p.ring.current_index();
+        for (std::size_t i = 0; i < p.ring_size; ++i) {
+          auto m = p.ring.export_key(i);
+          if (m) materials[i] = std::move(*m);
+        }
+      }
+      for (std::size_t i = 0; i < p.ring_size; ++i)
+        if (materials[i].size() != 0)
+          if (Errc e = fresh->set_key(i, materials[i].view(), false); e != Errc::ok) return e;
+      (void)fresh->set_current_index(current);
+      std::lock_guard<std::mutex> plock(p.mutex);
+      p.ring = std::move(*fresh);
+      return Errc::ok;
+    } else {
+      (void)s, (void)p, (void)algorithm;
+      return Errc::invalid_argument;
     }
   }
 
@@ -4145,13 +4257,19 @@ class BasicKeyProvider {
       for (;;) {
         const std::uint32_t seen = signal->wake.load(std::memory_order_acquire);
         if (signal->stop.load(std::memory_order_relaxed)) return;
-        std::vector<std::shared_ptr<participant_type>> todo;
+        std::vector<std::shared_ptr<participant_type>> todo, adopt;
         {
           std::lock_guard<std::mutex> lock(mutex);
-          for (auto& entry : participants)
+          for (auto& entry : participants) {
             if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+            if (entry.second->adopt_kdf.load(std::memory_order_relaxed) != 0) adopt.push_back(entry.second);
+          }
         }
         for (auto& p : todo) refill_participant(*p);
+        for (auto& p : adopt) {
+          const std::uint8_t a = p->adopt_kdf.exchange(0, std::memory_order_relaxed);
+          if (a != 0) (void)adopt_kdf(*this, *p, static_cast<KdfAlgorithm>(a - 1));
+        }
         signal->wake.wait(seen, std::memory_order_acquire);
       }
     }
@@ -4180,6 +4298,7 @@ class BasicKeyProvider {
     ro.failure_tolerance = options.failure_tolerance;
     ro.previous_generations = options.previous_generations;
     ro.salt = options.ratchet_salt;
+    ro.detect_kdf_mismatch = options.detect_kdf_mismatch || options.adopt_sender_kdf;
     auto master = ring_type::create(std::move(ro), std::move(*resolved));
     if (!master) return master.error();
     SecretBuffer shared_key = std::move(options.shared_key);
@@ -4358,10 +4477,15 @@ struct Counters {
   std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
   std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
+  std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
   std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
+  std::uint64_t data_encrypted = 0;      // data packets encrypted (LiveKit format: encrypt_data)
+  std::uint64_t data_decrypted = 0;      // data packets decrypted (decrypt_data)
+  std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
+  Errc data_last_error = Errc::ok;       // the most recent data failure
   Errc last_error = Errc::ok;            // the most recent failure
   std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
   std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
@@ -4369,6 +4493,8 @@ struct Counters {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
+// KeyProviderOptions::detect_kdf_mismatch: (identity, the KDF that participant's frames are derived with).
+using KdfMismatchCallback = std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
 
 template <class Format>
 class BasicFrameCryptor;
@@ -4389,6 +4515,9 @@ struct LivekitFormat {
   using kdf_type = Kdf;
   using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
   using report_type = livekit::DecryptReport;
+  // Data packets (livekit/data_packet.hpp) with the same ring; its own UniqueIv, so frames and data
+  // under one key never share an IV counter.
+  using data_cryptor_type = livekit::DataCryptor<C, Kdf, livekit::UniqueIv>;
   using cryptor_options = livekit::FrameCryptorOptions;
   // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
   using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
@@ -4420,6 +4549,8 @@ struct ManagerShared {
   std::mutex callback_mutex;   // guards the two pointers below (copied out, then called unlocked)
   std::shared_ptr<const StateCallback> on_state;
   std::shared_ptr<const EncryptionStatusCallback> on_status;
+  std::shared_ptr<const KdfMismatchCallback> on_kdf_mismatch;
+  bool adopt_sender_kdf = false;  // set once at creation
 
   [[nodiscard]] std::shared_ptr<const StateCallback> state_callback() noexcept {
     std::lock_guard<std::mutex> lock(callback_mutex);
@@ -4429,12 +4560,17 @@ struct ManagerShared {
     std::lock_guard<std::mutex> lock(callback_mutex);
     return on_status;
   }
+  [[nodiscard]] std::shared_ptr<const KdfMismatchCallback> kdf_mismatch_callback() noexcept {
+    std::lock_guard<std::mutex> lock(callback_mutex);
+    return on_kdf_mismatch;
+  }
 };
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, other_failures{0},
-      passthrough{0}, empty{0};
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, other_failures{0},
+      passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
+  std::atomic<Errc> data_last_error{Errc::ok};
   std::atomic<Errc> last_error{Errc::ok};
   std::atomic<std::uint8_t> last_error_key_index{0};
   std::atomic<std::uint8_t> last_key_index{0};
@@ -4448,6 +4584,20 @@ struct AtomicCounters {
   }
 };
 
+// The data cryptor of a participant, for formats that have data packets (LiveKit); none otherwise.
+struct NoDataCryptor {};
+template <class Format>
+struct DataCryptorOf {
+  using type = NoDataCryptor;
+  static type make(typename Format::ring_type&) noexcept { return {}; }
+};
+template <class Format>
+  requires requires { typename Format::data_cryptor_type; }
+struct DataCryptorOf<Format> {
+  using type = typename Format::data_cryptor_type;
+  static type make(typename Format::ring_type& ring) noexcept { return type(ring); }
+};
+
 template <class Format>
 class Participant final : public ParticipantKeys<typename Format::ring_type> {
  public:
@@ -4457,7 +4607,8 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
               const typename Format::cryptor_options& options, const typename Format::factory_type& make)
       : base(std::move(id), std::move(ring)),
         manager(std::move(m)),
-        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)) {}
+        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)),
+        data(DataCryptorOf<Format>::make(this->ring)) {}
 
   void apply_sif_trailer(BytesIn trailer) override {
     if constexpr (requires { cryptor.set_sif_trailer(trailer); }) cryptor.set_sif_trailer(trailer);
@@ -4469,6 +4620,7 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
 
   const std::shared_ptr<ManagerShared> manager;
   typename Format::cryptor_type cryptor;  // guarded by mutex
+  typename DataCryptorOf<Format>::type data;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   AtomicCounters counters;
@@ -4537,10 +4689,15 @@ class BasicFrameCryptor {
     s.sif_passed = get(c.sif_passed);
     s.sif_dropped = get(c.sif_dropped);
     s.replayed = get(c.replayed);
+    s.kdf_mismatch = get(c.kdf_mismatch);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
     s.empty = get(c.empty);
+    s.data_encrypted = get(c.data_encrypted);
+    s.data_decrypted = get(c.data_decrypted);
+    s.data_failures = get(c.data_failures);
+    s.data_last_error = c.data_last_error.load(std::memory_order_relaxed);
     s.last_error = c.last_error.load(std::memory_order_relaxed);
     s.last_error_key_index = c.last_error_key_index.load(std::memory_order_relaxed);
     s.last_key_index = c.last_key_index.load(std::memory_order_relaxed);
@@ -4600,7 +4757,70 @@ class BasicFrameCryptor {
     });
   }
 
+  // LiveKit data packets (chat, RPC, byte and text streams, user packets) with this participant's
+  // key ring, as livekit-client's E2eeManager.encryptData/decryptData: payload = a serialized
+  // EncryptedPacketPayload; packet = a serialized EncryptedPacket (DataPacket field 18). Counted
+  // apart from frames (Counters::data_*); the EncryptionState is the frames' and does not change.
+  // The enabled flags do not apply: the room's encryption option decides whether data is
+  // encrypted, and the caller calls these only then. No allocation; a decrypt that follows a
+  // sender's ratchet moves the ring (frames too) and asks the refill thread to top the window up.
+  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    auto& p = *p_;
+    Result<BytesOut> r = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
+      (void)p.ring.set_current_index(kid);
+      r = p.data.encrypt(payload, packet_out);
+    }
+    count_data(r, p.counters.data_encrypted);
+    return r;
+  }
+  // Room for the packet of an n-byte payload.
+  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return Format::data_cryptor_type::max_packet_size(n);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    auto& p = *p_;
+    livekit::DataReport local;
+    livekit::DataReport& rep = report ? *report : local;
+    Result<BytesOut> r = Errc::internal_error;
+    std::optional<KdfAlgorithm> mismatch;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      r = p.data.decrypt(packet, payload_out, &rep);
+      if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+      if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
+    }
+    if (mismatch) {
+      p.counters.bump(p.counters.kdf_mismatch);
+      kdf_mismatch_found(*mismatch);
+    }
+    if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
+      if (r && rep.match.ratchet_steps > 0) p.request_refill();
+    }
+    count_data(r, p.counters.data_decrypted);
+    return r;
+  }
+
  private:
+  template <class R>
+  void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
+    auto& c = p_->counters;
+    if (r) {
+      c.bump(ok);
+    } else {
+      c.bump(c.data_failures);
+      c.data_last_error.store(r.error(), std::memory_order_relaxed);
+    }
+  }
+
   template <class Call>
   [[nodiscard]] Result<BytesOut> encrypt_with(BytesIn frame, BytesOut out, Call&& call) noexcept {
     auto& p = *p_;
@@ -4645,9 +4865,11 @@ class BasicFrameCryptor {
     report_type& rep = report ? *report : local;
     detail::Transitions t;
     bool ratcheted = false;
+    std::optional<KdfAlgorithm> mismatch;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = call(p.cryptor, &rep);
+      if (!res && res.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
       ratcheted = res && o.ratchet_steps > 0;
       auto& c = p.counters;
@@ -4680,6 +4902,7 @@ class BasicFrameCryptor {
         case Errc::malformed_frame: c.bump(c.malformed); break;
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
         case Errc::replay: c.bump(c.replayed); break;
+        case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -4694,7 +4917,23 @@ class BasicFrameCryptor {
       if (ratcheted) p.request_refill();
     }
     t.report(*p.manager, p.identity);
+    if (mismatch) kdf_mismatch_found(*mismatch);
     return r;
+  }
+
+  // The other KDF than the ring's (participant's lock held): what a kdf_mismatch sender uses.
+  static std::optional<KdfAlgorithm> sender_kdf(detail::Participant<Format>& p) noexcept {
+    if constexpr (requires { p.ring.other_algorithm(); })
+      return p.ring.other_algorithm();
+    else
+      return std::nullopt;
+  }
+  // After the lock: report it, and with adopt_sender_kdf ask the refill thread to re-derive.
+  void kdf_mismatch_found(KdfAlgorithm sender) noexcept {
+    auto& p = *p_;
+    if (p.manager->adopt_sender_kdf) p.request_kdf_adoption(sender);
+    auto cb = p.manager->kdf_mismatch_callback();
+    if (cb && *cb) (*cb)(p.identity, sender);
   }
 
   template <class>
@@ -4737,6 +4976,7 @@ class BasicE2eeManager {
     if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
+    shared->adopt_sender_kdf = options.key_provider_options.adopt_sender_kdf;
     std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
     options.frame_cryptor_options.sif_trailer.clear();
     auto fo = Format::make_options(options);
@@ -4794,6 +5034,13 @@ class BasicE2eeManager {
     auto p = cb ? std::make_shared<const StateCallback>(std::move(cb)) : nullptr;
     std::lock_guard<std::mutex> lock(shared_->callback_mutex);
     shared_->on_state = std::move(p);
+  }
+  // KeyProviderOptions::detect_kdf_mismatch: called (identity, sender's KDF) for each frame or data
+  // packet refused with Errc::kdf_mismatch, on the thread that decrypted it, after its lock.
+  void on_kdf_mismatch(KdfMismatchCallback cb) {
+    auto p = cb ? std::make_shared<const KdfMismatchCallback>(std::move(cb)) : nullptr;
+    std::lock_guard<std::mutex> lock(shared_->callback_mutex);
+    shared_->on_kdf_mismatch = std::move(p);
   }
   // Python's room.on("participant_encryption_status_changed"): (identity, enabled).
   void on_participant_encryption_status_changed(EncryptionStatusCallback cb) {

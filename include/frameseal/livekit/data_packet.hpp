@@ -371,7 +371,10 @@ class DataCryptor {
     auto match = ring_->open_with(p->key_index, [&](C& c) noexcept {
       return c.open(pt, p->encrypted_value, BytesIn{}, iv).has_value();
     });
-    if (!match) return match.error();
+    if (!match) {
+      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
+      return match.error();
+    }
     rep.match = *match;
     return pt;
   }

@@ -231,6 +231,9 @@ class FrameCryptor {
     const BytesOut pt = out.subspan(n, plain);
     auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
+      // A failed open wipes its output; with kdf_mismatch the other KDF's key did open the frame,
+      // so its plaintext is wiped here.
+      if (plain) sodium_memzero(pt.data(), pt.size());
       if (!in_place && n) sodium_memzero(out.data(), n);
       return match.error();
     }

@@ -69,6 +69,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,6 +81,7 @@
 #include "../error.hpp"
 #include "../kdf.hpp"
 #include "../key_ring.hpp"
+#include "../livekit/data_packet.hpp"
 #include "../livekit/frame_cryptor.hpp"
 #include "../livekit/iv.hpp"
 #include "key_provider.hpp"
@@ -101,10 +103,15 @@ struct Counters {
   std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
   std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
+  std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
   std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
+  std::uint64_t data_encrypted = 0;      // data packets encrypted (LiveKit format: encrypt_data)
+  std::uint64_t data_decrypted = 0;      // data packets decrypted (decrypt_data)
+  std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
+  Errc data_last_error = Errc::ok;       // the most recent data failure
   Errc last_error = Errc::ok;            // the most recent failure
   std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
   std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
@@ -112,6 +119,8 @@ struct Counters {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
+// KeyProviderOptions::detect_kdf_mismatch: (identity, the KDF that participant's frames are derived with).
+using KdfMismatchCallback = std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
 
 template <class Format>
 class BasicFrameCryptor;
@@ -132,6 +141,9 @@ struct LivekitFormat {
   using kdf_type = Kdf;
   using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
   using report_type = livekit::DecryptReport;
+  // Data packets (livekit/data_packet.hpp) with the same ring; its own UniqueIv, so frames and data
+  // under one key never share an IV counter.
+  using data_cryptor_type = livekit::DataCryptor<C, Kdf, livekit::UniqueIv>;
   using cryptor_options = livekit::FrameCryptorOptions;
   // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
   using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
@@ -163,6 +175,8 @@ struct ManagerShared {
   std::mutex callback_mutex;   // guards the two pointers below (copied out, then called unlocked)
   std::shared_ptr<const StateCallback> on_state;
   std::shared_ptr<const EncryptionStatusCallback> on_status;
+  std::shared_ptr<const KdfMismatchCallback> on_kdf_mismatch;
+  bool adopt_sender_kdf = false;  // set once at creation
 
   [[nodiscard]] std::shared_ptr<const StateCallback> state_callback() noexcept {
     std::lock_guard<std::mutex> lock(callback_mutex);
@@ -172,12 +186,17 @@ struct ManagerShared {
     std::lock_guard<std::mutex> lock(callback_mutex);
     return on_status;
   }
+  [[nodiscard]] std::shared_ptr<const KdfMismatchCallback> kdf_mismatch_callback() noexcept {
+    std::lock_guard<std::mutex> lock(callback_mutex);
+    return on_kdf_mismatch;
+  }
 };
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, other_failures{0},
-      passthrough{0}, empty{0};
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, other_failures{0},
+      passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
+  std::atomic<Errc> data_last_error{Errc::ok};
   std::atomic<Errc> last_error{Errc::ok};
   std::atomic<std::uint8_t> last_error_key_index{0};
   std::atomic<std::uint8_t> last_key_index{0};
@@ -191,6 +210,20 @@ struct AtomicCounters {
   }
 };
 
+// The data cryptor of a participant, for formats that have data packets (LiveKit); none otherwise.
+struct NoDataCryptor {};
+template <class Format>
+struct DataCryptorOf {
+  using type = NoDataCryptor;
+  static type make(typename Format::ring_type&) noexcept { return {}; }
+};
+template <class Format>
+  requires requires { typename Format::data_cryptor_type; }
+struct DataCryptorOf<Format> {
+  using type = typename Format::data_cryptor_type;
+  static type make(typename Format::ring_type& ring) noexcept { return type(ring); }
+};
+
 template <class Format>
 class Participant final : public ParticipantKeys<typename Format::ring_type> {
  public:
@@ -200,7 +233,8 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
               const typename Format::cryptor_options& options, const typename Format::factory_type& make)
       : base(std::move(id), std::move(ring)),
         manager(std::move(m)),
-        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)) {}
+        cryptor(Format::make_cryptor(this->ring, options, make, this->identity)),
+        data(DataCryptorOf<Format>::make(this->ring)) {}
 
   void apply_sif_trailer(BytesIn trailer) override {
     if constexpr (requires { cryptor.set_sif_trailer(trailer); }) cryptor.set_sif_trailer(trailer);
@@ -212,6 +246,7 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
 
   const std::shared_ptr<ManagerShared> manager;
   typename Format::cryptor_type cryptor;  // guarded by mutex
+  typename DataCryptorOf<Format>::type data;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   AtomicCounters counters;
@@ -280,10 +315,15 @@ class BasicFrameCryptor {
     s.sif_passed = get(c.sif_passed);
     s.sif_dropped = get(c.sif_dropped);
     s.replayed = get(c.replayed);
+    s.kdf_mismatch = get(c.kdf_mismatch);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
     s.empty = get(c.empty);
+    s.data_encrypted = get(c.data_encrypted);
+    s.data_decrypted = get(c.data_decrypted);
+    s.data_failures = get(c.data_failures);
+    s.data_last_error = c.data_last_error.load(std::memory_order_relaxed);
     s.last_error = c.last_error.load(std::memory_order_relaxed);
     s.last_error_key_index = c.last_error_key_index.load(std::memory_order_relaxed);
     s.last_key_index = c.last_key_index.load(std::memory_order_relaxed);
@@ -343,7 +383,70 @@ class BasicFrameCryptor {
     });
   }
 
+  // LiveKit data packets (chat, RPC, byte and text streams, user packets) with this participant's
+  // key ring, as livekit-client's E2eeManager.encryptData/decryptData: payload = a serialized
+  // EncryptedPacketPayload; packet = a serialized EncryptedPacket (DataPacket field 18). Counted
+  // apart from frames (Counters::data_*); the EncryptionState is the frames' and does not change.
+  // The enabled flags do not apply: the room's encryption option decides whether data is
+  // encrypted, and the caller calls these only then. No allocation; a decrypt that follows a
+  // sender's ratchet moves the ring (frames too) and asks the refill thread to top the window up.
+  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    auto& p = *p_;
+    Result<BytesOut> r = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
+      (void)p.ring.set_current_index(kid);
+      r = p.data.encrypt(payload, packet_out);
+    }
+    count_data(r, p.counters.data_encrypted);
+    return r;
+  }
+  // Room for the packet of an n-byte payload.
+  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return Format::data_cryptor_type::max_packet_size(n);
+  }
+  [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    auto& p = *p_;
+    livekit::DataReport local;
+    livekit::DataReport& rep = report ? *report : local;
+    Result<BytesOut> r = Errc::internal_error;
+    std::optional<KdfAlgorithm> mismatch;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      r = p.data.decrypt(packet, payload_out, &rep);
+      if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+      if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
+    }
+    if (mismatch) {
+      p.counters.bump(p.counters.kdf_mismatch);
+      kdf_mismatch_found(*mismatch);
+    }
+    if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
+      if (r && rep.match.ratchet_steps > 0) p.request_refill();
+    }
+    count_data(r, p.counters.data_decrypted);
+    return r;
+  }
+
  private:
+  template <class R>
+  void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
+    auto& c = p_->counters;
+    if (r) {
+      c.bump(ok);
+    } else {
+      c.bump(c.data_failures);
+      c.data_last_error.store(r.error(), std::memory_order_relaxed);
+    }
+  }
+
   template <class Call>
   [[nodiscard]] Result<BytesOut> encrypt_with(BytesIn frame, BytesOut out, Call&& call) noexcept {
     auto& p = *p_;
@@ -388,9 +491,11 @@ class BasicFrameCryptor {
     report_type& rep = report ? *report : local;
     detail::Transitions t;
     bool ratcheted = false;
+    std::optional<KdfAlgorithm> mismatch;
     auto r = [&]() noexcept -> Result<BytesOut> {
       std::lock_guard<std::mutex> lock(p.mutex);
       auto res = call(p.cryptor, &rep);
+      if (!res && res.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
       const FrameOutcome o = Format::outcome(p.cryptor, rep);
       ratcheted = res && o.ratchet_steps > 0;
       auto& c = p.counters;
@@ -423,6 +528,7 @@ class BasicFrameCryptor {
         case Errc::malformed_frame: c.bump(c.malformed); break;
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
         case Errc::replay: c.bump(c.replayed); break;
+        case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -437,7 +543,23 @@ class BasicFrameCryptor {
       if (ratcheted) p.request_refill();
     }
     t.report(*p.manager, p.identity);
+    if (mismatch) kdf_mismatch_found(*mismatch);
     return r;
+  }
+
+  // The other KDF than the ring's (participant's lock held): what a kdf_mismatch sender uses.
+  static std::optional<KdfAlgorithm> sender_kdf(detail::Participant<Format>& p) noexcept {
+    if constexpr (requires { p.ring.other_algorithm(); })
+      return p.ring.other_algorithm();
+    else
+      return std::nullopt;
+  }
+  // After the lock: report it, and with adopt_sender_kdf ask the refill thread to re-derive.
+  void kdf_mismatch_found(KdfAlgorithm sender) noexcept {
+    auto& p = *p_;
+    if (p.manager->adopt_sender_kdf) p.request_kdf_adoption(sender);
+    auto cb = p.manager->kdf_mismatch_callback();
+    if (cb && *cb) (*cb)(p.identity, sender);
   }
 
   template <class>
@@ -480,6 +602,7 @@ class BasicE2eeManager {
     if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
+    shared->adopt_sender_kdf = options.key_provider_options.adopt_sender_kdf;
     std::vector<std::uint8_t> sif = std::move(options.frame_cryptor_options.sif_trailer);
     options.frame_cryptor_options.sif_trailer.clear();
     auto fo = Format::make_options(options);
@@ -537,6 +660,13 @@ class BasicE2eeManager {
     auto p = cb ? std::make_shared<const StateCallback>(std::move(cb)) : nullptr;
     std::lock_guard<std::mutex> lock(shared_->callback_mutex);
     shared_->on_state = std::move(p);
+  }
+  // KeyProviderOptions::detect_kdf_mismatch: called (identity, sender's KDF) for each frame or data
+  // packet refused with Errc::kdf_mismatch, on the thread that decrypted it, after its lock.
+  void on_kdf_mismatch(KdfMismatchCallback cb) {
+    auto p = cb ? std::make_shared<const KdfMismatchCallback>(std::move(cb)) : nullptr;
+    std::lock_guard<std::mutex> lock(shared_->callback_mutex);
+    shared_->on_kdf_mismatch = std::move(p);
   }
   // Python's room.on("participant_encryption_status_changed"): (identity, enabled).
   void on_participant_encryption_status_changed(EncryptionStatusCallback cb) {

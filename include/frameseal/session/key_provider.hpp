@@ -157,6 +157,13 @@ class ParticipantKeys {
   ring_type ring;                          // guarded by mutex (its options and KDF never change)
   std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
   std::atomic<bool> needs_refill{false};
+  // Frame path, after Errc::kdf_mismatch with adopt_sender_kdf: the KDF to re-derive the ring with
+  // (0: none, else 1 + KdfAlgorithm), done by the refill thread.
+  std::atomic<std::uint8_t> adopt_kdf{0};
+  void request_kdf_adoption(KdfAlgorithm a) noexcept {
+    adopt_kdf.store(static_cast<std::uint8_t>(1 + static_cast<unsigned>(a)), std::memory_order_relaxed);
+    if (refill_signal) refill_signal->request();
+  }
   const std::size_t ring_size;             // ring.size(), readable without the lock
   std::atomic<std::uint8_t> send_index;    // the KID written on encrypt; stored with mutex held
   std::atomic<std::uint64_t> ratchets{0};  // ratchet steps applied to ring (explicit and receive-side)
@@ -424,6 +431,7 @@ class BasicKeyProvider {
   template <class>
   friend class BasicE2eeManager;
   using participant_type = detail::ParticipantKeys<Ring>;
+  struct Impl;
 
   [[nodiscard]] static Result<SecretBuffer> random_key() noexcept {
     if (!frameseal::detail::ensure_sodium()) return Errc::backend_unavailable;
@@ -449,6 +457,40 @@ class BasicKeyProvider {
       }
     } else {
       (void)p;
+    }
+  }
+
+  // Re-derives a participant's ring with another KDF algorithm (adopt_sender_kdf): every slot's
+  // current material installed again in a new ring, swapped in under the participant's lock. The
+  // KDF work runs under the control mutex only (the refill thread calls this).
+  [[nodiscard]] static Errc adopt_kdf(Impl& s, participant_type& p, KdfAlgorithm algorithm) {
+    if constexpr (requires(Kdf k) { k.algorithm = algorithm; }) {
+      std::lock_guard<std::mutex> lock(s.mutex);
+      Kdf kdf = p.ring.kdf();
+      if (kdf.algorithm == algorithm) return Errc::ok;
+      kdf.algorithm = algorithm;
+      auto fresh = ring_type::create(p.ring.options(), kdf);
+      if (!fresh) return fresh.error();
+      std::vector<SecretBuffer> materials(p.ring_size);
+      std::uint8_t current = 0;
+      {
+        std::lock_guard<std::mutex> plock(p.mutex);
+        current = p.ring.current_index();
+        for (std::size_t i = 0; i < p.ring_size; ++i) {
+          auto m = p.ring.export_key(i);
+          if (m) materials[i] = std::move(*m);
+        }
+      }
+      for (std::size_t i = 0; i < p.ring_size; ++i)
+        if (materials[i].size() != 0)
+          if (Errc e = fresh->set_key(i, materials[i].view(), false); e != Errc::ok) return e;
+      (void)fresh->set_current_index(current);
+      std::lock_guard<std::mutex> plock(p.mutex);
+      p.ring = std::move(*fresh);
+      return Errc::ok;
+    } else {
+      (void)s, (void)p, (void)algorithm;
+      return Errc::invalid_argument;
     }
   }
 
@@ -557,13 +599,19 @@ class BasicKeyProvider {
       for (;;) {
         const std::uint32_t seen = signal->wake.load(std::memory_order_acquire);
         if (signal->stop.load(std::memory_order_relaxed)) return;
-        std::vector<std::shared_ptr<participant_type>> todo;
+        std::vector<std::shared_ptr<participant_type>> todo, adopt;
         {
           std::lock_guard<std::mutex> lock(mutex);
-          for (auto& entry : participants)
+          for (auto& entry : participants) {
             if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+            if (entry.second->adopt_kdf.load(std::memory_order_relaxed) != 0) adopt.push_back(entry.second);
+          }
         }
         for (auto& p : todo) refill_participant(*p);
+        for (auto& p : adopt) {
+          const std::uint8_t a = p->adopt_kdf.exchange(0, std::memory_order_relaxed);
+          if (a != 0) (void)adopt_kdf(*this, *p, static_cast<KdfAlgorithm>(a - 1));
+        }
         signal->wake.wait(seen, std::memory_order_acquire);
       }
     }
@@ -592,6 +640,7 @@ class BasicKeyProvider {
     ro.failure_tolerance = options.failure_tolerance;
     ro.previous_generations = options.previous_generations;
     ro.salt = options.ratchet_salt;
+    ro.detect_kdf_mismatch = options.detect_kdf_mismatch || options.adopt_sender_kdf;
     auto master = ring_type::create(std::move(ro), std::move(*resolved));
     if (!master) return master.error();
     SecretBuffer shared_key = std::move(options.shared_key);

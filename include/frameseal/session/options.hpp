@@ -87,6 +87,15 @@ struct KeyProviderOptions {
   KdfAlgorithm kdf = default_kdf;
   // frameseal extension: old keys kept per slot after a ratchet so frames in flight still decrypt.
   std::size_t previous_generations = KeyRingOptions{}.previous_generations;
+  // frameseal extension, opt-in: name a KDF mismatch (KeyRingOptions::detect_kdf_mismatch). A frame
+  // or data packet that authenticates only under the other KDF (HKDF vs PBKDF2) is refused with
+  // Errc::kdf_mismatch, counted (Counters::kdf_mismatch) and reported to the manager's
+  // on_kdf_mismatch callback with the sender's KDF. With adopt_sender_kdf (implies detection) the
+  // participant's ring is then re-derived with the sender's KDF on the provider's refill thread,
+  // off the frame path, and later frames decrypt. Costs one KDF call of the other kind per key
+  // install (PBKDF2: ~20 ms).
+  bool detect_kdf_mismatch = false;
+  bool adopt_sender_kdf = false;
 };
 
 struct E2eeOptions {

@@ -590,9 +590,33 @@ async function dataCases() {
   });
 }
 
+// ------------------------------------------------------------------ the KDF-mismatch report
+// The most common LiveKit E2EE interop failure: one side on HKDF, the other on PBKDF2. A real
+// livekit-client sender on one, a frameseal receiver on the other with --detect-kdf-mismatch.
+async function kdfMismatchCases() {
+  const f = [hex(frames.opus(r, 100)), hex(frames.vp8Delta(r, 80))];
+  for (const [tx, rx] of [['pbkdf2', 'hkdf'], ['hkdf', 'pbkdf2']]) {
+    await check(`kdf-mismatch livekit sender ${tx} -> frameseal receiver ${rx} names it`, async () => {
+      const enc = [
+        ...(await lkEncrypt({ ...base, kdf: tx, codec: 'opus' }, [f[0]])),
+        ...(await lkEncrypt({ ...base, kdf: tx, codec: 'vp8', frameType: 'delta' }, [f[1]])),
+      ];
+      const [a] = await frameseal(['frame', 'decrypt', ...fsOptions({ ...base, kdf: rx, codec: 'opus' }, 'rx'), '--detect-kdf-mismatch', enc[0]]).then((x) => x.lines);
+      const [b] = await frameseal(['frame', 'decrypt', ...fsOptions({ ...base, kdf: rx, codec: 'vp8', frameType: 'delta' }, 'rx'), '--detect-kdf-mismatch', enc[1]]).then((x) => x.lines);
+      for (const l of [a, b]) if (l !== `drop kdf_mismatch sender_kdf=${tx}`) fail(`frameseal printed "${l.slice(0, 60)}", expected "drop kdf_mismatch sender_kdf=${tx}"`);
+      // without the option: the plain failure every LiveKit SDK reports
+      const [c] = await frameseal(['frame', 'decrypt', ...fsOptions({ ...base, kdf: rx, codec: 'opus' }, 'rx'), enc[0]]).then((x) => x.lines);
+      if (c !== 'drop auth_failed') fail(`without --detect-kdf-mismatch: "${c.slice(0, 60)}"`);
+      // and the matching KDF decrypts
+      expectFrames('frameseal receiver on the sender\'s KDF', await fsDecrypt({ ...base, kdf: tx, codec: 'opus' }, [enc[0]]), [f[0]]);
+    });
+  }
+}
+
 try {
   await main();
   await dataCases();
+  await kdfMismatchCases();
 } catch (e) {
   broken = true;
   failed++;
