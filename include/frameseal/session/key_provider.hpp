@@ -297,7 +297,10 @@ class BasicKeyProvider {
   // apply, never during the KDF.
   void refill_now() {
     if constexpr (detail::refills_outside_lock<Ring>) {
-      for (auto& p : snapshot()) refill_participant(*p);
+      auto all = snapshot();
+      // The control mutex keeps a KDF adoption (which replaces a ring) from running meanwhile.
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      for (auto& p : all) refill_participant(*p);
     }
   }
 
