@@ -10,7 +10,9 @@
 //   H.264/H.265 Annex-B: fourcc H264/H265, width/height 0, time base 1/25, pts = access unit index;
 //   Opus from Ogg: fourcc Opus, time base 1/48000, width|height<<16 = the Ogg serial number;
 //     frames 0 and 1 are the OpusHead and OpusTags header packets, verbatim and in clear; every other
-//     frame is one Opus packet whose pts is its Ogg end granule position (ogg.hpp).
+//     frame is one Opus packet whose pts is its Ogg end granule position (ogg.hpp);
+//   last, the manifest frame (FSMF v1 || HMAC-SHA256 over all bytes before it, pts 2^64-1; see
+//   "the manifest of an encrypted file" below), which decrypt and inspect check and strip.
 // Frames are in the LiveKit format (livekit/frame_cryptor.hpp, default UniqueIv; mark format 1,
 // cipher 1/2/3) or, with --format sframe, in SFrame (sframe/frame_cryptor.hpp; mark format 2, cipher
 // byte = the suite id, 4 or 5). The receiver needs no per-frame side data: VP8 key frames are told

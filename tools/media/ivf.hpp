@@ -10,7 +10,8 @@
 //
 // An encrypted IVF is an ordinary IVF whose reserved word (bytes 28-31) is the frameseal mark
 // "FS" | format (1 = LiveKit, 2 = SFrame) | cipher (1 = aes128gcm, 2 = aes256gcm,
-// 3 = chacha20poly1305). Standard IVF tools still list its frames and timestamps.
+// 3 = chacha20poly1305). Standard IVF tools still list its frames and timestamps; the last frame is
+// the frameseal manifest (cmd_media.hpp), which they list as one more frame.
 #pragma once
 
 #include <array>
