@@ -217,68 +217,50 @@ inline std::size_t annexb_to_length_prefixed(fs::BytesIn in, std::size_t length_
   return w;
 }
 
-// GStreamer's rtph264depay/rtph265depay (1.22) put the parameter sets they have seen in front of an
-// access unit that already carries them (after the sender's first key frame, and before a key frame
-// that starts with an AUD). That prefix was never part of the sender's frame, so the LiveKit clear
-// header (the AAD) no longer matches. Returns the offset of the sender's own access unit: past a
-// leading run of parameter-set NAL units (H.264 SPS/PPS, H.265 VPS/SPS/PPS) each of which appears
-// again, byte for byte, later in the clear part (before the first slice); 0 when there is no such
-// run. An encoder does not repeat an identical parameter set within one access unit, so a frame
-// nothing was added to is left alone.
+// GStreamer's rtph264depay/rtph265depay (1.22) put parameter sets in front of an access unit that
+// already carries its own: the ones seen earlier in the stream (after the sender's first key frame),
+// or the sprop-parameter-sets of the caps (webrtcbin gives a sendrecv transceiver's receive side the
+// caps of what this side sends). That prefix was never part of the sender's frame, so the LiveKit
+// clear header (the AAD) no longer matches. Returns the offset of the sender's own access unit:
+// the end of a leading run of parameter-set NAL units (H.264 SPS/PPS, H.265 VPS/SPS/PPS; the run
+// ends at the first other NAL unit or at the next one of the first one's type) when a NAL unit of
+// the first one's type (a second SPS, or VPS) follows before the first slice; 0 otherwise. An
+// encoder sends one SPS (VPS) per access unit, so a frame nothing was put in front of is left alone.
 inline std::size_t inserted_parameter_sets(fs::BytesIn au, bool h265) {
-  struct Nal {
-    std::size_t start;          // first byte of its start code
-    std::size_t begin, end;     // the NAL unit's bytes
-  };
-  constexpr std::size_t max_nals = 32;
-  Nal nals[max_nals];
-  std::size_t count = 0, first_vcl = 0;
-  bool have_vcl = false;
-  std::size_t i = 0;
+  constexpr std::size_t max_nals = 64;
+  std::size_t starts[max_nals];   // first byte of each NAL unit's start code
+  int types[max_nals];            // its nal_unit_type (-1: empty)
+  std::size_t count = 0;
   auto start_code = [&](std::size_t at) -> std::size_t {
     if (at + 3 <= au.size() && au[at] == 0 && au[at + 1] == 0 && au[at + 2] == 1) return 3;
     if (at + 4 <= au.size() && au[at] == 0 && au[at + 1] == 0 && au[at + 2] == 0 && au[at + 3] == 1) return 4;
     return 0;
   };
-  if (start_code(0) == 0) return 0;
-  while (i < au.size() && count < max_nals && !have_vcl) {
+  auto vcl = [&](int t) { return h265 ? (t >= 0 && (t <= 9 || (t >= 16 && t <= 21))) : (t == 1 || t == 5); };
+  auto parameter_set = [&](int t) { return h265 ? (t >= 32 && t <= 34) : (t == 7 || t == 8); };
+  std::size_t i = 0;
+  bool have_vcl = false;
+  while (i < au.size() && count < max_nals) {
     const std::size_t sc = start_code(i);
     if (sc == 0) break;
     const std::size_t b = i + sc;
     std::size_t j = b;
     while (j < au.size() && start_code(j) == 0) ++j;
-    nals[count] = Nal{i, b, j};
-    if (b < au.size()) {
-      const unsigned t = h265 ? (au[b] >> 1) & 0x3f : au[b] & 0x1f;
-      const bool vcl = h265 ? (t <= 9 || (t >= 16 && t <= 21)) : (t == 1 || t == 5);
-      if (vcl) {
-        have_vcl = true;
-        first_vcl = count;
-      }
+    starts[count] = i;
+    types[count] = b < au.size() ? (h265 ? (au[b] >> 1) & 0x3f : au[b] & 0x1f) : -1;
+    if (vcl(types[count++])) {
+      have_vcl = true;
+      break;
     }
-    ++count;
     i = j;
   }
-  if (!have_vcl) return 0;
-  auto parameter_set = [&](const Nal& n) {
-    if (n.begin >= n.end) return false;
-    const unsigned t = h265 ? (au[n.begin] >> 1) & 0x3f : au[n.begin] & 0x1f;
-    return h265 ? (t >= 32 && t <= 34) : (t == 7 || t == 8);
-  };
-  auto same = [&](const Nal& a, const Nal& b) {
-    return a.end - a.begin == b.end - b.begin && std::memcmp(au.data() + a.begin, au.data() + b.begin, a.end - a.begin) == 0;
-  };
-  std::size_t best = 0;
-  for (std::size_t k = 1; k < first_vcl && parameter_set(nals[k - 1]); ++k) {
-    bool all_later = true;
-    for (std::size_t a = 0; a < k && all_later; ++a) {
-      bool found = false;
-      for (std::size_t b = k; b < first_vcl && !found; ++b) found = same(nals[a], nals[b]);
-      all_later = found;
-    }
-    if (all_later) best = k;
-  }
-  return best ? nals[best].start : 0;
+  if (!have_vcl || count < 2 || !parameter_set(types[0])) return 0;
+  const std::size_t first_vcl = count - 1;
+  std::size_t k = 1;
+  while (k < first_vcl && parameter_set(types[k]) && types[k] != types[0]) ++k;
+  for (std::size_t m = k; m < first_vcl; ++m)
+    if (types[m] == types[0]) return starts[k];
+  return 0;
 }
 
 }  // namespace frameseal_gst

@@ -4,7 +4,9 @@
 // Contract:
 //   - caps: video/x-vp8, video/x-vp9, video/x-h264 and video/x-h265 (byte-stream, or avc/avc3 and
 //     hvc1/hev1 length-prefixed with the length size from codec_data; alignment=au), audio/x-opus.
-//     Output caps = input caps. video/x-av1 is refused at caps negotiation with format=livekit (an
+//     Output caps = input caps. format=livekit converts length-prefixed access units to Annex B for
+//     the cryptor and back (LiveKit's layout is defined on Annex B, and a length prefix keeps a
+//     trailing 0x00 key index that rtph264pay's byte-stream mode would strip). video/x-av1 is refused at caps negotiation with format=livekit (an
 //     element error saying why: livekit-client throws on AV1 and the native SDKs encrypt it
 //     differently); format=sframe takes it (RFC 9605 encrypts the whole frame).
 //   - encrypt: a frame with no key at the sending index is dropped, never sent in clear; decrypt: a
@@ -15,7 +17,8 @@
 //     signals set-key, ratchet and set-key-index. They may be used while streaming, from any
 //     thread: the session layer locks the participant for a frame and for a key change and derives
 //     outside that lock. After a key change the encrypting element asks upstream for a key unit
-//     (request-key-unit) so a receiver that only has the new key gets a decodable frame soon.
+//     (request-key-unit) so a receiver that only has the new key gets a decodable frame soon; the
+//     decrypting element asks for one after it dropped a video frame (at most once a second).
 //   - the bus: an element message "frameseal-state" (identity, state, direction and the counters)
 //     each time the participant's EncryptionState changes; the "stats" property is the same
 //     structure on demand.
@@ -198,6 +201,7 @@ struct Private {
   std::size_t length_size = 0;  // 0: Annex B (or not H.264/H.265); 1..4: avc/hvc1 length prefixes
   std::vector<std::uint8_t> scratch_in, scratch_out;  // streaming thread only
   std::atomic<bool> force_key_unit{false};
+  gint64 last_key_unit_request = G_MININT64 / 2;  // decrypt: streaming thread only
 };
 
 }  // namespace
@@ -498,7 +502,8 @@ gboolean set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
       return FALSE;
     }
     const char* format = gst_structure_get_string(s, "stream-format");
-    if (format && std::string_view(format) != "byte-stream") {
+    // LiveKit's H.264/H.265 layout is defined on Annex B; SFrame encrypts the frame as it is.
+    if (format && std::string_view(format) != "byte-stream" && p.config.format == WireFormat::livekit) {
       p.length_size = 4;
       if (const GValue* v = gst_structure_get_value(s, "codec_data"); v && G_VALUE_HOLDS(v, GST_TYPE_BUFFER)) {
         GstBuffer* cd = gst_value_get_buffer(v);
@@ -579,6 +584,14 @@ GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
   if (!r) {
     GST_LOG_OBJECT(self, "%s dropped a frame: %s", p.encrypt ? "encrypt" : "decrypt",
                    framing_ok ? std::string(fs::to_string(r.error())).c_str() : "bad NAL length prefix");
+    if (!p.encrypt && p.kind == fs::MediaKind::video && p.request_key_unit) {
+      const gint64 now = g_get_monotonic_time();
+      if (now - p.last_key_unit_request >= G_USEC_PER_SEC) {  // at most once a second
+        p.last_key_unit_request = now;
+        gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans),
+                           gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+      }
+    }
     if (!p.encrypt && p.gap_on_drop && p.kind == fs::MediaKind::audio && GST_BUFFER_PTS_IS_VALID(in))
       gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans), gst_event_new_gap(GST_BUFFER_PTS(in), GST_BUFFER_DURATION(in)));
     gst_buffer_unref(in);
@@ -680,7 +693,9 @@ static void gst_frameseal_class_init(GstFramesealClass* klass) {
       g_param_spec_uint("sframe-ratchet-bits", "SFrame ratchet bits", "format=sframe: R of RFC 9605 section 5.1 (the ratchet "
                         "signal needs R > 0)", 0, 56, 0, ready));
   g_object_class_install_property(gobject_class, PROP_REQUEST_KEY_UNIT,
-      g_param_spec_boolean("request-key-unit", "Request key unit", "Encrypt: ask upstream for a key unit after a key change",
+      g_param_spec_boolean("request-key-unit", "Request key unit", "Ask upstream for a key unit: encrypt, after a key "
+                           "change; decrypt, after a video frame was dropped (at most once a second; a depayloader and "
+                           "webrtcbin turn it into an RTCP PLI), so the decoder resynchronises on the next key frame",
                            TRUE, live));
   g_object_class_install_property(gobject_class, PROP_GAP_ON_DROP,
       g_param_spec_boolean("gap-on-drop", "GAP on drop", "Decrypt, audio: send a GAP event for each dropped frame", TRUE, live));

@@ -15,6 +15,12 @@ Cases:
                      dropped, counters: encrypted == decrypted == frames, no failure
   <codec>-wrong-key  the receiver has another key: no frame reaches the decoder (audio: GAP events
                      do, so opusdec conceals), the bus says state=decryption_failed
+  vp8-sframe, h264-sframe  format=sframe (RFC 9605; suite 4, and suite 5) back to back: the codec
+                     payloaders parse the frame, so they cannot carry SFrame frames
+  av1-refused        video/x-av1 is refused at caps negotiation with format=livekit, with a message
+                     saying why; format=sframe takes it
+  key-not-printed    with key-file and GST_DEBUG=*:9, gst-launch -v and gst-inspect: the key appears
+                     nowhere, its fingerprint does
   <codec>-key-change the sender ratchets at frame 20 and switches to a new key at index 1 at frame
                      40 (the receiver was given index 1 in advance): no frame lost, the receiver
                      ratchets once, the encoder was asked for a key unit after each change
@@ -23,6 +29,9 @@ import hashlib
 import os
 import socket
 import sys
+import shlex
+import subprocess
+import tempfile
 import threading
 import time
 
@@ -57,6 +66,16 @@ CODECS = {
 }
 
 
+def annexb(frame):
+    """A length-prefixed (4-byte) access unit as Annex B with 4-byte start codes."""
+    out, i = b"", 0
+    while i + 4 <= len(frame):
+        n = int.from_bytes(frame[i:i + 4], "big")
+        out += b"\0\0\0\1" + frame[i + 4:i + 4 + n]
+        i += 4 + n
+    return out
+
+
 def free_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -68,17 +87,17 @@ def free_port():
 class Run:
     """One sender + receiver pair in one pipeline each, run until the sender's EOS."""
 
-    def __init__(self, codec, frames, rx_key, on_frame=None):
+    def __init__(self, codec, frames, rx_key, on_frame=None, options=""):
         src, enc, pay, rtp_caps, depay, dec = CODECS[codec]
         self.port = free_port()
         self.tx = Gst.parse_launch(
             f"{src.format(n=frames)} ! {enc} ! tee name=t "
             f"t. ! queue name=refdec ! {dec} ! appsink name=ref sync=false emit-signals=true "
-            f"t. ! queue ! framesealenc name=enc key={KEY} participant-identity=sender ! {pay} ! "
+            f"t. ! queue ! framesealenc name=enc key={KEY} participant-identity=sender {options} ! {pay} ! "
             f"udpsink host=127.0.0.1 port={self.port} sync=false")
         self.rx = Gst.parse_launch(
             f"udpsrc port={self.port} caps=\"application/x-rtp,{rtp_caps},payload=96\" buffer-size=4194304 ! "
-            f"{depay} ! framesealdec name=dec key={rx_key} participant-identity=sender ! queue name=todec ! {dec} ! "
+            f"{depay} ! framesealdec name=dec key={rx_key} participant-identity=sender {options} ! queue name=todec ! {dec} ! "
             f"appsink name=out sync=false emit-signals=true")
         self.ref, self.out = [], []
         self.messages = []  # (element name, structure as text)
@@ -86,6 +105,7 @@ class Run:
         self.frames_in = 0
         self.to_decoder = 0  # encoded frames that reached the receiver's decoder
         self.enc_ref, self.enc_out = [], []  # SHA-256 of the encoded frames into each decoder
+        self.length_prefixed = codec in ("h264", "h265")
         self.error = None
         self.on_frame = on_frame
         self.tx.get_by_name("ref").connect("new-sample", self._sample, self.ref)
@@ -119,8 +139,11 @@ class Run:
     def _encoded(self, pad, info, store):
         b = info.get_buffer()
         ok, m = b.map(Gst.MapFlags.READ)
-        store.append(hashlib.sha256(bytes(m.data)).hexdigest())
+        data = bytes(m.data)
         b.unmap(m)
+        if store is self.enc_ref and self.length_prefixed:
+            data = annexb(data)  # the sender's avc/hvc1 frames as the receiver's byte-stream
+        store.append(hashlib.sha256(data).hexdigest())
         return Gst.PadProbeReturn.OK
 
     def _after_enc(self, pad, info):
@@ -195,8 +218,8 @@ def report(name, ok, detail):
     print(f"{'ok' if ok else 'FAIL'} {name}: {detail}", flush=True)
 
 
-def case_plain(codec, frames):
-    r = Run(codec, frames, KEY).run()
+def case_plain(codec, frames, options="", name=None):
+    r = Run(codec, frames, KEY, options=options).run()
     tx, rx = r.stats["tx"], r.stats["rx"]
     detail = (f"frames {frames}, encrypted {tx['encrypted']}, decrypted {rx['decrypted']}, encoded frames identical "
               f"{sum(a == b for a, b in zip(r.enc_ref, r.enc_out))}/{len(r.enc_ref)}, decoded {len(r.out)}, "
@@ -213,7 +236,92 @@ def case_plain(codec, frames):
         why.append("counters do not match")
     if tx["state"] != "ok" or rx["state"] != "ok":
         why.append(f"states {tx['state']}/{rx['state']}")
-    report(codec, not why, "; ".join(why) + (" | " if why else "") + detail)
+    report(name or codec, not why, "; ".join(why) + (" | " if why else "") + detail)
+
+
+def case_sframe(codec, options):
+    """format=sframe: RFC 9605 frames encrypt everything, so the codec's RTP payloaders cannot carry
+    them (they parse the frame); the elements are checked back to back, in one pipeline: the frames
+    out of framesealdec are the encoder's, byte for byte, and decode as the reference does."""
+    src, enc, _, _, _, dec = CODECS[codec]
+    p = Gst.parse_launch(
+        f"{src.format(n=60)} ! {enc} ! tee name=t t. ! queue ! fakesink name=ref_enc signal-handoffs=true "
+        f"t. ! queue ! framesealenc name=enc format=sframe key={KEY} {options} ! identity name=wire ! "
+        f"framesealdec name=dec format=sframe key={KEY} {options} ! fakesink name=out_enc signal-handoffs=true")
+    ref, out, wire = [], [], []
+    grab = lambda store: (lambda sink, buf, pad: store.append(buf.extract_dup(0, buf.get_size())))  # noqa: E731
+    p.get_by_name("ref_enc").connect("handoff", grab(ref))
+    p.get_by_name("out_enc").connect("handoff", grab(out))
+    p.get_by_name("wire").connect("handoff", lambda el, buf: wire.append(buf.extract_dup(0, buf.get_size())))
+    p.set_state(Gst.State.PLAYING)
+    msg = p.get_bus().timed_pop_filtered(60 * Gst.SECOND, Gst.MessageType.EOS | Gst.MessageType.ERROR)
+    rx = p.get_by_name("dec").get_property("stats")
+    p.set_state(Gst.State.NULL)
+    why = []
+    if not msg or msg.type != Gst.MessageType.EOS:
+        why.append("no EOS" if not msg else f"error: {msg.parse_error()[0].message}")
+    if len(ref) < 50 or out != ref:
+        why.append(f"decrypted frames differ from the encoder's ({sum(a == b for a, b in zip(ref, out))} of {len(ref)})")
+    if any(w == r for w, r in zip(wire, ref)) or any(len(w) <= len(r) for w, r in zip(wire, ref)):
+        why.append("a frame went out unencrypted")
+    report(f"{codec}-sframe", not why, "; ".join(why) + (" | " if why else "") +
+           f"frames {len(ref)}, decrypted {rx.get_value('decrypted')}, identical {sum(a == b for a, b in zip(ref, out))}, "
+           f"overhead {len(wire[0]) - len(ref[0]) if wire and ref else '-'} bytes")
+
+
+def run_launch(description, env=None, timeout=30):
+    """gst-launch-1.0 -m -v DESCRIPTION: (exit code, stdout + stderr)."""
+    e = dict(os.environ, **(env or {}))
+    p = subprocess.run(["gst-launch-1.0", "-m", "-v"] + shlex.split(description), capture_output=True, text=True,
+                       timeout=timeout, env=e)
+    return p.returncode, p.stdout + p.stderr
+
+
+def case_av1():
+    """AV1 is refused at caps negotiation with format=livekit, with a message saying why; SFrame
+    (which encrypts the whole frame) takes it."""
+    # One temporal unit (a temporal delimiter and a sequence header OBU) from a file, with AV1 caps.
+    path = os.path.join(tempfile.mkdtemp(), "frame.obu")
+    with open(path, "wb") as f:
+        f.write(bytes([0x12, 0x00, 0x0a, 0x0a, 0x00, 0x00, 0x00, 0x02, 0xaf, 0xff, 0x9f, 0xff, 0x30, 0x08]))
+    src = (f"filesrc location={path} ! video/x-av1,stream-format=obu-stream,alignment=tu,width=320,height=240,"
+           "framerate=30/1")
+    code, out = run_launch(f"{src} ! framesealenc key={KEY} ! fakesink")
+    why = []
+    if code == 0:
+        why.append("the livekit pipeline ran")
+    if "AV1 is not supported by LiveKit E2EE" not in out:
+        why.append("no error saying AV1 is not supported")
+    code2, out2 = run_launch(f"{src} ! framesealenc format=sframe key={KEY} ! framesealdec format=sframe key={KEY} ! "
+                             "fakesink")
+    if code2 != 0:
+        why.append(f"format=sframe refused AV1: {out2[-300:]}")
+    msg = next((l for l in out.splitlines() if "AV1 is not supported" in l), "")
+    report("av1-refused", not why, "; ".join(why) + (" | " if why else "") + f"livekit: exit {code}, '{msg.strip()[:160]}'; "
+           f"sframe: exit {code2}")
+
+
+def case_key_not_printed():
+    """The key never appears in gst-inspect, in -v property dumps, in bus messages or in any debug
+    log (GST_DEBUG=*:9), given by key-file; the fingerprint does."""
+    d = tempfile.mkdtemp()
+    key_file = os.path.join(d, "key")
+    with open(key_file, "w") as f:
+        f.write(KEY + "\n")
+    fp = hashlib.sha256(bytes.fromhex(KEY)).hexdigest()[:8]
+    code, out = run_launch(f"videotestsrc num-buffers=5 ! vp8enc deadline=1 ! framesealenc key-file={key_file} ! "
+                           f"framesealdec key-file={key_file} ! fakesink", env={"GST_DEBUG": "*:9"}, timeout=120)
+    inspect = subprocess.run(["gst-inspect-1.0", "framesealenc"], capture_output=True, text=True).stdout
+    why = []
+    if code != 0:
+        why.append(f"the pipeline failed: {out[-300:]}")
+    for label, text in (("the debug log", out), ("gst-inspect", inspect)):
+        if KEY in text.lower() or KEY[:16] in text.lower():
+            why.append(f"{label} shows the key")
+    if f"key {fp} installed" not in out:
+        why.append("the log does not name the key by its fingerprint")
+    report("key-not-printed", not why, "; ".join(why) + (" | " if why else "") +
+           f"{len(out.splitlines())} log lines at GST_DEBUG=*:9 without the key, fingerprint {fp} shown")
 
 
 def case_wrong_key(codec, frames):
@@ -277,6 +385,15 @@ def main():
         print(f"FAIL plugin: {missing} not found (GST_PLUGIN_PATH={os.environ.get('GST_PLUGIN_PATH')})")
         return 1
     only = sys.argv[1:]
+    extra = [("vp8-sframe", lambda: case_sframe("vp8", "")), ("h264-sframe", lambda: case_sframe("h264", "cipher=aes256gcm")),
+             ("av1-refused", case_av1), ("key-not-printed", case_key_not_printed)]
+    for name, fn in extra:
+        if only and not any(o in name for o in only):
+            continue
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            report(name, False, f"{type(e).__name__}: {e}")
     for codec in CODECS:
         frames = 100 if codec == "opus" else 60
         for name, fn in ((codec, case_plain), (f"{codec}-wrong-key", case_wrong_key),
