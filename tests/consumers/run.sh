@@ -3,6 +3,7 @@
 #   meson-subproject        frameseal's source tree in subprojects/frameseal; nothing of frameseal
 #                           installed into the consumer's prefix, no CLI or test of frameseal built
 #   meson-pkgconfig         a fresh `meson install` of frameseal into a temporary prefix, pkg-config
+#   gst-plugin-install      the GStreamer plugin of that install, loaded by gst-inspect-1.0
 #   cmake-find-package      find_package(frameseal) on that meson install, and on a `cmake --install`
 #   cmake-add-subdirectory  add_subdirectory() of the source tree, and FetchContent with SOURCE_DIR
 #   single-header           g++ -std=c++20 -I single_include x.cpp -lsodium (-lcrypto), on a copy of
@@ -37,10 +38,18 @@ runs() {
 # --- a fresh install of frameseal by meson, into a temporary prefix
 prefix="$tmp/prefix"
 if meson setup "$tmp/fs-meson" "$root" --prefix="$prefix" -Dtests=false -Dbench=false -Dcli=false \
-     -Dsingle_header=false >"$tmp/log" 2>&1 && meson install -C "$tmp/fs-meson" >>"$tmp/log" 2>&1; then
+     -Dsingle_header=false -Dgstreamer=enabled >"$tmp/log" 2>&1 && meson install -C "$tmp/fs-meson" >>"$tmp/log" 2>&1; then
   ok meson-install
 else
   fail meson-install "meson setup/install of frameseal failed"
+fi
+# The GStreamer plugin goes to <prefix>/<libdir>/gstreamer-1.0, and GStreamer finds its elements there.
+plugin="$(find "$prefix" -path '*/gstreamer-1.0/libgstframeseal.so' -print -quit 2>/dev/null)"
+if [[ -n $plugin ]] && GST_REGISTRY="$tmp/registry.bin" GST_PLUGIN_PATH="$(dirname "$plugin")" \
+     gst-inspect-1.0 framesealenc >"$tmp/log" 2>&1 && grep -q "frameseal E2EE encrypter" "$tmp/log"; then
+  ok gst-plugin-install
+else
+  fail gst-plugin-install "libgstframeseal.so not installed under $prefix, or gst-inspect-1.0 cannot load it"
 fi
 pcdir="$(dirname "$(find "$prefix" -name frameseal.pc -print -quit 2>/dev/null)")"
 
