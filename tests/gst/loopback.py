@@ -21,12 +21,15 @@ Cases:
                      saying why; format=sframe takes it
   key-not-printed    with key-file and GST_DEBUG=*:9, gst-launch -v and gst-inspect: the key appears
                      nowhere, its fingerprint does
+  docs-examples      every gst-launch-1.0 command of docs/gstreamer.md runs and decrypts
+  stock-payloaders   rtpvp8pay/rtpvp9pay stop on encrypted frames; framesealvp8pay/vp9pay do not
   <codec>-key-change the sender ratchets at frame 20 and switches to a new key at index 1 at frame
                      40 (the receiver was given index 1 in advance): no frame lost, the receiver
                      ratchets once, the encoder was asked for a key unit after each change
 """
 import hashlib
 import os
+import re
 import socket
 import sys
 import shlex
@@ -324,6 +327,68 @@ def case_key_not_printed():
            f"{len(out.splitlines())} log lines at GST_DEBUG=*:9 without the key, fingerprint {fp} shown")
 
 
+def docs_commands():
+    """The gst-launch-1.0 commands of the sh blocks of docs/gstreamer.md, continuation lines joined."""
+    text = open(os.path.join(os.path.dirname(__file__), "../../docs/gstreamer.md")).read()
+    cmds = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for cmd in block.replace("\\\n", " ").splitlines():
+            if cmd.strip().startswith("gst-launch-1.0"):
+                cmds.append(" ".join(cmd.split()))
+    return cmds
+
+
+def case_docs_examples():
+    """Runs every command of docs/gstreamer.md in a fresh folder with a key made by the CLI's rule
+    (raw bytes), display sinks replaced by fakesink; a udpsrc receiver runs in the background until
+    its sender is done and must have decrypted frames."""
+    cmds = docs_commands()
+    d = tempfile.mkdtemp()
+    with open(os.path.join(d, "room.key"), "wb") as f:
+        f.write(os.urandom(32))
+    why, receivers, ran = [], [], 0
+    for cmd in cmds:
+        cmd = cmd.replace("autovideosink", "fakesink").replace("autoaudiosink", "fakesink")
+        argv = ["bash", "-c", cmd.replace("gst-launch-1.0", "gst-launch-1.0 -m", 1)]
+        if "udpsrc" in cmd:
+            receivers.append((cmd, subprocess.Popen(argv, cwd=d, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                    text=True)))
+            time.sleep(1.0)
+            continue
+        p = subprocess.run(argv, cwd=d, capture_output=True, text=True, timeout=120)
+        ran += 1
+        if p.returncode != 0:
+            why.append(f"'{cmd[:60]}...' exited {p.returncode}: {(p.stdout + p.stderr)[-200:]}")
+        elif "framesealdec" in cmd and "state=(string)ok" not in p.stdout:
+            why.append(f"'{cmd[:60]}...' decrypted nothing")
+    time.sleep(1.0)
+    for cmd, p in receivers:
+        p.terminate()
+        out = p.communicate(timeout=10)[0]
+        ran += 1
+        if "state=(string)ok" not in out or "decryption_failed" in out:
+            why.append(f"the receiver '{cmd[:50]}...' did not decrypt: {out[-300:]}")
+    if len(cmds) < 8:
+        why.append(f"only {len(cmds)} commands found in docs/gstreamer.md")
+    report("docs-examples", not why, "; ".join(why) + (" | " if why else "") + f"{ran} commands of docs/gstreamer.md ran")
+
+
+def case_stock_payloaders():
+    """Why framesealvp8pay/framesealvp9pay exist: the stock payloaders stop on encrypted frames."""
+    why, seen = [], []
+    for codec, enc, pay in (("vp8", "vp8enc deadline=1", "rtpvp8pay"), ("vp9", "vp9enc deadline=1", "rtpvp9pay")):
+        code, out = run_launch(f"videotestsrc num-buffers=30 ! {enc} ! framesealenc key={KEY} ! {pay} ! fakesink")
+        err = next((l.strip() for l in out.splitlines() if l.startswith("ERROR")), "")
+        seen.append(f"{pay}: exit {code} '{err[:90]}'")
+        if code == 0:
+            why.append(f"{pay} carried encrypted {codec} (the docs say it cannot)")
+        code, out = run_launch(f"videotestsrc num-buffers=30 ! {enc} ! framesealenc key={KEY} ! frameseal{codec}pay ! "
+                               f"rtp{codec}depay ! framesealdec key={KEY} ! fakesink")
+        if code != 0:
+            why.append(f"frameseal{codec}pay failed: {out[-200:]}")
+    report("stock-payloaders", not why, "; ".join(why) + (" | " if why else "") + "; ".join(seen))
+
+
 def case_wrong_key(codec, frames):
     r = Run(codec, frames, WRONG).run()
     rx = r.stats["rx"]
@@ -386,7 +451,8 @@ def main():
         return 1
     only = sys.argv[1:]
     extra = [("vp8-sframe", lambda: case_sframe("vp8", "")), ("h264-sframe", lambda: case_sframe("h264", "cipher=aes256gcm")),
-             ("av1-refused", case_av1), ("key-not-printed", case_key_not_printed)]
+             ("av1-refused", case_av1), ("key-not-printed", case_key_not_printed),
+             ("docs-examples", case_docs_examples), ("stock-payloaders", case_stock_payloaders)]
     for name, fn in extra:
         if only and not any(o in name for o in only):
             continue
