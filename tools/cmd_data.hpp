@@ -8,6 +8,14 @@
 // --cipher, --ratchet-window), plus --ratchet N (ratchet before use). --iv unique (default) or
 // livekit (livekit-client's formula; with --iv-random R --iv-timestamp MS --iv-count N fixed, for
 // byte-identical output); --type none|gcm: the encryption_type written (livekit-client: none).
+//
+// --track: LiveKit data tracks (livekit/data_track.hpp) instead of data packets.
+//   encrypt: each HEX is one frame's payload; prints its packets (seal the frame, then cut it at
+//            --mtu N, default 16000, with --handle H (default 1), --timestamp T (90 kHz, default 0)
+//            and --user-timestamp U if given), one line per packet
+//   decrypt: each HEX is one packet, in arrival order; prints each reassembled and decrypted frame's
+//            payload, "drop <reason>" for a packet that is not one or a frame that fails (decrypt
+//            errors, or the depacketizer's interrupted / unknown_frame / buffer_full / incomplete)
 #pragma once
 
 #include "cmd_media.hpp"
@@ -28,7 +36,10 @@ inline const char* data_usage =
     "  --iv unique|livekit    IV policy (default unique; livekit = livekit-client's data IV formula)\n"
     "  --iv-random R --iv-timestamp MS --iv-count N   fix livekit's random, milliseconds and send counter\n"
     "  --type none|gcm        EncryptedPacket.encryption_type to write (default none, as livekit-client)\n"
-    "  --data-packet          decrypt: the input is a DataPacket\n";
+    "  --data-packet          decrypt: the input is a DataPacket\n"
+    "  --track                data track frames: encrypt HEX = a frame payload, prints its packets;\n"
+    "                         decrypt HEX = a packet, prints each reassembled frame's payload\n"
+    "  --handle H --mtu N --timestamp T --user-timestamp U   --track encrypt: the packets' header\n";
 
 struct DataOptions {
   KeyOptions key;
@@ -39,6 +50,11 @@ struct DataOptions {
   std::uint32_t iv_count = 0;
   fs::livekit::DataEncryptionType type = fs::livekit::DataEncryptionType::none;
   bool data_packet = false;
+  bool track = false;
+  std::uint16_t handle = 1;
+  std::size_t mtu = fs::livekit::data_track_default_mtu;
+  std::uint32_t timestamp = 0;
+  std::optional<std::uint64_t> user_timestamp;
   std::vector<Bytes> inputs;
 };
 
@@ -78,6 +94,17 @@ inline DataOptions parse_data_options(int argc, char** argv) {
       else die("--type: expected none or gcm");
     } else if (a == "--data-packet") {
       o.data_packet = true;
+    } else if (a == "--track") {
+      o.track = true;
+    } else if (a == "--handle") {
+      o.handle = static_cast<std::uint16_t>(parse_uint(a, value(), 0xffff));
+      if (o.handle == 0) die("--handle: 0 is reserved; 1..65535");
+    } else if (a == "--mtu") {
+      o.mtu = parse_uint(a, value(), 1 << 20);
+    } else if (a == "--timestamp") {
+      o.timestamp = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
+    } else if (a == "--user-timestamp") {
+      o.user_timestamp = parse_uint(a, value(), ~std::uint64_t{0});
     } else if (a == "--help" || a == "-h") {
       std::printf(data_usage, key_options_usage);
       std::exit(0);
@@ -94,7 +121,55 @@ inline DataOptions parse_data_options(int argc, char** argv) {
   if ((o.iv_random || o.iv_timestamp) && !o.livekit_iv) die("--iv-random/--iv-timestamp go with --iv livekit");
   if (o.iv_random.has_value() != o.iv_timestamp.has_value()) die("give both --iv-random and --iv-timestamp");
   if (o.inputs.empty()) die("data: no packets given");
+  if (o.track && o.data_packet) die("--track and --data-packet: a data track packet is not a DataPacket");
   return o;
+}
+
+// --track: frames through DataTrackPacketizer / DataTrackDepacketizer, sealed with `dc` (the
+// session layer's seal_data / open_data do the same per participant).
+template <class Cryptor, class Ring>
+void run_data_track(DataOptions& o, Cryptor& dc, Ring& ring) {
+  namespace lk = fs::livekit;
+  std::vector<std::uint8_t> out;
+  if (o.encrypt) {
+    auto pk = lk::DataTrackPacketizer::create(o.handle, o.mtu);
+    if (!pk) die("--mtu " + std::to_string(o.mtu) + ": too small for a packet header (or a bad --handle)");
+    std::vector<std::uint8_t> scratch(o.mtu);
+    for (const Bytes& in : o.inputs) {
+      out.assign(in.size() + Ring::cipher_type::tag_bytes, 0);
+      auto s = dc.seal(in, out);
+      if (!s) die(std::string("encrypt: ") + std::string(fs::to_string(s.error())));
+      auto n = pk->packetize(s->value, o.timestamp, lk::DataTrackE2ee{s->key_index, s->iv}, o.user_timestamp, scratch,
+                             [](fs::BytesIn p) { std::printf("%s\n", to_hex(p).c_str()); });
+      if (!n) die(std::string("packetize: ") + std::string(fs::to_string(n.error())));
+    }
+    return;
+  }
+  static constexpr const char* drops[] = {"none", "interrupted", "unknown_frame", "buffer_full", "incomplete"};
+  lk::DataTrackDepacketizer d;
+  for (const Bytes& in : o.inputs) {
+    lk::DataTrackDrop why;
+    auto f = d.push(in, &why);
+    if (why != lk::DataTrackDrop::none) std::printf("drop %s\n", drops[static_cast<int>(why)]);
+    if (!f) {
+      std::printf("drop %s\n", std::string(fs::to_string(f.error())).c_str());
+      continue;
+    }
+    if (!*f) continue;
+    const lk::DataTrackFrame& frame = **f;
+    if (!frame.header.e2ee) {
+      std::printf("drop not_encrypted\n");  // livekit-client: "Missing E2EE meta"
+      continue;
+    }
+    out.assign(frame.payload.size(), 0);
+    lk::DataReport rep;
+    auto r = dc.open(frame.header.e2ee->key_index, frame.header.e2ee->iv, frame.payload, out, &rep);
+    if (r && rep.match.ratchet_steps > 0) (void)ring.refill(rep.key_index);
+    if (r)
+      std::printf("%s\n", to_hex(*r).c_str());
+    else
+      std::printf("drop %s\n", std::string(fs::to_string(r.error())).c_str());
+  }
 }
 
 template <class C, class Iv>
@@ -103,6 +178,11 @@ int run_data(DataOptions& o, Iv iv) {
   for (std::size_t r = 0; r < o.ratchets; ++r)
     if (!ring.ratchet(o.key.key_index % ring.size())) die("ratchet failed");
   fs::livekit::DataCryptor<C, fs::LivekitKdf, Iv> dc(ring, std::move(iv), {.emit_type = o.type});
+  if (o.track) {
+    run_data_track(o, dc, ring);
+    o.key.wipe();
+    return 0;
+  }
   std::vector<std::uint8_t> out;
   for (const Bytes& in : o.inputs) {
     if (o.encrypt) {

@@ -17,6 +17,11 @@
 //   encrypted it (`output_frame_hex` / `encrypted_frame_hex`). frameseal's sender must do the same:
 //   refuse, pass through the same bytes, or encrypt to a frame of the same length and clear header
 //   (the IV differs: frameseal's default IV is not LiveKit's formula).
+// - data_vectors: a data packet sender with livekit-client's data IV formula, seeded from iv_hex,
+//   must produce encrypted_packet_hex byte for byte, and a receiver with the un-ratcheted material
+//   decrypts it to payload_hex.
+// - data_track_vectors: the same sealed frame, packetized with handle / timestamp / user_timestamp /
+//   mtu, must give packets_hex byte for byte; those packets reassemble and decrypt to payload_hex.
 //
 // The file is untrusted input: a missing or mistyped field is one failing line naming the record and
 // the field ("FAIL id: field 'input': missing"), never an abort; the run goes on with the next record.
@@ -250,6 +255,122 @@ inline void check_vector(const nlohmann::json& v, VectorRun& run, const std::str
     check_vector_with<fs::openssl::Aes128Gcm>(v, run, id);
 }
 
+// ---- data records (tests/vectors/livekit/README.md, "Data records")
+
+// livekit-client's data IV is BE32(random) || BE32(ms) || BE32(ms - send_count mod 0xffff): the
+// policy that gives `iv` as its next IV.
+inline fs::livekit::LivekitDataIv data_iv_of(const Bytes& iv) {
+  if (iv.size() != fs::livekit::iv_bytes) throw FieldError{"iv_hex", "not 12 bytes"};
+  const std::uint32_t random = fs::load_be32(iv.data()), ms = fs::load_be32(iv.data() + 4);
+  const std::uint32_t count = ms - fs::load_be32(iv.data() + 8);
+  if (count >= 0xffffu) throw FieldError{"iv_hex", "not livekit-client's data IV formula"};
+  return fs::livekit::LivekitDataIv(random, ms, count);
+}
+
+// The sender's ring of a data record (ratcheted ratchet_count times) and a receiver's ring holding
+// the un-ratcheted material, both at key_index.
+template <class C>
+struct DataRings {
+  fs::KeyRing<C, fs::LivekitKdf> sender, receiver;
+};
+template <class C>
+std::optional<DataRings<C>> data_rings(const nlohmann::json& v) {
+  fs::KeyRingOptions ro;
+  if (v.contains("ratchet_salt_hex")) ro.salt = req_hex(v, "ratchet_salt_hex");
+  const auto kdf = make_kdf(kdf_field(v));
+  const std::size_t kid = static_cast<std::size_t>(opt_uint(v, "key_index", 0, 255));
+  const Bytes material = material_field(v);
+  auto tx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf), rx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
+  if (!tx || !rx || tx->set_key(kid, material) != fs::Errc::ok || rx->set_key(kid, material) != fs::Errc::ok)
+    return std::nullopt;
+  for (std::uint64_t r = opt_uint(v, "ratchet_count", 0, 1000); r > 0; --r)
+    if (!tx->ratchet(kid % tx->size())) return std::nullopt;
+  return DataRings<C>{std::move(*tx), std::move(*rx)};
+}
+
+template <class C>
+void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::string& id, bool track) {
+  auto rings = data_rings<C>(v);
+  if (!rings) return run.check(false, id, "cannot set the key");
+  const Bytes payload = req_hex(v, "payload_hex");
+  fs::livekit::DataCryptor<C, fs::LivekitKdf, fs::livekit::LivekitDataIv> tx(rings->sender, data_iv_of(req_hex(v, "iv_hex")));
+  fs::livekit::DataCryptor<C, fs::LivekitKdf> rx(rings->receiver);
+  std::string why;
+  Bytes plain;
+  if (!track) {
+    const Bytes expected = req_hex(v, "encrypted_packet_hex");
+    Bytes out(decltype(tx)::max_packet_size(payload.size()));
+    auto e = tx.encrypt(payload, out);
+    if (!e) why += "encrypt failed: " + std::string(fs::to_string(e.error())) + "; ";
+    else if (Bytes(e->begin(), e->end()) != expected) why += "encrypted packet differs: got " + to_hex(*e) + "; ";
+    Bytes back(expected.size());
+    auto d = rx.decrypt(expected, back);
+    if (!d) why += "decrypt failed: " + std::string(fs::to_string(d.error())) + "; ";
+    else plain.assign(d->begin(), d->end());
+  } else {
+    const auto& packets = req_array(v, "packets_hex");
+    std::vector<Bytes> expected;
+    for (std::size_t i = 0; i < packets.size(); ++i) expected.push_back(hex_item(packets, i, "packets_hex"));
+    std::optional<std::uint64_t> user_ts;
+    if (v.contains("user_timestamp")) {
+      const auto& u = v["user_timestamp"];
+      if (u.is_string()) {
+        try {
+          user_ts = std::stoull(u.get<std::string>());
+        } catch (...) {
+          throw FieldError{"user_timestamp", "not a number"};
+        }
+      } else {
+        user_ts = opt_uint(v, "user_timestamp", 0, ~std::uint64_t{0});
+      }
+    }
+    auto pk = fs::livekit::DataTrackPacketizer::create(static_cast<std::uint16_t>(opt_uint(v, "handle", 1, 0xffff)),
+                                                       opt_uint(v, "mtu", fs::livekit::data_track_default_mtu, 1 << 20));
+    if (!pk) throw FieldError{"handle", "0, or an mtu too small for a header"};
+    Bytes sealed(payload.size() + C::tag_bytes), scratch(pk->mtu());
+    auto s = tx.seal(payload, sealed);
+    std::vector<Bytes> made;
+    if (!s) {
+      why += "seal failed: " + std::string(fs::to_string(s.error())) + "; ";
+    } else {
+      auto n = pk->packetize(s->value, static_cast<std::uint32_t>(opt_uint(v, "timestamp", 0, 0xffffffffu)),
+                             fs::livekit::DataTrackE2ee{s->key_index, s->iv}, user_ts, scratch,
+                             [&](fs::BytesIn p) { made.emplace_back(p.begin(), p.end()); });
+      if (!n) why += "packetize failed; ";
+      else if (made != expected) why += "packets differ (" + std::to_string(made.size()) + " made, " + std::to_string(expected.size()) + " expected); ";
+    }
+    fs::livekit::DataTrackDepacketizer d;
+    for (const Bytes& p : expected) {
+      auto f = d.push(p);
+      if (!f) {
+        why += "a packet does not parse; ";
+        break;
+      }
+      if (!*f) continue;
+      const auto& frame = **f;
+      if (!frame.header.e2ee) {
+        why += "no E2EE extension; ";
+        break;
+      }
+      Bytes back(frame.payload.size());
+      auto o = rx.open(frame.header.e2ee->key_index, frame.header.e2ee->iv, frame.payload, back);
+      if (!o) why += "decrypt failed: " + std::string(fs::to_string(o.error())) + "; ";
+      else plain.assign(o->begin(), o->end());
+    }
+  }
+  if (why.empty() && plain != payload) why += "decrypted payload differs; ";
+  run.check(why.empty(), id, why);
+}
+
+inline void check_data_vector(const nlohmann::json& v, VectorRun& run, const std::string& id, bool track) {
+  const std::uint64_t bits = opt_uint(v, "key_size_bits", 128);
+  if (bits != 128 && bits != 256) throw FieldError{"key_size_bits", "neither 128 nor 256"};
+  if (bits == 256)
+    check_data_vector_with<fs::openssl::Aes256Gcm>(v, run, id, track);
+  else
+    check_data_vector_with<fs::openssl::Aes128Gcm>(v, run, id, track);
+}
+
 // One receiver of decode_behaviour; later records may say "same receiver".
 struct DecodeReceiver {
   std::unique_ptr<fs::KeyRing<fs::openssl::Aes128Gcm, fs::LivekitKdf>> ring;
@@ -381,6 +502,8 @@ inline VectorRun run_vectors(const nlohmann::json& j, bool quiet = false) {
   each("vectors", [&](const nlohmann::json& v, const std::string& id) { check_vector(v, run, id); });
   DecodeReceiver rx;
   each("decode_behaviour", [&](const nlohmann::json& d, const std::string& id) { check_decode(d, rx, run, id); });
+  each("data_vectors", [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, false); });
+  each("data_track_vectors", [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, true); });
   return run;
 }
 

@@ -14,11 +14,13 @@
 
 #include <cstdio>
 #include <cstring>
+#include <vector>
 
 static const char* usage =
     "usage: frameseal COMMAND ...\n"
     "  frame encrypt|decrypt [options] HEX...  encrypt or decrypt frames (see frameseal frame --help)\n"
     "  data encrypt|decrypt [options] HEX...   LiveKit E2EE data packets (see frameseal data --help)\n"
+    "  data-track encrypt|decrypt [options] HEX...   LiveKit data track frames / packets (= data --track)\n"
     "  encrypt [options] IN OUT                encrypt a media file (IVF, H.264/H.265 Annex-B, Ogg Opus)\n"
     "  decrypt [options] IN OUT                decrypt a file written by frameseal encrypt\n"
     "  inspect [options] IN                    per-frame report (with a key: does it authenticate)\n"
@@ -42,6 +44,12 @@ int main(int argc, char** argv) {
     return cli::cmd_frame(argc - 2, argv + 2);
   }
   if (!std::strcmp(cmd, "data")) return cli::cmd_data(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "data-track")) {  // = data --track
+    std::vector<char*> args(argv + 2, argv + argc);
+    static char track[] = "--track";
+    args.insert(args.begin() + (args.empty() ? 0 : 1), track);
+    return cli::cmd_data(static_cast<int>(args.size()), args.data());
+  }
   if (!std::strcmp(cmd, "encrypt")) return cli::cmd_encrypt(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "decrypt")) return cli::cmd_decrypt(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "inspect")) return cli::cmd_inspect(argc - 2, argv + 2);

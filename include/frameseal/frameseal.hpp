@@ -23,6 +23,7 @@
 #include "livekit/iv.hpp"
 #include "livekit/frame_cryptor.hpp"
 #include "livekit/data_packet.hpp"
+#include "livekit/data_track.hpp"
 #include "session/options.hpp"
 #include "session/key_provider.hpp"
 #include "session/e2ee_manager.hpp"

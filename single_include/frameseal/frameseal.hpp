@@ -3472,6 +3472,13 @@ struct DataCryptorOptions {
   DataEncryptionType emit_type = DataEncryptionType::none;
 };
 
+// What DataCryptor::seal made: the sealed value (in the caller's buffer), its IV and key index.
+struct SealedData {
+  BytesOut value;                         // ciphertext || tag
+  std::array<std::uint8_t, iv_bytes> iv{};
+  std::uint8_t key_index = 0;
+};
+
 // What decrypt found.
 struct DataReport {
   std::uint32_t key_index = 0;
@@ -3494,31 +3501,76 @@ class DataCryptor {
     return n > top - fixed - C::tag_bytes ? top : n + C::tag_bytes + fixed;
   }
 
-  // payload (a serialized EncryptedPacketPayload) -> a serialized EncryptedPacket in `out`, with the
-  // ring's sending key index. `out` must not overlap `payload`.
-  [[nodiscard]] Result<BytesOut> encrypt(BytesIn payload, BytesOut out) noexcept {
+  // The AEAD step alone, as data tracks use it (data_track.hpp carries key index and IV in a packet
+  // extension): payload -> AES-GCM(payload, no AAD) || tag in `out` (payload + tag bytes, not
+  // overlapping payload), under the ring's sending key index and the next IV of the policy. On
+  // failure `out` holds nothing of the payload.
+  [[nodiscard]] Result<SealedData> seal(BytesIn payload, BytesOut out) noexcept {
     if (!out.empty() && !payload.empty() && overlaps(payload, out)) return Errc::invalid_argument;
+    if (out.size() < payload.size() + C::tag_bytes) return Errc::buffer_too_small;
     auto cipher = ring_->sending_cipher();
     if (!cipher) return cipher.error();
     const std::uint8_t kid = ring_->current_index();
     auto iv = iv_.next(FrameInfo{});
     if (!iv) return iv.error();
-    EncryptedPacket p;
-    p.encryption_type = options_.emit_type;
-    p.iv = BytesIn(iv->data(), iv->size());
-    p.key_index = kid;
-    const std::size_t value_bytes = payload.size() + C::tag_bytes;
-    // The value's offset in the encoding (everything before it has a known size).
-    EncryptedPacket head = p;
-    head.encrypted_value = {};
-    const std::size_t at = encoded_size(head) + 1 + pb::varint_size(value_bytes);
-    if (out.size() < at + value_bytes) return Errc::buffer_too_small;
-    auto sealed = (*cipher)->seal(out.subspan(at, value_bytes), payload, BytesIn{}, *iv);
+    const BytesOut value = out.first(payload.size() + C::tag_bytes);
+    auto sealed = (*cipher)->seal(value, payload, BytesIn{}, *iv);
     if (!sealed) {
-      sodium_memzero(out.data(), at + value_bytes);
+      sodium_memzero(value.data(), value.size());
       return sealed.error();
     }
-    p.encrypted_value = *sealed;
+    SealedData d;
+    d.value = *sealed;
+    std::memcpy(d.iv.data(), iv->data(), iv_bytes);
+    d.key_index = kid;
+    return d;
+  }
+
+  // The reverse: `value` (ciphertext || tag) under key index and IV -> the payload in `out` (value
+  // - tag bytes, not overlapping value), searching the ratchet window as for frames.
+  [[nodiscard]] Result<BytesOut> open(std::uint32_t key_index, BytesIn iv, BytesIn value, BytesOut out,
+                                      DataReport* report = nullptr) noexcept {
+    DataReport local;
+    DataReport& rep = report ? *report : local;
+    rep = DataReport{};
+    rep.key_index = key_index;
+    if (!out.empty() && !value.empty() && overlaps(value, out)) return Errc::invalid_argument;
+    if (iv.size() != iv_bytes || value.size() < C::tag_bytes) return Errc::malformed_frame;
+    if (key_index > 0xff || !ring_->has_key(key_index)) return Errc::missing_key;
+    if (ring_->is_invalid(key_index)) return Errc::key_invalid;
+    const std::size_t plain = value.size() - C::tag_bytes;
+    if (out.size() < plain) return Errc::buffer_too_small;
+    const std::span<const std::uint8_t, iv_bytes> nonce(iv.data(), iv_bytes);
+    const BytesOut pt = out.first(plain);
+    auto match = ring_->open_with(key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
+    if (!match) {
+      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
+      return match.error();
+    }
+    rep.match = *match;
+    return pt;
+  }
+
+  // payload (a serialized EncryptedPacketPayload) -> a serialized EncryptedPacket in `out`, with the
+  // ring's sending key index. `out` must not overlap `payload`.
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn payload, BytesOut out) noexcept {
+    if (!out.empty() && !payload.empty() && overlaps(payload, out)) return Errc::invalid_argument;
+    const std::size_t value_bytes = payload.size() + C::tag_bytes;
+    // The value's offset in the encoding (everything before it has a known size: the key index is
+    // the ring's current one, the IV 12 bytes).
+    EncryptedPacket head;
+    head.encryption_type = options_.emit_type;
+    std::array<std::uint8_t, iv_bytes> zero_iv{};
+    head.iv = BytesIn(zero_iv.data(), zero_iv.size());
+    head.key_index = ring_->current_index();
+    const std::size_t at = encoded_size(head) + 1 + pb::varint_size(value_bytes);
+    if (out.size() < at + value_bytes) return Errc::buffer_too_small;
+    auto sealed = seal(payload, out.subspan(at, value_bytes));
+    if (!sealed) return sealed.error();
+    EncryptedPacket p = head;
+    p.iv = BytesIn(sealed->iv.data(), sealed->iv.size());
+    p.key_index = sealed->key_index;
+    p.encrypted_value = sealed->value;
     return encode(p, out);
   }
 
@@ -3533,21 +3585,7 @@ class DataCryptor {
     if (!p) return p.error();
     rep.key_index = p->key_index;
     if (p->encrypted_value.size() < C::tag_bytes) return Errc::malformed_frame;
-    if (p->key_index > 0xff || !ring_->has_key(p->key_index)) return Errc::missing_key;
-    if (ring_->is_invalid(p->key_index)) return Errc::key_invalid;
-    const std::size_t plain = p->encrypted_value.size() - C::tag_bytes;
-    if (out.size() < plain) return Errc::buffer_too_small;
-    const std::span<const std::uint8_t, iv_bytes> iv(p->iv.data(), iv_bytes);
-    const BytesOut pt = out.first(plain);
-    auto match = ring_->open_with(p->key_index, [&](C& c) noexcept {
-      return c.open(pt, p->encrypted_value, BytesIn{}, iv).has_value();
-    });
-    if (!match) {
-      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
-      return match.error();
-    }
-    rep.match = *match;
-    return pt;
+    return open(p->key_index, p->iv, p->encrypted_value, out, &rep);
   }
 
   [[nodiscard]] key_ring_type& key_ring() noexcept { return *ring_; }
@@ -3568,6 +3606,342 @@ class DataCryptor {
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
 // ---- end frameseal/livekit/data_packet.hpp ----
+// ---- begin frameseal/livekit/data_track.hpp ----
+// frameseal/livekit/data_track.hpp: LiveKit data tracks (livekit-client 2.23.0
+// src/room/data-track/): the packet format v0, the packetizer and depacketizer, and what E2EE adds.
+//
+// A data track frame (an application payload, optionally with a 64-bit user timestamp) is, when the
+// room uses E2EE, first sealed as a whole with the sender's key ring exactly as a data packet
+// (DataCryptor::seal: AES-GCM, no AAD, the ring's sending key index, a fresh 12-byte IV), then cut
+// into packets of at most `mtu` bytes (livekit-client: 16000). Each packet:
+//
+//   byte 0      version (3 bits, 0) << 5 | frame marker (2 bits) << 3 | extension flag << 2
+//               marker: 2 start, 0 inter, 1 final, 3 single (the only packet of its frame)
+//   byte 1      reserved (0)
+//   bytes 2-3   track handle, big endian (1..65535; 0 is reserved)
+//   bytes 4-5   sequence number (per track, +1 per packet, wraps)
+//   bytes 6-7   frame number (per track, +1 per frame, wraps)
+//   bytes 8-11  timestamp (90 kHz ticks, the same for every packet of a frame)
+//   if the extension flag is set:
+//     u16 W     the extension block is 4 * (W + 1) bytes including these two
+//     tag, length, value ...   E2EE: tag 1, length 13, key index (1) || IV (12)
+//                              user timestamp: tag 2, length 8, big-endian u64
+//                              tag 0: padding (its length byte is read and ignored)
+//     zero padding to the 4-byte boundary
+//   payload     this packet's slice of the (sealed) frame
+//
+// Every packet of a frame carries the same extensions (the receiver takes the start packet's).
+// Writing: E2EE first, then the user timestamp, then zero padding (as livekit-client). Reading: as
+// livekit-client (unknown tags are skipped; a later version is refused), but stricter where it
+// reads out of bounds: an extension whose length runs past the block, and a known extension shorter
+// than its value, are malformed.
+//
+// What E2EE protects: the frame payload, sealed and authenticated as a whole. Nothing in the
+// header is authenticated: not the key index or IV (changing them fails decryption), not the
+// handle, sequence, frame number, timestamp or user timestamp, which the SFU reads and may change.
+// Packet loss drops the frame (the depacketizer needs every packet between start and final).
+//
+// Contract: parsing, writing and packetizing allocate nothing and do not throw. The depacketizer
+// allocates: its reorder slots as they are first used (at most max_packets_per_frame of them, each
+// growing to the largest packet once) and the frame buffer (growing to the largest frame once), so
+// its push may throw std::bad_alloc. Errors: malformed_frame (a packet that is not one),
+// invalid_argument (bad handle or MTU), buffer_too_small.
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace livekit {
+
+// The wire values of the frame marker.
+enum class DataTrackMarker : std::uint8_t { inter = 0, final_ = 1, start = 2, single = 3 };
+
+struct DataTrackE2ee {
+  std::uint8_t key_index = 0;
+  std::array<std::uint8_t, iv_bytes> iv{};
+  friend bool operator==(const DataTrackE2ee&, const DataTrackE2ee&) = default;
+};
+
+struct DataTrackHeader {
+  DataTrackMarker marker = DataTrackMarker::single;
+  std::uint16_t handle = 1;
+  std::uint16_t sequence = 0;
+  std::uint16_t frame_number = 0;
+  std::uint32_t timestamp = 0;                 // 90 kHz
+  std::optional<std::uint64_t> user_timestamp;
+  std::optional<DataTrackE2ee> e2ee;
+  friend bool operator==(const DataTrackHeader&, const DataTrackHeader&) = default;
+};
+
+struct DataTrackPacketView {
+  DataTrackHeader header;
+  BytesIn payload;
+};
+
+inline constexpr std::size_t data_track_base_header = 12;
+inline constexpr std::size_t data_track_default_mtu = 16000;  // livekit-client's TRANSPORT_MTU_BYTES
+
+namespace detail {
+inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len = 13, ext_user_timestamp_len = 8;
+
+[[nodiscard]] constexpr std::size_t extension_bytes(const DataTrackHeader& h) noexcept {
+  return (h.e2ee ? 2 + ext_e2ee_len : 0) + (h.user_timestamp ? 2 + ext_user_timestamp_len : 0);
+}
+}  // namespace detail
+
+// Bytes of h's header (12, or 12 + the extension block rounded up to 4-byte words).
+[[nodiscard]] constexpr std::size_t data_track_header_size(const DataTrackHeader& h) noexcept {
+  const std::size_t ext = detail::extension_bytes(h);
+  if (ext == 0) return data_track_base_header;
+  const std::size_t words = (2 + ext + 3) / 4;
+  return data_track_base_header + 4 * words;
+}
+
+// Writes h into out; returns the bytes written.
+[[nodiscard]] inline Result<std::size_t> write_data_track_header(const DataTrackHeader& h, BytesOut out) noexcept {
+  if (h.handle == 0) return Errc::invalid_argument;
+  const std::size_t n = data_track_header_size(h), ext = detail::extension_bytes(h);
+  if (out.size() < n) return Errc::buffer_too_small;
+  std::uint8_t* p = out.data();
+  p[0] = static_cast<std::uint8_t>(static_cast<unsigned>(h.marker) << 3 | (ext ? 1u << 2 : 0u));
+  p[1] = 0;
+  store_be16(p + 2, h.handle);
+  store_be16(p + 4, h.sequence);
+  store_be16(p + 6, h.frame_number);
+  store_be32(p + 8, h.timestamp);
+  if (ext) {
+    const std::size_t words = (n - data_track_base_header) / 4;
+    store_be16(p + 12, static_cast<std::uint16_t>(words - 1));
+    std::size_t i = 14;
+    if (h.e2ee) {
+      p[i++] = detail::ext_e2ee;
+      p[i++] = detail::ext_e2ee_len;
+      p[i++] = h.e2ee->key_index;
+      std::memcpy(p + i, h.e2ee->iv.data(), iv_bytes);
+      i += iv_bytes;
+    }
+    if (h.user_timestamp) {
+      p[i++] = detail::ext_user_timestamp;
+      p[i++] = detail::ext_user_timestamp_len;
+      store_be64(p + i, *h.user_timestamp);
+      i += 8;
+    }
+    std::memset(p + i, 0, n - i);
+  }
+  return n;
+}
+
+// One packet: its header and payload (a view into `packet`).
+[[nodiscard]] inline Result<DataTrackPacketView> parse_data_track_packet(BytesIn packet) noexcept {
+  if (packet.size() < data_track_base_header) return Errc::malformed_frame;
+  const std::uint8_t* p = packet.data();
+  if (((p[0] >> 5) & 7) > 0) return Errc::malformed_frame;  // a later version
+  DataTrackPacketView v;
+  v.header.marker = static_cast<DataTrackMarker>((p[0] >> 3) & 3);
+  const bool ext = (p[0] >> 2) & 1;
+  v.header.handle = load_be16(p + 2);
+  if (v.header.handle == 0) return Errc::malformed_frame;  // reserved
+  v.header.sequence = load_be16(p + 4);
+  v.header.frame_number = load_be16(p + 6);
+  v.header.timestamp = load_be32(p + 8);
+  std::size_t at = data_track_base_header;
+  if (ext) {
+    if (packet.size() - at < 2) return Errc::malformed_frame;
+    const std::size_t block = 4 * (std::size_t{load_be16(p + at)} + 1) - 2;
+    at += 2;
+    if (packet.size() - at < block) return Errc::malformed_frame;
+    std::size_t i = 0;
+    const std::uint8_t* e = p + at;
+    while (block - i >= 2) {
+      const std::uint8_t tag = e[i], len = e[i + 1];
+      i += 2;
+      if (tag == 0) continue;  // padding, as livekit-client reads it
+      if (len > block - i) return Errc::malformed_frame;
+      if (tag == detail::ext_e2ee) {
+        if (len < detail::ext_e2ee_len) return Errc::malformed_frame;
+        DataTrackE2ee d;
+        d.key_index = e[i];
+        std::memcpy(d.iv.data(), e + i + 1, iv_bytes);
+        v.header.e2ee = d;
+      } else if (tag == detail::ext_user_timestamp) {
+        if (len < detail::ext_user_timestamp_len) return Errc::malformed_frame;
+        v.header.user_timestamp = load_be64(e + i);
+      }
+      i += len;
+    }
+    at += block;
+  }
+  v.payload = packet.subspan(at);
+  return v;
+}
+
+// Cuts frames into packets, as livekit-client's DataTrackPacketizer: one per track, counting
+// sequence and frame numbers from 0.
+class DataTrackPacketizer {
+ public:
+  [[nodiscard]] static Result<DataTrackPacketizer> create(std::uint16_t handle,
+                                                          std::size_t mtu = data_track_default_mtu) noexcept {
+    if (handle == 0 || mtu <= data_track_header_size(full_header())) return Errc::invalid_argument;
+    return DataTrackPacketizer(handle, mtu);
+  }
+
+  // The packets of one frame: emit(BytesIn packet) once per packet, in order, each written into
+  // `scratch` (at least mtu() bytes, or the frame's header + payload if smaller). `e2ee` and
+  // `user_timestamp` go into every packet's header. Returns the number of packets. An empty payload
+  // makes no packet (livekit-client sends nothing for it either).
+  template <class Emit>
+  [[nodiscard]] Result<std::size_t> packetize(BytesIn payload, std::uint32_t timestamp,
+                                              const std::optional<DataTrackE2ee>& e2ee,
+                                              const std::optional<std::uint64_t>& user_timestamp, BytesOut scratch,
+                                              Emit&& emit) noexcept {
+    DataTrackHeader h;
+    h.handle = handle_;
+    h.frame_number = frame_number_++;
+    h.timestamp = timestamp;
+    h.e2ee = e2ee;
+    h.user_timestamp = user_timestamp;
+    const std::size_t head = data_track_header_size(h), room = mtu_ - head;
+    const std::size_t count = (payload.size() + room - 1) / room;
+    for (std::size_t k = 0, off = 0; off < payload.size(); ++k, off += room) {
+      const std::size_t n = payload.size() - off < room ? payload.size() - off : room;
+      h.marker = count <= 1 ? DataTrackMarker::single
+                 : k == 0   ? DataTrackMarker::start
+                 : k + 1 == count ? DataTrackMarker::final_ : DataTrackMarker::inter;
+      h.sequence = sequence_++;
+      if (scratch.size() < head + n) return Errc::buffer_too_small;
+      auto w = write_data_track_header(h, scratch);
+      if (!w) return w.error();
+      std::memcpy(scratch.data() + head, payload.data() + off, n);
+      emit(BytesIn(scratch.data(), head + n));
+    }
+    return count;
+  }
+
+  [[nodiscard]] std::size_t mtu() const noexcept { return mtu_; }
+  [[nodiscard]] std::uint16_t handle() const noexcept { return handle_; }
+
+ private:
+  DataTrackPacketizer(std::uint16_t handle, std::size_t mtu) noexcept : handle_(handle), mtu_(mtu) {}
+  static DataTrackHeader full_header() noexcept {
+    DataTrackHeader h;
+    h.e2ee = DataTrackE2ee{};
+    h.user_timestamp = 0;
+    return h;
+  }
+  std::uint16_t handle_;
+  std::size_t mtu_;
+  std::uint16_t sequence_ = 0, frame_number_ = 0;
+};
+
+// Why the depacketizer dropped a frame (livekit-client's DataTrackDepacketizerDropReason).
+enum class DataTrackDrop : std::uint8_t {
+  none,
+  interrupted,    // a new frame started before the partial one was complete
+  unknown_frame,  // an inter/final packet of a frame whose start packet never came
+  buffer_full,    // more than max_packets_per_frame packets
+  incomplete,     // the final packet came with packets between start and final missing
+};
+
+// A reassembled frame: its payload (valid until the next push) and the start packet's header.
+struct DataTrackFrame {
+  BytesIn payload;
+  DataTrackHeader header;
+};
+
+// Reassembles packets into frames, as livekit-client's DataTrackDepacketizer with one partial frame
+// (its default): packets of the partial frame may come in any order; a start or single packet of
+// another frame drops it (interrupted).
+class DataTrackDepacketizer {
+ public:
+  static constexpr std::size_t max_packets_per_frame = 128;  // livekit-client's MAX_BUFFER_PACKETS
+
+  // A frame when `packet` completes one; std::nullopt while one is being assembled or when a frame
+  // was dropped (`drop` says why). Errors: malformed_frame (not a packet).
+  [[nodiscard]] Result<std::optional<DataTrackFrame>> push(BytesIn packet, DataTrackDrop* drop = nullptr) {
+    DataTrackDrop local;
+    DataTrackDrop& why = drop ? *drop : local;
+    why = DataTrackDrop::none;
+    auto v = parse_data_track_packet(packet);
+    if (!v) return v.error();
+    const DataTrackHeader& h = v->header;
+    switch (h.marker) {
+      case DataTrackMarker::single:
+        if (active_) {
+          active_ = false;
+          why = DataTrackDrop::interrupted;
+        }
+        frame_.assign(v->payload.begin(), v->payload.end());
+        return std::optional<DataTrackFrame>(DataTrackFrame{BytesIn(frame_.data(), frame_.size()), h});
+      case DataTrackMarker::start:
+        if (active_) why = DataTrackDrop::interrupted;
+        active_ = true;
+        start_ = h;
+        used_ = 0;
+        store(h.sequence, v->payload);
+        return std::optional<DataTrackFrame>();
+      case DataTrackMarker::inter:
+      case DataTrackMarker::final_:
+        break;
+    }
+    if (!active_ || h.frame_number != start_.frame_number) {  // the partial frame, if any, stays
+      why = DataTrackDrop::unknown_frame;
+      return std::optional<DataTrackFrame>();
+    }
+    if (used_ >= max_packets_per_frame && !find(h.sequence)) {
+      active_ = false;
+      why = DataTrackDrop::buffer_full;
+      return std::optional<DataTrackFrame>();
+    }
+    store(h.sequence, v->payload);
+    if (h.marker == DataTrackMarker::inter) return std::optional<DataTrackFrame>();
+    // final: every sequence number from the start packet's to this one must be there
+    active_ = false;
+    const std::uint16_t count = static_cast<std::uint16_t>(h.sequence - start_.sequence + 1);
+    frame_.clear();
+    for (std::uint16_t k = 0; k < count; ++k) {
+      const Slot* s = find(static_cast<std::uint16_t>(start_.sequence + k));
+      if (!s || count > max_packets_per_frame) {
+        why = DataTrackDrop::incomplete;
+        return std::optional<DataTrackFrame>();
+      }
+      frame_.insert(frame_.end(), s->bytes.begin(), s->bytes.end());
+    }
+    return std::optional<DataTrackFrame>(DataTrackFrame{BytesIn(frame_.data(), frame_.size()), start_});
+  }
+
+  void reset() noexcept { active_ = false; }
+
+ private:
+  struct Slot {
+    std::uint16_t sequence = 0;
+    std::vector<std::uint8_t> bytes;
+  };
+  const Slot* find(std::uint16_t seq) const noexcept {
+    for (std::size_t i = 0; i < used_; ++i)
+      if (slots_[i].sequence == seq) return &slots_[i];
+    return nullptr;
+  }
+  void store(std::uint16_t seq, BytesIn payload) {
+    Slot* s = const_cast<Slot*>(find(seq));  // a duplicate replaces the earlier packet, as livekit-client
+    if (!s) {
+      if (slots_.size() <= used_) slots_.resize(used_ + 1);
+      s = &slots_[used_++];
+      s->sequence = seq;
+    }
+    s->bytes.assign(payload.begin(), payload.end());
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
+  bool active_ = false;
+  DataTrackHeader start_;
+  std::vector<std::uint8_t> frame_;
+};
+
+}  // namespace livekit
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/livekit/data_track.hpp ----
 // ---- begin frameseal/session/options.hpp ----
 // frameseal/session/options.hpp: the options, states and defaults of LiveKit's E2EE API, in C++.
 //
@@ -4485,8 +4859,8 @@ struct Counters {
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
   std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
-  std::uint64_t data_encrypted = 0;      // data packets encrypted (LiveKit format: encrypt_data)
-  std::uint64_t data_decrypted = 0;      // data packets decrypted (decrypt_data)
+  std::uint64_t data_encrypted = 0;      // data packets / data track frames encrypted (encrypt_data, seal_data)
+  std::uint64_t data_decrypted = 0;      // data packets / data track frames decrypted (decrypt_data, open_data)
   std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
   Errc data_last_error = Errc::ok;       // the most recent data failure
   Errc last_error = Errc::ok;            // the most recent failure
@@ -4770,16 +5144,7 @@ class BasicFrameCryptor {
   [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
     requires requires { typename Format::data_cryptor_type; }
   {
-    auto& p = *p_;
-    Result<BytesOut> r = Errc::internal_error;
-    {
-      std::lock_guard<std::mutex> lock(p.mutex);
-      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
-      (void)p.ring.set_current_index(kid);
-      r = p.data.encrypt(payload, packet_out);
-    }
-    count_data(r, p.counters.data_encrypted);
-    return r;
+    return send_data<Result<BytesOut>>([&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
   }
   // Room for the packet of an n-byte payload.
   [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
@@ -4790,6 +5155,47 @@ class BasicFrameCryptor {
   [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
     requires requires { typename Format::data_cryptor_type; }
   {
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept { return data.decrypt(packet, payload_out, rep); });
+  }
+
+  // LiveKit data tracks (livekit/data_track.hpp): a frame's payload sealed as a whole (AES-GCM, no
+  // AAD) under this participant's sending key index; key index and IV go into the packets' E2EE
+  // extension (livekit-client's encryptData / handleEncryptedData). `value_out` needs payload +
+  // tag bytes. Counted with the data packets (Counters::data_*).
+  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload, BytesOut value_out) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return send_data<Result<livekit::SealedData>>([&](auto& data) noexcept { return data.seal(payload, value_out); });
+  }
+  // The reverse, with the key index and IV of the frame's E2EE extension.
+  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value, BytesOut payload_out,
+                                           livekit::DataReport* report = nullptr) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
+      return data.open(key_index, iv, value, payload_out, rep);
+    });
+  }
+
+ private:
+  // A data send under the participant's lock, at its sending key index, counted.
+  template <class R, class Call>
+  [[nodiscard]] R send_data(Call&& call) noexcept {
+    auto& p = *p_;
+    R r = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
+      (void)p.ring.set_current_index(kid);
+      r = call(p.data);
+    }
+    count_data(r, p.counters.data_encrypted);
+    return r;
+  }
+  // A data receive under the participant's lock: a ratchet it followed is counted and refilled off
+  // the frame path, a KDF mismatch reported, the result counted.
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> receive_data(livekit::DataReport* report, Call&& call) noexcept {
     auto& p = *p_;
     livekit::DataReport local;
     livekit::DataReport& rep = report ? *report : local;
@@ -4797,7 +5203,7 @@ class BasicFrameCryptor {
     std::optional<KdfAlgorithm> mismatch;
     {
       std::lock_guard<std::mutex> lock(p.mutex);
-      r = p.data.decrypt(packet, payload_out, &rep);
+      r = call(p.data, &rep);
       if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
@@ -4812,7 +5218,6 @@ class BasicFrameCryptor {
     return r;
   }
 
- private:
   template <class R>
   void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
     auto& c = p_->counters;

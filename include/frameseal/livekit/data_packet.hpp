@@ -301,6 +301,13 @@ struct DataCryptorOptions {
   DataEncryptionType emit_type = DataEncryptionType::none;
 };
 
+// What DataCryptor::seal made: the sealed value (in the caller's buffer), its IV and key index.
+struct SealedData {
+  BytesOut value;                         // ciphertext || tag
+  std::array<std::uint8_t, iv_bytes> iv{};
+  std::uint8_t key_index = 0;
+};
+
 // What decrypt found.
 struct DataReport {
   std::uint32_t key_index = 0;
@@ -323,31 +330,76 @@ class DataCryptor {
     return n > top - fixed - C::tag_bytes ? top : n + C::tag_bytes + fixed;
   }
 
-  // payload (a serialized EncryptedPacketPayload) -> a serialized EncryptedPacket in `out`, with the
-  // ring's sending key index. `out` must not overlap `payload`.
-  [[nodiscard]] Result<BytesOut> encrypt(BytesIn payload, BytesOut out) noexcept {
+  // The AEAD step alone, as data tracks use it (data_track.hpp carries key index and IV in a packet
+  // extension): payload -> AES-GCM(payload, no AAD) || tag in `out` (payload + tag bytes, not
+  // overlapping payload), under the ring's sending key index and the next IV of the policy. On
+  // failure `out` holds nothing of the payload.
+  [[nodiscard]] Result<SealedData> seal(BytesIn payload, BytesOut out) noexcept {
     if (!out.empty() && !payload.empty() && overlaps(payload, out)) return Errc::invalid_argument;
+    if (out.size() < payload.size() + C::tag_bytes) return Errc::buffer_too_small;
     auto cipher = ring_->sending_cipher();
     if (!cipher) return cipher.error();
     const std::uint8_t kid = ring_->current_index();
     auto iv = iv_.next(FrameInfo{});
     if (!iv) return iv.error();
-    EncryptedPacket p;
-    p.encryption_type = options_.emit_type;
-    p.iv = BytesIn(iv->data(), iv->size());
-    p.key_index = kid;
-    const std::size_t value_bytes = payload.size() + C::tag_bytes;
-    // The value's offset in the encoding (everything before it has a known size).
-    EncryptedPacket head = p;
-    head.encrypted_value = {};
-    const std::size_t at = encoded_size(head) + 1 + pb::varint_size(value_bytes);
-    if (out.size() < at + value_bytes) return Errc::buffer_too_small;
-    auto sealed = (*cipher)->seal(out.subspan(at, value_bytes), payload, BytesIn{}, *iv);
+    const BytesOut value = out.first(payload.size() + C::tag_bytes);
+    auto sealed = (*cipher)->seal(value, payload, BytesIn{}, *iv);
     if (!sealed) {
-      sodium_memzero(out.data(), at + value_bytes);
+      sodium_memzero(value.data(), value.size());
       return sealed.error();
     }
-    p.encrypted_value = *sealed;
+    SealedData d;
+    d.value = *sealed;
+    std::memcpy(d.iv.data(), iv->data(), iv_bytes);
+    d.key_index = kid;
+    return d;
+  }
+
+  // The reverse: `value` (ciphertext || tag) under key index and IV -> the payload in `out` (value
+  // - tag bytes, not overlapping value), searching the ratchet window as for frames.
+  [[nodiscard]] Result<BytesOut> open(std::uint32_t key_index, BytesIn iv, BytesIn value, BytesOut out,
+                                      DataReport* report = nullptr) noexcept {
+    DataReport local;
+    DataReport& rep = report ? *report : local;
+    rep = DataReport{};
+    rep.key_index = key_index;
+    if (!out.empty() && !value.empty() && overlaps(value, out)) return Errc::invalid_argument;
+    if (iv.size() != iv_bytes || value.size() < C::tag_bytes) return Errc::malformed_frame;
+    if (key_index > 0xff || !ring_->has_key(key_index)) return Errc::missing_key;
+    if (ring_->is_invalid(key_index)) return Errc::key_invalid;
+    const std::size_t plain = value.size() - C::tag_bytes;
+    if (out.size() < plain) return Errc::buffer_too_small;
+    const std::span<const std::uint8_t, iv_bytes> nonce(iv.data(), iv_bytes);
+    const BytesOut pt = out.first(plain);
+    auto match = ring_->open_with(key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
+    if (!match) {
+      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
+      return match.error();
+    }
+    rep.match = *match;
+    return pt;
+  }
+
+  // payload (a serialized EncryptedPacketPayload) -> a serialized EncryptedPacket in `out`, with the
+  // ring's sending key index. `out` must not overlap `payload`.
+  [[nodiscard]] Result<BytesOut> encrypt(BytesIn payload, BytesOut out) noexcept {
+    if (!out.empty() && !payload.empty() && overlaps(payload, out)) return Errc::invalid_argument;
+    const std::size_t value_bytes = payload.size() + C::tag_bytes;
+    // The value's offset in the encoding (everything before it has a known size: the key index is
+    // the ring's current one, the IV 12 bytes).
+    EncryptedPacket head;
+    head.encryption_type = options_.emit_type;
+    std::array<std::uint8_t, iv_bytes> zero_iv{};
+    head.iv = BytesIn(zero_iv.data(), zero_iv.size());
+    head.key_index = ring_->current_index();
+    const std::size_t at = encoded_size(head) + 1 + pb::varint_size(value_bytes);
+    if (out.size() < at + value_bytes) return Errc::buffer_too_small;
+    auto sealed = seal(payload, out.subspan(at, value_bytes));
+    if (!sealed) return sealed.error();
+    EncryptedPacket p = head;
+    p.iv = BytesIn(sealed->iv.data(), sealed->iv.size());
+    p.key_index = sealed->key_index;
+    p.encrypted_value = sealed->value;
     return encode(p, out);
   }
 
@@ -362,21 +414,7 @@ class DataCryptor {
     if (!p) return p.error();
     rep.key_index = p->key_index;
     if (p->encrypted_value.size() < C::tag_bytes) return Errc::malformed_frame;
-    if (p->key_index > 0xff || !ring_->has_key(p->key_index)) return Errc::missing_key;
-    if (ring_->is_invalid(p->key_index)) return Errc::key_invalid;
-    const std::size_t plain = p->encrypted_value.size() - C::tag_bytes;
-    if (out.size() < plain) return Errc::buffer_too_small;
-    const std::span<const std::uint8_t, iv_bytes> iv(p->iv.data(), iv_bytes);
-    const BytesOut pt = out.first(plain);
-    auto match = ring_->open_with(p->key_index, [&](C& c) noexcept {
-      return c.open(pt, p->encrypted_value, BytesIn{}, iv).has_value();
-    });
-    if (!match) {
-      if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
-      return match.error();
-    }
-    rep.match = *match;
-    return pt;
+    return open(p->key_index, p->iv, p->encrypted_value, out, &rep);
   }
 
   [[nodiscard]] key_ring_type& key_ring() noexcept { return *ring_; }

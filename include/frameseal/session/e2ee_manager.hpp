@@ -108,8 +108,8 @@ struct Counters {
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
   std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
-  std::uint64_t data_encrypted = 0;      // data packets encrypted (LiveKit format: encrypt_data)
-  std::uint64_t data_decrypted = 0;      // data packets decrypted (decrypt_data)
+  std::uint64_t data_encrypted = 0;      // data packets / data track frames encrypted (encrypt_data, seal_data)
+  std::uint64_t data_decrypted = 0;      // data packets / data track frames decrypted (decrypt_data, open_data)
   std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
   Errc data_last_error = Errc::ok;       // the most recent data failure
   Errc last_error = Errc::ok;            // the most recent failure
@@ -393,16 +393,7 @@ class BasicFrameCryptor {
   [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
     requires requires { typename Format::data_cryptor_type; }
   {
-    auto& p = *p_;
-    Result<BytesOut> r = Errc::internal_error;
-    {
-      std::lock_guard<std::mutex> lock(p.mutex);
-      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
-      (void)p.ring.set_current_index(kid);
-      r = p.data.encrypt(payload, packet_out);
-    }
-    count_data(r, p.counters.data_encrypted);
-    return r;
+    return send_data<Result<BytesOut>>([&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
   }
   // Room for the packet of an n-byte payload.
   [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
@@ -413,6 +404,47 @@ class BasicFrameCryptor {
   [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
     requires requires { typename Format::data_cryptor_type; }
   {
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept { return data.decrypt(packet, payload_out, rep); });
+  }
+
+  // LiveKit data tracks (livekit/data_track.hpp): a frame's payload sealed as a whole (AES-GCM, no
+  // AAD) under this participant's sending key index; key index and IV go into the packets' E2EE
+  // extension (livekit-client's encryptData / handleEncryptedData). `value_out` needs payload +
+  // tag bytes. Counted with the data packets (Counters::data_*).
+  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload, BytesOut value_out) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return send_data<Result<livekit::SealedData>>([&](auto& data) noexcept { return data.seal(payload, value_out); });
+  }
+  // The reverse, with the key index and IV of the frame's E2EE extension.
+  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value, BytesOut payload_out,
+                                           livekit::DataReport* report = nullptr) noexcept
+    requires requires { typename Format::data_cryptor_type; }
+  {
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
+      return data.open(key_index, iv, value, payload_out, rep);
+    });
+  }
+
+ private:
+  // A data send under the participant's lock, at its sending key index, counted.
+  template <class R, class Call>
+  [[nodiscard]] R send_data(Call&& call) noexcept {
+    auto& p = *p_;
+    R r = Errc::internal_error;
+    {
+      std::lock_guard<std::mutex> lock(p.mutex);
+      const std::uint8_t kid = p.send_index.load(std::memory_order_relaxed);
+      (void)p.ring.set_current_index(kid);
+      r = call(p.data);
+    }
+    count_data(r, p.counters.data_encrypted);
+    return r;
+  }
+  // A data receive under the participant's lock: a ratchet it followed is counted and refilled off
+  // the frame path, a KDF mismatch reported, the result counted.
+  template <class Call>
+  [[nodiscard]] Result<BytesOut> receive_data(livekit::DataReport* report, Call&& call) noexcept {
     auto& p = *p_;
     livekit::DataReport local;
     livekit::DataReport& rep = report ? *report : local;
@@ -420,7 +452,7 @@ class BasicFrameCryptor {
     std::optional<KdfAlgorithm> mismatch;
     {
       std::lock_guard<std::mutex> lock(p.mutex);
-      r = p.data.decrypt(packet, payload_out, &rep);
+      r = call(p.data, &rep);
       if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
@@ -435,7 +467,6 @@ class BasicFrameCryptor {
     return r;
   }
 
- private:
   template <class R>
   void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
     auto& c = p_->counters;

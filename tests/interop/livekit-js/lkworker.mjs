@@ -521,6 +521,27 @@ function keyOptions(o) {
   return { keySize, keyIndex, ratchetCount: o.ratchetCount ?? 0, salt: saltString(o) };
 }
 
+// With opts.ivRandom set, crypto.getRandomValues(Uint32Array(1)) and performance.now return
+// opts.ivRandom / opts.ivTimestamp while the worker makes data IVs. Returns the function that undoes it.
+function fixDataIv(opts) {
+  const realRandom = crypto.getRandomValues.bind(crypto);
+  const realNow = performance.now.bind(performance);
+  if (opts.ivRandom != null) {
+    crypto.getRandomValues = (a) => {
+      if (a instanceof Uint32Array && a.length === 1) {
+        a[0] = opts.ivRandom;
+        return a;
+      }
+      return realRandom(a);
+    };
+    performance.now = () => opts.ivTimestamp ?? 0;
+  }
+  return () => {
+    crypto.getRandomValues = realRandom;
+    performance.now = realNow;
+  };
+}
+
 /**
  * Encrypts data payloads (hex of serialized EncryptedPacketPayloads) as a livekit sender; with
  * ivRandom / ivTimestamp set, crypto.getRandomValues and performance.now return them, so the IV is
@@ -536,20 +557,9 @@ export function encryptData(opts) {
                        keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
     post('enable', { participantIdentity: tx, enabled: true });
     await installKey(tx, opts, k.keyIndex, k.ratchetCount, true);
-    const realRandom = crypto.getRandomValues.bind(crypto);
-    const realNow = performance.now.bind(performance);
     const out = [];
+    const restore = fixDataIv(opts);
     try {
-      if (opts.ivRandom != null) {
-        crypto.getRandomValues = (a) => {
-          if (a instanceof Uint32Array && a.length === 1) {
-            a[0] = opts.ivRandom;
-            return a;
-          }
-          return realRandom(a);
-        };
-        performance.now = () => opts.ivTimestamp ?? 0;
-      }
       for (const h of opts.payloadsHex) {
         const uuid = `data-${nextId()}`;
         const done = waitFor((m) => (m.kind === 'encryptDataResponse' || m.kind === 'error') && m.data?.uuid === uuid, 'encryptDataResponse');
@@ -561,8 +571,7 @@ export function encryptData(opts) {
         out.push({ packetHex: bytesToHex(packet.toBinary()), ivHex: bytesToHex(m.data.iv), keyIndex: m.data.keyIndex, sendCount });
       }
     } finally {
-      crypto.getRandomValues = realRandom;
-      performance.now = realNow;
+      restore();
     }
     return out;
   });
@@ -600,5 +609,133 @@ export function decryptData(opts) {
       else out.push({ ok: true, hex: bytesToHex(m.data.payload) });
     }
     return out;
+  });
+}
+
+// ---------------------------------------------------------------- data tracks
+// livekit-client's OutgoingDataTrackPipeline seals a data track frame with the worker's
+// encryptDataRequest (the DataCryptor above), then DataTrackPacketizer cuts it at 16000 bytes,
+// every packet carrying the E2EE extension (key index, IV). The packet classes used here are the
+// package's own: DataTrackPacket is exported, and its header, extension, sequence and timestamp
+// classes are reached through a packet it parsed. DataTrackPacketizer and DataTrackDepacketizer are
+// not exported; their loops (packetizer.ts, depacketizer.ts) are mirrored below in a few lines.
+const dt = (() => {
+  // a packet with both extensions: v0, single, ext flag; handle 1; W = 6
+  const probe = hexToBytes('1c000001000000000000000000060' + '10d00000000000000000000000000' + '02080000000000000000' + '00');
+  const [p] = lk.DataTrackPacket.fromBinary(probe);
+  return {
+    Packet: lk.DataTrackPacket,
+    Header: p.header.constructor,
+    Extensions: p.header.extensions.constructor,
+    E2ee: p.header.extensions.e2ee.constructor,
+    UserTimestamp: p.header.extensions.userTimestamp.constructor,
+    U16: p.header.sequence.constructor,
+    Timestamp: p.header.timestamp.constructor,
+    marker: { start: 0, inter: 1, final: 2, single: 3 }, // the FrameMarker enum (packet/index.ts)
+  };
+})();
+
+/** The packets livekit-client makes of one sealed frame (packetizer.ts, with its counters). */
+function packetizeLikeLivekit(state, payload, extensions, timestamp, mtu) {
+  const frameNumber = state.frameNumber++ & 0xffff;
+  const params = { marker: dt.marker.inter, trackHandle: state.handle, sequence: dt.U16.u16(0),
+                   frameNumber: dt.U16.u16(frameNumber), timestamp: dt.Timestamp.fromRtpTicks(timestamp), extensions };
+  const head = new dt.Header(params).toBinaryLengthBytes();
+  const room = mtu - head;
+  const count = Math.ceil(payload.byteLength / room);
+  const out = [];
+  for (let i = 0, off = 0; off < payload.byteLength; i++, off += room) {
+    const marker = count <= 1 ? dt.marker.single : i === 0 ? dt.marker.start : i === count - 1 ? dt.marker.final : dt.marker.inter;
+    const header = new dt.Header({ ...params, marker, sequence: dt.U16.u16(state.sequence++ & 0xffff) });
+    out.push(bytesToHex(new dt.Packet(header, payload.subarray(off, Math.min(off + room, payload.byteLength))).toBinary()));
+  }
+  return out;
+}
+
+/**
+ * Data track frames as a livekit publisher sends them: each payload (hex) sealed by the worker,
+ * then packetized. Options as encryptData (ivRandom / ivTimestamp fix the IV) plus handle (1), mtu
+ * (16000), timestamp (0), userTimestamp (a BigInt-able string, optional). Returns per frame
+ * {packetsHex, ivHex, keyIndex}.
+ */
+export function encryptDataTrack(opts) {
+  return serialized(async () => {
+    const k = keyOptions(opts);
+    const tx = `dttx-${nextId()}`;
+    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: 0, failureTolerance: -1,
+                       keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
+    post('enable', { participantIdentity: tx, enabled: true });
+    await installKey(tx, opts, k.keyIndex, k.ratchetCount, true);
+    const state = { handle: opts.handle ?? 1, sequence: 0, frameNumber: 0 };
+    const out = [];
+    const restore = fixDataIv(opts);
+    try {
+    for (const h of opts.payloadsHex) {
+      const uuid = `dt-${nextId()}`;
+      const done = waitFor((m) => (m.kind === 'encryptDataResponse' || m.kind === 'error') && m.data?.uuid === uuid, 'encryptDataResponse');
+      post('encryptDataRequest', { payload: hexToBytes(h), participantIdentity: tx, uuid });
+      const m = await done;
+      if (m.kind === 'error') throw new Error(`worker: ${m.data.error?.message ?? m.data.error}`);
+      dataSendCount++;
+      const extensions = new dt.Extensions({
+        e2ee: new dt.E2ee(m.data.keyIndex, m.data.iv),
+        userTimestamp: opts.userTimestamp != null ? new dt.UserTimestamp(BigInt(opts.userTimestamp)) : undefined,
+      });
+      out.push({ packetsHex: packetizeLikeLivekit(state, m.data.payload, extensions, opts.timestamp ?? 0, opts.mtu ?? 16000),
+                 ivHex: bytesToHex(m.data.iv), keyIndex: m.data.keyIndex });
+    }
+    } finally {
+      restore();
+    }
+    return out;
+  });
+}
+
+/**
+ * Data track packets (hex, in order) as a livekit subscriber reads them: each parsed by the
+ * package's DataTrackPacket.fromBinary, reassembled from start to final, the frame decrypted by the
+ * worker with the start packet's E2EE extension. Returns {frames: per frame {ok, hex | reason},
+ * headers: every packet's header as the package parsed it (toJSON), reserializedHex: every packet
+ * serialized again by the package}.
+ */
+export function decryptDataTrack(opts) {
+  return serialized(async () => {
+    const k = keyOptions(opts);
+    const rx = `dtrx-${nextId()}`;
+    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: opts.ratchetWindowSize ?? 8,
+                       failureTolerance: opts.failureTolerance ?? 10, keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
+    post('enable', { participantIdentity: rx, enabled: true });
+    await installKey(rx, opts, k.keyIndex, k.ratchetCount, false);
+    const frames = [], headers = [], reserializedHex = [];
+    let partial = null;
+    for (const h of opts.packetsHex) {
+      const [p] = dt.Packet.fromBinary(hexToBytes(h));
+      headers.push(JSON.parse(JSON.stringify(p.header.toJSON(), (_, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? bytesToHex(v) : v))));
+      reserializedHex.push(bytesToHex(p.toBinary()));
+      let frame = null;
+      if (p.header.marker === dt.marker.single) frame = { payload: p.payload, extensions: p.header.extensions };
+      else if (p.header.marker === dt.marker.start) partial = { ext: p.header.extensions, parts: [p.payload] };
+      else if (partial) {
+        partial.parts.push(p.payload);
+        if (p.header.marker === dt.marker.final) {
+          const len = partial.parts.reduce((n, x) => n + x.byteLength, 0);
+          const payload = new Uint8Array(len);
+          let off = 0;
+          for (const x of partial.parts) { payload.set(x, off); off += x.byteLength; }
+          frame = { payload, extensions: partial.ext };
+          partial = null;
+        }
+      }
+      if (!frame) continue;
+      const e2ee = frame.extensions.e2ee;
+      if (!e2ee) { frames.push({ ok: false, reason: 'Missing E2EE meta' }); continue; }
+      const uuid = `dt-${nextId()}`;
+      const done = waitFor((m) => (m.kind === 'decryptDataResponse' || m.kind === 'error') && m.data?.uuid === uuid, 'decryptDataResponse');
+      post('decryptDataRequest', { payload: frame.payload, iv: e2ee.iv, participantIdentity: rx, keyIndex: e2ee.keyIndex, uuid });
+      const m = await done;
+      if (m.kind === 'error') frames.push({ ok: false, reason: m.data.error?.message ?? String(m.data.error) });
+      else frames.push({ ok: true, hex: bytesToHex(m.data.payload) });
+    }
+    return { frames, headers, reserializedHex };
   });
 }

@@ -590,6 +590,69 @@ async function dataCases() {
   });
 }
 
+// ------------------------------------------------------------------ data tracks
+async function fsTrack(mode, c, inputs, extra = []) {
+  const { lines } = await frameseal(['data', mode, '--track', ...fsDataKeyOptions(c), ...extra, ...inputs]);
+  return lines;
+}
+
+async function dataTrackCases() {
+  const r = prng(0xd47a);
+  const bytesHex = (n) => hex(Uint8Array.from(r.bytes(n)));
+  // one packet; one that just fits a packet (16000 - the header with both extensions, 40 bytes -
+  // the 16-byte tag); three packets; a tiny frame
+  const payloads = [bytesHex(300), bytesHex(16000 - 40 - 16), bytesHex(40000), bytesHex(1)];
+  const key = bytesHex(32);
+  const groups = [
+    { id: 'hkdf', c: { keyMaterialHex: key, kdf: 'hkdf' }, extra: {} },
+    { id: 'pbkdf2-index2-user-timestamp', c: { keyMaterialHex: key, kdf: 'pbkdf2', keyIndex: 2 }, extra: { userTimestamp: '1700000000123' } },
+    { id: 'aes256-ratchet1', c: { keyMaterialHex: key, kdf: 'hkdf', keySize: 256, ratchetCount: 1 }, extra: {} },
+  ];
+  for (const g of groups) {
+    await check(`data-track ${g.id}: livekit publishes, frameseal reassembles and decrypts`, async () => {
+      const enc = await lk.encryptDataTrack({ ...g.c, ...g.extra, handle: 3, timestamp: 123456, payloadsHex: payloads });
+      const counts = enc.map((f) => f.packetsHex.length);
+      if (counts.join() !== '1,1,3,1') fail(`livekit made ${counts} packets per frame, expected 1,1,3,1`);
+      const out = await fsTrack('decrypt', { ...g.c, ratchetCount: 0 }, enc.flatMap((f) => f.packetsHex));
+      expectFrames('frameseal data decrypt --track', out, payloads);
+    });
+    await check(`data-track ${g.id}: frameseal publishes, livekit parses, re-serializes byte for byte, decrypts`, async () => {
+      const extra = ['--handle', '9', '--timestamp', '4000000000'];
+      if (g.extra.userTimestamp) extra.push('--user-timestamp', g.extra.userTimestamp);
+      const packets = await fsTrack('encrypt', g.c, payloads, extra);
+      if (packets.length !== 6) fail(`frameseal made ${packets.length} packets, expected 6`);
+      const got = await lk.decryptDataTrack({ ...g.c, packetsHex: packets });
+      const diff = got.reserializedHex.findIndex((x, i) => x !== packets[i]);
+      if (diff >= 0) fail(`packet ${diff} re-serialized by livekit differs: ${got.reserializedHex[diff].slice(0, 80)} vs ${packets[diff].slice(0, 80)}`);
+      const h = got.headers;
+      const markers = h.map((x) => x.marker).join();
+      if (markers !== '3,3,0,1,2,3') fail(`markers ${markers}, expected single,single,start,inter,final,single`);
+      if (h.some((x, i) => x.trackHandle !== 9 || x.timestamp !== 4000000000 || x.sequence !== i)) fail(`headers: ${JSON.stringify(h[0])}`);
+      if (h.map((x) => x.frameNumber).join() !== '0,1,2,2,2,3') fail(`frame numbers ${h.map((x) => x.frameNumber)}`);
+      if (h.some((x) => x.extensions.e2ee?.keyIndex !== (g.c.keyIndex ?? 0))) fail('the E2EE extension does not carry the key index');
+      if (g.extra.userTimestamp && h.some((x) => x.extensions.userTimestamp?.timestamp !== g.extra.userTimestamp)) fail('user timestamp lost');
+      const bad = got.frames.findIndex((x) => !x.ok);
+      if (bad >= 0) fail(`livekit could not decrypt frame ${bad}: ${got.frames[bad].reason}`);
+      expectFrames('livekit data track decrypt', got.frames.map((x) => x.hex), payloads);
+    });
+  }
+  await check('data-track: a lost packet, a tampered one, a wrong key: frameseal drops and says why', async () => {
+    const c = { keyMaterialHex: key, kdf: 'hkdf' };
+    const [f3] = await lk.encryptDataTrack({ ...c, payloadsHex: [payloads[2]] });
+    const p = f3.packetsHex;
+    const lost = await fsTrack('decrypt', c, [p[0], p[2]]);
+    if (lost.join() !== 'drop incomplete') fail(`lost packet: ${lost}`);
+    const last = p[2];
+    const flipped = last.slice(0, -2) + ((parseInt(last.slice(-2), 16) ^ 1).toString(16).padStart(2, '0'));
+    const t = await fsTrack('decrypt', c, [p[0], p[1], flipped]);
+    if (t.join() !== 'drop auth_failed') fail(`tampered: ${t}`);
+    const got = await lk.decryptDataTrack({ ...c, packetsHex: [p[0], p[1], flipped] });
+    if (got.frames[0]?.ok) fail('livekit accepted a tampered data track frame');
+    const w = await fsTrack('decrypt', { ...c, keyMaterialHex: bytesHex(32) }, p);
+    if (w.join() !== 'drop auth_failed') fail(`wrong key: ${w}`);
+  });
+}
+
 // ------------------------------------------------------------------ the KDF-mismatch report
 // The most common LiveKit E2EE interop failure: one side on HKDF, the other on PBKDF2. A real
 // livekit-client sender on one, a frameseal receiver on the other with --detect-kdf-mismatch.
@@ -616,6 +679,7 @@ async function kdfMismatchCases() {
 try {
   await main();
   await dataCases();
+  await dataTrackCases();
   await kdfMismatchCases();
 } catch (e) {
   broken = true;
