@@ -45,6 +45,8 @@ TEST_CASE("to_string covers every Errc with a distinct name") {
       {Errc::backend_unavailable, "backend_unavailable"},
       {Errc::replay, "replay"},
       {Errc::internal_error, "internal_error"},
+      {Errc::kdf_mismatch, "kdf_mismatch"},
+      {Errc::salt_mismatch, "salt_mismatch"},
   };
   std::set<std::string_view> names;
   for (const auto& item : expected) {
@@ -55,7 +57,7 @@ TEST_CASE("to_string covers every Errc with a distinct name") {
   }
   CHECK(names.size() == std::size(expected));
   // Every enumerator up to the last one is named (catches a new Errc added without a name).
-  for (int i = 0; i <= static_cast<int>(Errc::internal_error); ++i) {
+  for (int i = 0; i <= static_cast<int>(Errc::salt_mismatch); ++i) {
     CAPTURE(i);
     CHECK(frameseal::to_string(static_cast<Errc>(i)) != "unknown");
   }

@@ -5,6 +5,7 @@
 // tests/interop/livekit-js (kdf-mismatch cases).
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -130,4 +131,51 @@ TEST_CASE("kdf mismatch: adopt_sender_kdf re-derives off the frame path, then fr
   CHECK(ok);
   CHECK(Bytes(out.begin() + 1, out.begin() + 120) == Bytes(119, 0x33));
   CHECK(a.counters().decrypted >= 1);
+}
+
+TEST_CASE("salt mismatch: a receiver on a custom salt names a sender on LiveKit's default salt") {
+  auto make_salted = [](const char* salt, bool detect) {
+    session::E2eeOptions o;
+    o.encryption_type = session::EncryptionType::custom;
+    o.key_provider_options.detect_kdf_mismatch = detect;
+    if (salt) o.key_provider_options.ratchet_salt.assign(salt, salt + std::strlen(salt));
+    return Manager::create(std::move(o), fast_kdf()).value();
+  };
+  auto tx = make_salted(nullptr, false);  // "LKFrameEncryptionKey"
+  const Bytes enc = frame_from(tx);
+  Bytes out(enc.size());
+
+  auto rx = make_salted("my-room-salt", true);
+  REQUIRE(rx.key_provider().set_key("alice", key) == Errc::ok);
+  auto a = rx.frame_cryptor("alice").value();
+  auto r = a.decrypt(audio, enc, out);
+  REQUIRE_FALSE(r);
+  CHECK(r.error() == Errc::salt_mismatch);
+  CHECK(to_string(r.error()) == "salt_mismatch");
+  CHECK(a.counters().salt_mismatch == 1);
+  CHECK(a.counters().auth_failures == 0);
+  CHECK(a.state() == session::EncryptionState::decryption_failed);
+  CHECK(out == Bytes(out.size(), 0));  // nothing of the plaintext is left
+
+  SUBCASE("without the option it is a plain auth_failed") {
+    auto plain = make_salted("my-room-salt", false);
+    REQUIRE(plain.key_provider().set_key("alice", key) == Errc::ok);
+    auto p = plain.frame_cryptor("alice").value();
+    CHECK(p.decrypt(audio, enc, out).error() == Errc::auth_failed);
+  }
+  SUBCASE("a sender on a custom salt the receiver does not know cannot be told from a wrong key") {
+    auto custom_tx = make_salted("their-salt", false);
+    const Bytes theirs = frame_from(custom_tx);
+    auto default_rx = make_salted(nullptr, true);
+    REQUIRE(default_rx.key_provider().set_key("alice", key) == Errc::ok);
+    auto d = default_rx.frame_cryptor("alice").value();
+    Bytes o2(theirs.size());
+    CHECK(d.decrypt(audio, theirs, o2).error() == Errc::auth_failed);
+  }
+  SUBCASE("the same salt decrypts") {
+    auto same_tx = make_salted("my-room-salt", false);
+    const Bytes mine = frame_from(same_tx);
+    Bytes o3(mine.size());
+    CHECK(a.decrypt(audio, mine, o3).has_value());
+  }
 }

@@ -35,6 +35,8 @@ enum class [[nodiscard]] Errc : std::uint8_t {
   internal_error,       // a backend call failed unexpectedly
   kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
                         // the one configured: the sender derives differently (KeyRingOptions)
+  salt_mismatch,        // opt-in check: the frame authenticates under LiveKit's default ratchet salt, not
+                        // the custom one configured (KeyRingOptions::detect_kdf_mismatch)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
@@ -53,6 +55,7 @@ enum class [[nodiscard]] Errc : std::uint8_t {
     case Errc::replay: return "replay";
     case Errc::internal_error: return "internal_error";
     case Errc::kdf_mismatch: return "kdf_mismatch";
+    case Errc::salt_mismatch: return "salt_mismatch";
   }
   return "unknown";
 }

@@ -95,6 +95,10 @@ struct KeyRingOptions {
   // (one more AEAD attempt, no KDF call): if it authenticates, the frame is refused with
   // Errc::kdf_mismatch instead of auth_failed, naming the most common interop failure. Costs one
   // KDF call with the other algorithm per set_key and explicit ratchet (PBKDF2: ~20 ms).
+  // The same for the salt where it can be told: when `salt` is not LiveKit's default, the key under
+  // the default salt (same KDF) is derived too, and a frame that authenticates only under it is
+  // refused with Errc::salt_mismatch. (A sender on a custom salt that this ring does not know
+  // cannot be told from a wrong key: that stays auth_failed.)
   bool detect_kdf_mismatch = false;
 };
 
@@ -124,6 +128,7 @@ class KeyRing {
     std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
     std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
+    std::optional<Keyed> other_salt;                    // ... under LiveKit's default salt (custom salt set)
     std::uint64_t generation = 0;
     std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
@@ -140,6 +145,7 @@ class KeyRing {
       ahead.clear();
       next.reset();
       other_kdf.reset();
+      other_salt.reset();
       generation = 0;
       failures = 0;
       invalid = false;
@@ -468,6 +474,10 @@ class KeyRing {
       ++m.attempts;
       if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
     }
+    if (s.other_salt) {
+      ++m.attempts;
+      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
+    }
     ++s.failures;
     if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
@@ -498,6 +508,7 @@ class KeyRing {
   // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
   [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
     s.other_kdf.reset();
+    s.other_salt.reset();
     if constexpr (requires(Kdf k) { k.algorithm = KdfAlgorithm::hkdf; }) {
       if (!options_.detect_kdf_mismatch) return Errc::ok;
       Kdf other = kdf_;
@@ -507,6 +518,13 @@ class KeyRing {
       auto keyed = keyed_from(std::move(key));
       if (!keyed) return keyed.error();
       s.other_kdf.emplace(std::move(*keyed));
+      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()), default_ratchet_salt.size());
+      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end())) return Errc::ok;
+      SecretBytes<C::key_bytes> salted;
+      if (Errc e = kdf_.derive(s.material(), default_salt, salted.mutable_view()); e != Errc::ok) return e;
+      auto keyed_salt = keyed_from(std::move(salted));
+      if (!keyed_salt) return keyed_salt.error();
+      s.other_salt.emplace(std::move(*keyed_salt));
     }
     return Errc::ok;
   }
@@ -519,10 +537,17 @@ class KeyRing {
 
   [[nodiscard]] Errc copy_other_kdf(const Slot& from, Slot& to) const noexcept {
     to.other_kdf.reset();
-    if (!from.other_kdf) return Errc::ok;
-    auto keyed = keyed_from(from.other_kdf->key.clone());
-    if (!keyed) return keyed.error();
-    to.other_kdf.emplace(std::move(*keyed));
+    to.other_salt.reset();
+    if (from.other_kdf) {
+      auto keyed = keyed_from(from.other_kdf->key.clone());
+      if (!keyed) return keyed.error();
+      to.other_kdf.emplace(std::move(*keyed));
+    }
+    if (from.other_salt) {
+      auto keyed = keyed_from(from.other_salt->key.clone());
+      if (!keyed) return keyed.error();
+      to.other_salt.emplace(std::move(*keyed));
+    }
     return Errc::ok;
   }
 
@@ -590,6 +615,7 @@ class KeyRing {
     s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     if (s.generation == 0) s.base.release();
     s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
+    s.other_salt.reset();
     s.generation += r;
     s.failures = 0;
     s.invalid = false;

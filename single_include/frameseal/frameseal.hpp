@@ -77,6 +77,8 @@ enum class [[nodiscard]] Errc : std::uint8_t {
   internal_error,       // a backend call failed unexpectedly
   kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
                         // the one configured: the sender derives differently (KeyRingOptions)
+  salt_mismatch,        // opt-in check: the frame authenticates under LiveKit's default ratchet salt, not
+                        // the custom one configured (KeyRingOptions::detect_kdf_mismatch)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
@@ -95,6 +97,7 @@ enum class [[nodiscard]] Errc : std::uint8_t {
     case Errc::replay: return "replay";
     case Errc::internal_error: return "internal_error";
     case Errc::kdf_mismatch: return "kdf_mismatch";
+    case Errc::salt_mismatch: return "salt_mismatch";
   }
   return "unknown";
 }
@@ -1469,6 +1472,10 @@ struct KeyRingOptions {
   // (one more AEAD attempt, no KDF call): if it authenticates, the frame is refused with
   // Errc::kdf_mismatch instead of auth_failed, naming the most common interop failure. Costs one
   // KDF call with the other algorithm per set_key and explicit ratchet (PBKDF2: ~20 ms).
+  // The same for the salt where it can be told: when `salt` is not LiveKit's default, the key under
+  // the default salt (same KDF) is derived too, and a frame that authenticates only under it is
+  // refused with Errc::salt_mismatch. (A sender on a custom salt that this ring does not know
+  // cannot be told from a wrong key: that stays auth_failed.)
   bool detect_kdf_mismatch = false;
 };
 
@@ -1498,6 +1505,7 @@ class KeyRing {
     std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
     std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
+    std::optional<Keyed> other_salt;                    // ... under LiveKit's default salt (custom salt set)
     std::uint64_t generation = 0;
     std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
@@ -1514,6 +1522,7 @@ class KeyRing {
       ahead.clear();
       next.reset();
       other_kdf.reset();
+      other_salt.reset();
       generation = 0;
       failures = 0;
       invalid = false;
@@ -1842,6 +1851,10 @@ class KeyRing {
       ++m.attempts;
       if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
     }
+    if (s.other_salt) {
+      ++m.attempts;
+      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
+    }
     ++s.failures;
     if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
@@ -1872,6 +1885,7 @@ class KeyRing {
   // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
   [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
     s.other_kdf.reset();
+    s.other_salt.reset();
     if constexpr (requires(Kdf k) { k.algorithm = KdfAlgorithm::hkdf; }) {
       if (!options_.detect_kdf_mismatch) return Errc::ok;
       Kdf other = kdf_;
@@ -1881,6 +1895,13 @@ class KeyRing {
       auto keyed = keyed_from(std::move(key));
       if (!keyed) return keyed.error();
       s.other_kdf.emplace(std::move(*keyed));
+      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()), default_ratchet_salt.size());
+      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end())) return Errc::ok;
+      SecretBytes<C::key_bytes> salted;
+      if (Errc e = kdf_.derive(s.material(), default_salt, salted.mutable_view()); e != Errc::ok) return e;
+      auto keyed_salt = keyed_from(std::move(salted));
+      if (!keyed_salt) return keyed_salt.error();
+      s.other_salt.emplace(std::move(*keyed_salt));
     }
     return Errc::ok;
   }
@@ -1893,10 +1914,17 @@ class KeyRing {
 
   [[nodiscard]] Errc copy_other_kdf(const Slot& from, Slot& to) const noexcept {
     to.other_kdf.reset();
-    if (!from.other_kdf) return Errc::ok;
-    auto keyed = keyed_from(from.other_kdf->key.clone());
-    if (!keyed) return keyed.error();
-    to.other_kdf.emplace(std::move(*keyed));
+    to.other_salt.reset();
+    if (from.other_kdf) {
+      auto keyed = keyed_from(from.other_kdf->key.clone());
+      if (!keyed) return keyed.error();
+      to.other_kdf.emplace(std::move(*keyed));
+    }
+    if (from.other_salt) {
+      auto keyed = keyed_from(from.other_salt->key.clone());
+      if (!keyed) return keyed.error();
+      to.other_salt.emplace(std::move(*keyed));
+    }
     return Errc::ok;
   }
 
@@ -1964,6 +1992,7 @@ class KeyRing {
     s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
     if (s.generation == 0) s.base.release();
     s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
+    s.other_salt.reset();
     s.generation += r;
     s.failures = 0;
     s.invalid = false;
@@ -4028,7 +4057,8 @@ struct KeyProviderOptions {
   // on_kdf_mismatch callback with the sender's KDF. With adopt_sender_kdf (implies detection) the
   // participant's ring is then re-derived with the sender's KDF on the provider's refill thread,
   // off the frame path, and later frames decrypt. Costs one KDF call of the other kind per key
-  // install (PBKDF2: ~20 ms).
+  // install (PBKDF2: ~20 ms). With a custom ratchet_salt it also names a sender on LiveKit's default
+  // salt (Errc::salt_mismatch, Counters::salt_mismatch; not adopted, and no callback).
   bool detect_kdf_mismatch = false;
   bool adopt_sender_kdf = false;
 };
@@ -4855,6 +4885,7 @@ struct Counters {
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
   std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
   std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
+  std::uint64_t salt_mismatch = 0;       // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
@@ -4945,7 +4976,7 @@ struct ManagerShared {
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, other_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, salt_mismatch{0}, other_failures{0},
       passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
   std::atomic<Errc> data_last_error{Errc::ok};
   std::atomic<Errc> last_error{Errc::ok};
@@ -5067,6 +5098,7 @@ class BasicFrameCryptor {
     s.sif_dropped = get(c.sif_dropped);
     s.replayed = get(c.replayed);
     s.kdf_mismatch = get(c.kdf_mismatch);
+    s.salt_mismatch = get(c.salt_mismatch);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
@@ -5311,6 +5343,7 @@ class BasicFrameCryptor {
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
         case Errc::replay: c.bump(c.replayed); break;
         case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
+        case Errc::salt_mismatch: c.bump(c.salt_mismatch); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;

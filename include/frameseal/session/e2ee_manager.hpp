@@ -104,6 +104,7 @@ struct Counters {
   std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
   std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
   std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
+  std::uint64_t salt_mismatch = 0;       // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
   std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
   std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
   std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
@@ -194,7 +195,7 @@ struct ManagerShared {
 
 struct AtomicCounters {
   std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, other_failures{0},
+      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, salt_mismatch{0}, other_failures{0},
       passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
   std::atomic<Errc> data_last_error{Errc::ok};
   std::atomic<Errc> last_error{Errc::ok};
@@ -316,6 +317,7 @@ class BasicFrameCryptor {
     s.sif_dropped = get(c.sif_dropped);
     s.replayed = get(c.replayed);
     s.kdf_mismatch = get(c.kdf_mismatch);
+    s.salt_mismatch = get(c.salt_mismatch);
     s.other_failures = get(c.other_failures);
     s.ratchets = get(p_->ratchets);
     s.passthrough = get(c.passthrough);
@@ -560,6 +562,7 @@ class BasicFrameCryptor {
         case Errc::sif_rejected: c.bump(c.sif_dropped); break;
         case Errc::replay: c.bump(c.replayed); break;
         case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
+        case Errc::salt_mismatch: c.bump(c.salt_mismatch); break;
         default:
           c.bump(c.other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;

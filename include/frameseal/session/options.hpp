@@ -93,7 +93,8 @@ struct KeyProviderOptions {
   // on_kdf_mismatch callback with the sender's KDF. With adopt_sender_kdf (implies detection) the
   // participant's ring is then re-derived with the sender's KDF on the provider's refill thread,
   // off the frame path, and later frames decrypt. Costs one KDF call of the other kind per key
-  // install (PBKDF2: ~20 ms).
+  // install (PBKDF2: ~20 ms). With a custom ratchet_salt it also names a sender on LiveKit's default
+  // salt (Errc::salt_mismatch, Counters::salt_mismatch; not adopted, and no callback).
   bool detect_kdf_mismatch = false;
   bool adopt_sender_kdf = false;
 };

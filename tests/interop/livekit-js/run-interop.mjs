@@ -674,6 +674,18 @@ async function kdfMismatchCases() {
       expectFrames('frameseal receiver on the sender\'s KDF', await fsDecrypt({ ...base, kdf: tx, codec: 'opus' }, [enc[0]]), [f[0]]);
     });
   }
+  await check('salt-mismatch livekit sender on the default salt -> frameseal receiver on a custom salt names it', async () => {
+    const [enc] = await lkEncrypt({ ...base, codec: 'opus' }, [f[0]]);
+    const rx = { ...base, codec: 'opus', saltText: 'my-room-salt' };
+    const [a] = await frameseal(['frame', 'decrypt', ...fsOptions(rx, 'rx'), '--detect-kdf-mismatch', enc]).then((x) => x.lines);
+    if (a !== 'drop salt_mismatch') fail(`frameseal printed "${a.slice(0, 60)}", expected "drop salt_mismatch"`);
+    const [b] = await frameseal(['frame', 'decrypt', ...fsOptions(rx, 'rx'), enc]).then((x) => x.lines);
+    if (b !== 'drop auth_failed') fail(`without --detect-kdf-mismatch: "${b.slice(0, 60)}"`);
+    // a livekit sender on a custom salt the frameseal receiver does not know: only auth_failed
+    const [custom] = await lkEncrypt({ ...base, codec: 'opus', saltText: 'their-salt' }, [f[0]]);
+    const [c] = await frameseal(['frame', 'decrypt', ...fsOptions({ ...base, codec: 'opus' }, 'rx'), '--detect-kdf-mismatch', custom]).then((x) => x.lines);
+    if (c !== 'drop auth_failed') fail(`unknown custom salt: "${c.slice(0, 60)}", expected "drop auth_failed"`);
+  });
 }
 
 try {
