@@ -144,14 +144,19 @@ std::string read_key_file(const char* path, Material& out) {
 
 // ---- enums for the properties
 
+// Registers `values` (static, null-terminated) once as the enum type `name`.
+GType register_enum(GType& t, const char* name, const GEnumValue* values) {
+  if (g_once_init_enter(&t)) g_once_init_leave(&t, g_enum_register_static(name, values));
+  return t;
+}
+
 GType format_enum_type() {
   static GType t = 0;
   static const GEnumValue values[] = {
       {static_cast<gint>(WireFormat::livekit), "LiveKit E2EE (livekit-client, the native SDKs)", "livekit"},
       {static_cast<gint>(WireFormat::sframe), "IETF SFrame (RFC 9605)", "sframe"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&t)) g_once_init_leave(&t, g_enum_register_static("GstFramesealFormat", values));
-  return t;
+  return register_enum(t, "GstFramesealFormat", values);
 }
 
 GType cipher_enum_type() {
@@ -162,8 +167,7 @@ GType cipher_enum_type() {
       {static_cast<gint>(CipherChoice::chacha20poly1305), "ChaCha20-Poly1305 (LiveKit layout, frameseal peers only)",
        "chacha20poly1305"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&t)) g_once_init_leave(&t, g_enum_register_static("GstFramesealCipher", values));
-  return t;
+  return register_enum(t, "GstFramesealCipher", values);
 }
 
 enum class KdfChoice { automatic, hkdf, pbkdf2 };
@@ -176,8 +180,7 @@ GType kdf_enum_type() {
       {static_cast<gint>(KdfChoice::hkdf), "HKDF-SHA256", "hkdf"},
       {static_cast<gint>(KdfChoice::pbkdf2), "PBKDF2-HMAC-SHA256, 100000 iterations", "pbkdf2"},
       {0, nullptr, nullptr}};
-  if (g_once_init_enter(&t)) g_once_init_leave(&t, g_enum_register_static("GstFramesealKdf", values));
-  return t;
+  return register_enum(t, "GstFramesealKdf", values);
 }
 
 // ---- the element's state

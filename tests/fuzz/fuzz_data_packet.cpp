@@ -8,27 +8,15 @@
 //     by the first byte.
 #include <frameseal/frameseal.hpp>
 
-#include "fuzz_common.hpp"
+#include "fuzz_data.hpp"
 
 namespace {
 
 using namespace fsfuzz;
 using namespace frameseal;
-using C = sodium::ChaCha20Poly1305;
+using C = DataCipher;
 
-bool inside(BytesIn part, BytesIn whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
-}
-
-KeyRing<C>& ring() {
-  static KeyRing<C> r = [] {
-    auto k = KeyRing<C>::create().value();
-    FS_FUZZ_CHECK(k.set_key(3, as_bytes("three")) == Errc::ok);
-    FS_FUZZ_CHECK(k.set_key(0, as_bytes("zero")) == Errc::ok);
-    return k;
-  }();
-  return r;
-}
+KeyRing<C>& ring() { return data_ring(); }
 
 }  // namespace
 

@@ -7,32 +7,20 @@
 //     failure leaves nothing of its own there;
 //   - as a payload: sealed, packetized at an MTU from the first byte, the packets pushed in order
 //     (and, with bit 7, with the inner ones reversed and the first duplicated): exactly one frame
-//     comes back, and it opens to the payload.
+//     comes back, and it opens to the payload; beyond 128 packets none does (buffer_full).
 #include <frameseal/frameseal.hpp>
 
 #include <optional>
 
-#include "fuzz_common.hpp"
+#include "fuzz_data.hpp"
 
 namespace {
 
 using namespace fsfuzz;
 using namespace frameseal;
-using C = sodium::ChaCha20Poly1305;
+using C = DataCipher;
 
-bool inside(BytesIn part, BytesIn whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
-}
-
-KeyRing<C>& ring() {
-  static KeyRing<C> r = [] {
-    auto k = KeyRing<C>::create().value();
-    FS_FUZZ_CHECK(k.set_key(3, as_bytes("three")) == Errc::ok);
-    FS_FUZZ_CHECK(k.set_key(0, as_bytes("zero")) == Errc::ok);
-    return k;
-  }();
-  return r;
-}
+KeyRing<C>& ring() { return data_ring(); }
 
 }  // namespace
 
@@ -108,9 +96,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   livekit::DataTrackDepacketizer d;
   std::size_t frames = 0;
+  bool buffer_full = false;
   for (const Bytes& p : packets) {
-    auto f = d.push(p);
+    livekit::DataTrackDrop why;
+    auto f = d.push(p, &why);
     FS_FUZZ_CHECK(f.has_value());
+    buffer_full |= why == livekit::DataTrackDrop::buffer_full;
     if (!*f) continue;
     ++frames;
     const livekit::DataTrackFrame& frame = **f;
@@ -120,6 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto o = rx.open(frame.header.e2ee->key_index, frame.header.e2ee->iv, frame.payload, back);
     FS_FUZZ_CHECK(o.has_value() && std::equal(o->begin(), o->end(), payload.begin(), payload.end()));
   }
-  FS_FUZZ_CHECK(frames == 1);
+  // More packets than the depacketizer buffers (livekit-client's 128): dropped, and said why.
+  const bool too_many = *n > livekit::DataTrackDepacketizer::max_packets_per_frame;
+  FS_FUZZ_CHECK(frames == (too_many ? 0u : 1u));
+  FS_FUZZ_CHECK(buffer_full == too_many);
   return 0;
 }

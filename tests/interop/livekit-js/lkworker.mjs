@@ -521,6 +521,21 @@ function keyOptions(o) {
   return { keySize, keyIndex, ratchetCount: o.ratchetCount ?? 0, salt: saltString(o) };
 }
 
+// A fresh worker session with one participant holding the key of opts: a sender (no ratchet window,
+// never invalidates) or a receiver (ratchetWindowSize, default 8; failureTolerance, default 10).
+// Returns the participant identity.
+async function dataParticipant(opts, prefix, isPublisher) {
+  const k = keyOptions(opts);
+  const id = `${prefix}-${nextId()}`;
+  await initWorker({ sharedKey: false, ratchetSalt: k.salt,
+                     ratchetWindowSize: isPublisher ? 0 : (opts.ratchetWindowSize ?? 8),
+                     failureTolerance: isPublisher ? -1 : (opts.failureTolerance ?? 10),
+                     keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
+  post('enable', { participantIdentity: id, enabled: true });
+  await installKey(id, opts, k.keyIndex, k.ratchetCount, isPublisher);
+  return id;
+}
+
 // With opts.ivRandom set, crypto.getRandomValues(Uint32Array(1)) and performance.now return
 // opts.ivRandom / opts.ivTimestamp while the worker makes data IVs. Returns the function that undoes it.
 function fixDataIv(opts) {
@@ -550,13 +565,7 @@ function fixDataIv(opts) {
  */
 export function encryptData(opts) {
   return serialized(async () => {
-    const k = keyOptions(opts);
-    const id = nextId();
-    const tx = `dtx-${id}`;
-    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: 0, failureTolerance: -1,
-                       keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
-    post('enable', { participantIdentity: tx, enabled: true });
-    await installKey(tx, opts, k.keyIndex, k.ratchetCount, true);
+    const tx = await dataParticipant(opts, 'dtx', true);
     const out = [];
     const restore = fixDataIv(opts);
     try {
@@ -585,13 +594,7 @@ export function encryptData(opts) {
  */
 export function decryptData(opts) {
   return serialized(async () => {
-    const k = keyOptions(opts);
-    const id = nextId();
-    const rx = `drx-${id}`;
-    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: opts.ratchetWindowSize ?? 8,
-                       failureTolerance: opts.failureTolerance ?? 10, keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
-    post('enable', { participantIdentity: rx, enabled: true });
-    await installKey(rx, opts, k.keyIndex, k.ratchetCount, false);
+    const rx = await dataParticipant(opts, 'drx', false);
     const out = [];
     for (const h of opts.packetsHex) {
       let packet;
@@ -660,12 +663,7 @@ function packetizeLikeLivekit(state, payload, extensions, timestamp, mtu) {
  */
 export function encryptDataTrack(opts) {
   return serialized(async () => {
-    const k = keyOptions(opts);
-    const tx = `dttx-${nextId()}`;
-    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: 0, failureTolerance: -1,
-                       keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
-    post('enable', { participantIdentity: tx, enabled: true });
-    await installKey(tx, opts, k.keyIndex, k.ratchetCount, true);
+    const tx = await dataParticipant(opts, 'dttx', true);
     const state = { handle: opts.handle ?? 1, sequence: 0, frameNumber: 0 };
     const out = [];
     const restore = fixDataIv(opts);
@@ -700,12 +698,7 @@ export function encryptDataTrack(opts) {
  */
 export function decryptDataTrack(opts) {
   return serialized(async () => {
-    const k = keyOptions(opts);
-    const rx = `dtrx-${nextId()}`;
-    await initWorker({ sharedKey: false, ratchetSalt: k.salt, ratchetWindowSize: opts.ratchetWindowSize ?? 8,
-                       failureTolerance: opts.failureTolerance ?? 10, keyringSize: opts.keyringSize ?? 16, keySize: k.keySize });
-    post('enable', { participantIdentity: rx, enabled: true });
-    await installKey(rx, opts, k.keyIndex, k.ratchetCount, false);
+    const rx = await dataParticipant(opts, 'dtrx', false);
     const frames = [], headers = [], reserializedHex = [];
     let partial = null;
     for (const h of opts.packetsHex) {
