@@ -136,7 +136,7 @@ async function session({ video, mode, browserRecvKey, gstRecvKey }) {
   const q = new URLSearchParams({ video, mode, sendKey: KEY_BROWSER, recvKey: browserRecvKey, seconds: String(seconds) });
   const browser = startChromium(`http://127.0.0.1:${server.address().port}/?${q}`);
   const browserExit = browser.exited.then((code) => ({ ok: false, error: `chromium exited (${code}):\n${browser.log().slice(-3000)}` }));
-  const timeout = new Promise((r) => setTimeout(() => r({ ok: false, error: 'the page gave no result in time' }), (seconds + 40) * 1000));
+  const timeout = new Promise((r) => setTimeout(() => r({ ok: false, error: 'the page gave no result in time' }), (seconds + 60) * 1000));
   const page = await Promise.race([result, browserExit, timeout]);
   let gst;
   try {

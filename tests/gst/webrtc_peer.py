@@ -2,7 +2,7 @@
 """The GStreamer side of tests/gst/browser.mjs: a webrtcbin peer whose media goes through frameseal's
 elements, talking JSON lines on stdin/stdout.
 
-    webrtc_peer.py --video vp8|h264 --send-key HEX --recv-key HEX
+    webrtc_peer.py --send-key HEX --recv-key HEX     (the video codec is the offer's: VP8 or H.264)
 
 stdin:  {"offer": SDP}  then later  {"stop": true}
 stdout: {"answer": SDP} then        {"result": {...}}   (diagnostics go to stderr)
@@ -138,6 +138,12 @@ class Peer:
         return False
 
     def on_pad(self, wb, pad):
+        try:
+            self.link_incoming(pad)
+        except Exception as e:  # noqa: BLE001 - reported in the result, not lost on stderr
+            self.errors.append(f"incoming stream: {type(e).__name__}: {e}")
+
+    def link_incoming(self, pad):
         if pad.get_direction() != Gst.PadDirection.SRC:
             return
         caps = pad.get_current_caps() or pad.query_caps(None)

@@ -105,9 +105,18 @@ async function main() {
   });
   const res = await fetch('/offer', { method: 'POST', body: JSON.stringify({ sdp: pc.localDescription.sdp }) });
   const { answer } = await res.json();
+  pc.addEventListener('connectionstatechange', () => note(`connection ${pc.connectionState}`));
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
   note('answer set');
-  pc.addEventListener('connectionstatechange', () => note(`connection ${pc.connectionState}`));
+  // Media is measured for `seconds` from when ICE and DTLS are up (slow on a loaded machine).
+  await new Promise((resolve, reject) => {
+    if (pc.connectionState === 'connected') return resolve();
+    const t = setTimeout(() => reject(new Error(`not connected after 30 s (${pc.connectionState})`)), 30000);
+    pc.addEventListener('connectionstatechange', () => {
+      if (pc.connectionState === 'connected') { clearTimeout(t); resolve(); }
+      if (pc.connectionState === 'failed') { clearTimeout(t); reject(new Error('the connection failed')); }
+    });
+  });
 
   await new Promise((r) => setTimeout(r, seconds * 1000));
   clearInterval(sampler);
