@@ -25,8 +25,9 @@
 //   - decrypt, H.264/H.265: parameter sets that rtph264depay/rtph265depay put in front of an access
 //     unit which already carries them are skipped before decrypting (engine.hpp,
 //     inserted_parameter_sets), so the clear header is the sender's again.
-//   - the streaming thread allocates one output buffer per frame (GStreamer's) and nothing else
-//     once the scratch buffers have grown to the largest frame; it never runs a KDF.
+//   - the streaming thread allocates one output buffer per frame (GStreamer's), plus the GAP or
+//     key-unit event of a dropped frame and the bus message of a state change, once the scratch
+//     buffers have grown to the largest frame; it never runs a KDF.
 #include <gst/base/gstbasetransform.h>
 #include <gst/gst.h>
 #include <gst/video/video-event.h>

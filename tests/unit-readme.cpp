@@ -36,6 +36,41 @@ TEST_CASE("README frame example round-trips a VP8 key frame") {
   CHECK(readme_round_trip(frame, 1234, 5678) == frame);
 }
 
+// --- README: "Data packets" (the snippet, between a sender `me` and a receiver's facade `alice`) ---
+namespace {
+std::optional<std::vector<std::uint8_t>> readme_data_packet(session::E2eeManager<openssl::Aes128Gcm>& manager,
+                                                            session::E2eeManager<openssl::Aes128Gcm>::frame_cryptor_type me,
+                                                            BytesIn payload_bytes, std::vector<std::uint8_t>& data_packet_bytes) {
+  std::vector<std::uint8_t> out(decltype(me)::max_data_packet_size(payload_bytes.size()));
+  auto enc = me.encrypt_data(payload_bytes, out);               // an EncryptedPacket for field 18
+  if (!enc) return std::nullopt;
+  // the sender's DataPacket: field 18 (tag 0x92 0x01), length-delimited
+  data_packet_bytes = {0x92, 0x01, static_cast<std::uint8_t>(enc->size())};
+  data_packet_bytes.insert(data_packet_bytes.end(), enc->begin(), enc->end());
+
+  auto alice = manager.frame_cryptor("alice").value();          // the same facade as for frames
+  auto packet = livekit::find_encrypted_packet(data_packet_bytes).value();   // field 18, if any
+  if (packet) {
+    std::vector<std::uint8_t> payload(packet->size());
+    auto p = alice.decrypt_data(*packet, payload);              // a serialized EncryptedPacketPayload
+    if (p) return std::vector<std::uint8_t>(p->begin(), p->end());
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+TEST_CASE("README data packet example: encrypt_data into field 18, find it, decrypt_data") {
+  auto tx = session::E2eeManager<openssl::Aes128Gcm>::create().value();
+  auto rx = session::E2eeManager<openssl::Aes128Gcm>::create().value();
+  REQUIRE(tx.key_provider().set_key("alice", as_bytes("shared secret")) == Errc::ok);
+  REQUIRE(rx.key_provider().set_key("alice", as_bytes("shared secret")) == Errc::ok);
+  auto me = tx.frame_cryptor("alice").value();
+  const std::vector<std::uint8_t> chat = fstest::from_hex("1a0712013118006a026869");  // a chat message payload
+  std::vector<std::uint8_t> data_packet;
+  CHECK(readme_data_packet(rx, me, chat, data_packet) == chat);
+  CHECK(data_packet.size() > chat.size());
+}
+
 // --- README: "Data tracks" (the two snippets, in a publisher and a subscriber) ---
 namespace {
 using Manager = session::E2eeManager<openssl::Aes128Gcm>;
