@@ -82,7 +82,8 @@ TEST_CASE("data track packets livekit-client would refuse, or read out of bounds
   // an extension running past its block
   CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0000 0909")).error() == Errc::malformed_frame);
   // an unknown extension is skipped, padding too; the payload follows the block
-  auto v = parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0001 0901ff 000000 bb"));
+  const Bytes skipped = hex("1c00 0001 0000 0000 00000000 0001 0901ff 000000 bb");  // the payload views it
+  auto v = parse_data_track_packet(skipped);
   REQUIRE(v);
   CHECK_FALSE(v->header.e2ee);
   CHECK_FALSE(v->header.user_timestamp);
