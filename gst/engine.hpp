@@ -228,32 +228,24 @@ inline std::size_t annexb_to_length_prefixed(fs::BytesIn in, std::size_t length_
 // encoder sends one SPS (VPS) per access unit, so a frame nothing was put in front of is left alone.
 inline std::size_t inserted_parameter_sets(fs::BytesIn au, bool h265) {
   constexpr std::size_t max_nals = 64;
-  std::size_t starts[max_nals];   // first byte of each NAL unit's start code
-  int types[max_nals];            // its nal_unit_type (-1: empty)
+  std::size_t starts[max_nals];  // first byte of each NAL unit's start code, up to the first slice
+  std::uint8_t types[max_nals];
   std::size_t count = 0;
-  auto start_code = [&](std::size_t at) -> std::size_t {
-    if (at + 3 <= au.size() && au[at] == 0 && au[at + 1] == 0 && au[at + 2] == 1) return 3;
-    if (at + 4 <= au.size() && au[at] == 0 && au[at + 1] == 0 && au[at + 2] == 0 && au[at + 3] == 1) return 4;
-    return 0;
-  };
-  auto vcl = [&](int t) { return h265 ? (t >= 0 && (t <= 9 || (t >= 16 && t <= 21))) : (t == 1 || t == 5); };
-  auto parameter_set = [&](int t) { return h265 ? (t >= 32 && t <= 34) : (t == 7 || t == 8); };
-  std::size_t i = 0;
   bool have_vcl = false;
-  while (i < au.size() && count < max_nals) {
-    const std::size_t sc = start_code(i);
-    if (sc == 0) break;
-    const std::size_t b = i + sc;
-    std::size_t j = b;
-    while (j < au.size() && start_code(j) == 0) ++j;
-    starts[count] = i;
-    types[count] = b < au.size() ? (h265 ? (au[b] >> 1) & 0x3f : au[b] & 0x1f) : -1;
-    if (vcl(types[count++])) {
+  fs::AnnexBScanner scanner(au);
+  if (scanner.leading_data()) return 0;
+  fs::Nalu u;
+  while (count < max_nals && scanner.next(u)) {
+    if (u.size() == 0) continue;
+    const std::uint8_t header = au[u.offset];
+    starts[count] = u.start_code;
+    types[count++] = h265 ? fs::h265_nalu_type(header) : fs::h264_nalu_type(header);
+    if (h265 ? fs::h265_is_vcl(header) : fs::h264_is_slice(header)) {
       have_vcl = true;
       break;
     }
-    i = j;
   }
+  auto parameter_set = [&](std::uint8_t t) { return h265 ? (t >= 32 && t <= 34) : (t == 7 || t == 8); };
   if (!have_vcl || count < 2 || !parameter_set(types[0])) return 0;
   const std::size_t first_vcl = count - 1;
   std::size_t k = 1;

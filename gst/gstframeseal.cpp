@@ -698,8 +698,8 @@ static void gst_frameseal_class_init(GstFramesealClass* klass) {
                         "signal needs R > 0)", 0, 56, 0, ready));
   g_object_class_install_property(gobject_class, PROP_REQUEST_KEY_UNIT,
       g_param_spec_boolean("request-key-unit", "Request key unit", "Ask upstream for a key unit: encrypt, after a key "
-                           "change; decrypt, after a video frame was dropped (at most once a second; a depayloader and "
-                           "webrtcbin turn it into an RTCP PLI), so the decoder resynchronises on the next key frame",
+                           "change; decrypt, after a video frame was dropped (at most once a second; upstream, rtpbin "
+                           "or webrtcbin can turn it into an RTCP PLI), so the decoder can resynchronise on a key frame",
                            TRUE, live));
   g_object_class_install_property(gobject_class, PROP_GAP_ON_DROP,
       g_param_spec_boolean("gap-on-drop", "GAP on drop", "Decrypt, audio: send a GAP event for each dropped frame", TRUE, live));

@@ -10,15 +10,9 @@
 
 #include "fuzz_data.hpp"
 
-namespace {
-
 using namespace fsfuzz;
 using namespace frameseal;
 using C = DataCipher;
-
-KeyRing<C>& ring() { return data_ring(); }
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const BytesIn in(data, size);
@@ -39,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   {
     // Fresh ring copies: a decrypt that ratchets must not change what the next input sees.
-    auto r = ring().clone().value();
+    auto r = data_ring().clone().value();
     livekit::DataCryptor<C> dc(r);
     Guarded out(size, 0xCC);
     const Bytes before(size, 0xCC);
@@ -56,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Input choice(data, size);
   const std::uint8_t cfg = choice.byte();
   const BytesIn payload = choice.rest();
-  auto r = ring().clone().value();
+  auto r = data_ring().clone().value();
   FS_FUZZ_CHECK(r.set_current_index(cfg & 1 ? 3 : 0) == Errc::ok);
   const livekit::DataCryptorOptions o{cfg & 2 ? livekit::DataEncryptionType::gcm : livekit::DataEncryptionType::none};
   Bytes packet(livekit::DataCryptor<C>::max_packet_size(payload.size()));

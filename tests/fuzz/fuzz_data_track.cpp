@@ -14,15 +14,9 @@
 
 #include "fuzz_data.hpp"
 
-namespace {
-
 using namespace fsfuzz;
 using namespace frameseal;
 using C = DataCipher;
-
-KeyRing<C>& ring() { return data_ring(); }
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const BytesIn in(data, size);
@@ -59,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const livekit::DataTrackFrame& frame = **f;
       FS_FUZZ_CHECK(frame.payload.size() <= fed);
       if (!frame.header.e2ee) continue;
-      auto r = ring().clone().value();
+      auto r = data_ring().clone().value();
       livekit::DataCryptor<C> dc(r);
       Guarded out(frame.payload.size(), 0xCC);
       const Bytes before(frame.payload.size(), 0xCC);
@@ -74,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t cfg = choice.byte();
   const BytesIn payload = choice.rest();
   if (payload.empty()) return 0;  // livekit-client sends no packet for an empty frame
-  auto r = ring().clone().value();
+  auto r = data_ring().clone().value();
   FS_FUZZ_CHECK(r.set_current_index(cfg & 1 ? 3 : 0) == Errc::ok);
   livekit::DataCryptor<C> tx(r);
   Bytes sealed(payload.size() + C::tag_bytes);
