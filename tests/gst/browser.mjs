@@ -29,11 +29,13 @@ const WRONG = 'ee'.repeat(32);
 
 let passed = 0;
 let failed = 0;
+let context = ''; // the session's timelines, printed under a failed check
 function check(name, why, detail) {
   if (only.length && !only.some((o) => name.includes(o))) return;
   if (why.length) {
     failed++;
     console.log(`FAIL ${name}: ${why.join('; ')} | ${detail}`);
+    if (context) console.log(context);
   } else {
     passed++;
     console.log(`ok ${name}: ${detail}`);
@@ -58,6 +60,12 @@ const server = createServer((req, res) => {
       const { sdp } = JSON.parse(Buffer.concat(body).toString());
       current.peer.request({ offer: sdp }, 'answer').then(
         (m) => send('application/json', JSON.stringify({ answer: m.answer })),
+        (e) => { res.writeHead(500); res.end(String(e)); });
+      return;
+    }
+    if (url.pathname === '/status' && current) {
+      current.peer.request({ status: true }, 'status', 5000).then(
+        (m) => send('application/json', JSON.stringify(m.status)),
         (e) => { res.writeHead(500); res.end(String(e)); });
       return;
     }
@@ -148,6 +156,8 @@ async function session({ video, mode, browserRecvKey, gstRecvKey }) {
   await browser.stop();
   current = null;
   if (verbose) console.error(JSON.stringify({ page, gst }, null, 1));
+  context = `    page: ${(page.events ?? []).join(', ')}\n    gst:  ${(gst.timeline ?? []).join(', ')}` +
+    (gst.errors?.length ? `\n    gst log:\n${peer.log().slice(-2000)}` : '');
   return { page, gst };
 }
 

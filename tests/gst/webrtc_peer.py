@@ -4,22 +4,26 @@ elements, talking JSON lines on stdin/stdout.
 
     webrtc_peer.py --send-key HEX --recv-key HEX     (the video codec is the offer's: VP8 or H.264)
 
-stdin:  {"offer": SDP}  then later  {"stop": true}
-stdout: {"answer": SDP} then        {"result": {...}}   (diagnostics go to stderr)
+stdin:  {"offer": SDP}  then {"status": true} (any number)  then {"stop": true}
+stdout: {"answer": SDP}     {"status": {kind: {...}}}            {"result": {...}}   (diagnostics go to stderr)
 
 Sends (identity "gst"): videotestsrc pattern=smpte (320x240, 30 fps) through the encoder,
 framesealenc and the E2EE-safe payloader (framesealvp8pay, or rtph264pay config-interval=0 on avc
 input), and a 440 Hz sine through opusenc and framesealenc. Receives (identity "browser"): each
-incoming stream through its depayloader, framesealdec and a decoder into an appsink.
+incoming stream through its depayloader, framesealdec and a decoder into an appsink. The receiving
+bins are built and put in the pipeline with the offer, so webrtcbin's pad-added (on a streaming
+thread) only links a pad: nothing loads a plugin or changes state there.
 
 The result gives per stream: frames received (depayloaded, into framesealdec), decrypted (its
-counters), decoded (out of the decoder), the decrypt failures and the states posted on the bus.
+counters), decoded (out of the decoder), the decrypt failures and the states posted on the bus, and a
+timeline (seconds since the offer) of when each incoming pad came and its first frame arrived.
 """
 import argparse
 import json
 import re
 import sys
 import threading
+import time
 
 import gi
 
@@ -58,9 +62,17 @@ class Peer:
         self.args = args
         self.loop = GLib.MainLoop()
         self.pipe = None
-        self.streams = {}  # kind -> counters
+        self.streams = {}  # kind -> counters and its receiving bin
         self.bus_states = []
         self.errors = []
+        self.t0 = time.monotonic()
+        self.timeline = []
+        self.lock = threading.Lock()
+
+    def mark(self, what):
+        with self.lock:
+            self.timeline.append(f"{time.monotonic() - self.t0:.2f} {what}")
+        log(what)
 
     def build(self, offer_sdp):
         pts = payload_types(offer_sdp)
@@ -86,6 +98,8 @@ class Peer:
             "audio/x-raw,rate=48000,channels=2 ! opusenc frame-size=20 ! "
             f"framesealenc name=aenc key={k} participant-identity=gst ! rtpopuspay pt={apt} ! queue ! wb. ")
         self.pipe = Gst.parse_launch(desc)
+        for kind, (_, enc) in pts.items():
+            self.add_receiver(kind, enc)
         self.wb = self.pipe.get_by_name("wb")
         self.wb.connect("pad-added", self.on_pad)
         self.wb.connect("notify::ice-gathering-state", self.on_gathering)
@@ -143,14 +157,7 @@ class Peer:
         except Exception as e:  # noqa: BLE001 - reported in the result, not lost on stderr
             self.errors.append(f"incoming stream: {type(e).__name__}: {e}")
 
-    def link_incoming(self, pad):
-        if pad.get_direction() != Gst.PadDirection.SRC:
-            return
-        caps = pad.get_current_caps() or pad.query_caps(None)
-        s = caps.get_structure(0)
-        enc = s.get_value("encoding-name")
-        kind = s.get_value("media")
-        log("incoming", kind, enc)
+    def add_receiver(self, kind, enc):
         k = self.args.recv_key
         if enc == "VP8":
             chain = (f"rtpvp8depay name=depay_{kind} ! framesealdec name=dec_{kind} key={k} participant-identity=browser ! "
@@ -159,23 +166,38 @@ class Peer:
             chain = ("rtph264depay name=depay_video ! video/x-h264,stream-format=byte-stream,alignment=au ! "
                      f"framesealdec name=dec_video key={k} participant-identity=browser ! h264parse ! avdec_h264 ! "
                      "videoconvert ! video/x-raw,format=I420")
-        elif enc == "OPUS":
+        else:  # OPUS
             chain = (f"rtpopusdepay name=depay_audio ! framesealdec name=dec_audio key={k} participant-identity=browser "
                      "gap-on-drop=false ! opusdec ! audioconvert ! audio/x-raw,format=S16LE")
-        else:
-            self.errors.append(f"unexpected incoming stream {enc}")
-            return
-        bin_ = Gst.parse_bin_from_description(f"queue ! {chain} ! appsink name=sink_{kind} sync=false emit-signals=true",
-                                              True)
+        bin_ = Gst.parse_bin_from_description(
+            f"queue ! {chain} ! appsink name=sink_{kind} sync=false async=false emit-signals=true", True)
         self.pipe.add(bin_)
-        st = self.streams.setdefault(kind, {"codec": enc.lower(), "received": 0, "decoded": 0, "energy": 0.0})
+        st = {"codec": enc.lower(), "received": 0, "decoded": 0, "energy": 0.0, "bin": bin_, "linked": False}
+        self.streams[kind] = st
         bin_.get_by_name(f"depay_{kind}").get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self.count, st)
         bin_.get_by_name(f"sink_{kind}").connect("new-sample", self.decoded, st)
-        st["bin"] = bin_
-        bin_.sync_state_with_parent()
-        pad.link(bin_.get_static_pad("sink"))
+
+    def link_incoming(self, pad):
+        if pad.get_direction() != Gst.PadDirection.SRC:
+            return
+        caps = pad.get_current_caps() or pad.query_caps(None)
+        s = caps.get_structure(0)
+        enc = s.get_value("encoding-name")
+        kind = s.get_value("media")
+        self.mark(f"incoming {kind} {enc}")
+        st = self.streams.get(kind)
+        if st is None or st["codec"] != str(enc).lower() or st["linked"]:
+            self.errors.append(f"unexpected incoming stream {kind} {enc}")
+            return
+        res = pad.link(st["bin"].get_static_pad("sink"))
+        if res != Gst.PadLinkReturn.OK:
+            self.errors.append(f"incoming {kind}: linking failed ({res.value_nick})")
+            return
+        st["linked"] = True
 
     def count(self, pad, info, st):
+        if not st["received"]:
+            self.mark(f"first {st['codec']} frame")
         st["received"] += 1
         return Gst.PadProbeReturn.OK
 
@@ -190,8 +212,14 @@ class Peer:
             b.unmap(m)
         return Gst.FlowReturn.OK
 
+    def status(self):
+        send({"status": {kind: {"received": st["received"], "decoded": st["decoded"]}
+                         for kind, st in self.streams.items()}})
+        return False
+
     def result(self):
-        out = {"errors": self.errors, "states": self.bus_states, "streams": {}, "sent": {}}
+        out = {"errors": self.errors, "states": self.bus_states, "streams": {}, "sent": {},
+               "timeline": list(self.timeline)}
         for kind, st in self.streams.items():
             dec = st["bin"].get_by_name(f"dec_{kind}").get_property("stats")
             out["streams"][kind] = {"codec": st["codec"], "received": st["received"], "decoded": st["decoded"],
@@ -209,7 +237,10 @@ class Peer:
         for line in sys.stdin:
             msg = json.loads(line)
             if "offer" in msg:
+                self.mark("offer")
                 GLib.idle_add(self.offer, msg["offer"])
+            elif "status" in msg:
+                GLib.idle_add(self.status)
             elif "stop" in msg:
                 GLib.idle_add(self.stop)
                 return

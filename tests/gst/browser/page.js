@@ -108,7 +108,7 @@ async function main() {
   pc.addEventListener('connectionstatechange', () => note(`connection ${pc.connectionState}`));
   await pc.setRemoteDescription({ type: 'answer', sdp: answer });
   note('answer set');
-  // Media is measured for `seconds` from when ICE and DTLS are up (slow on a loaded machine).
+  // Media is measured for `seconds` from when ICE and DTLS are up (slow on a loaded machine) ...
   await new Promise((resolve, reject) => {
     if (pc.connectionState === 'connected') return resolve();
     const t = setTimeout(() => reject(new Error(`not connected after 30 s (${pc.connectionState})`)), 30000);
@@ -118,6 +118,23 @@ async function main() {
     });
   });
 
+  note('connected');
+  // ... and from when media flows both ways: GStreamer has frames of both streams and this page has
+  // packets of both (not decoded frames: under a wrong key there are none). On a loaded machine that can take seconds after "connected".
+  const flowing = async () => {
+    const r = await fetch('/status');
+    const gst = r.ok ? await r.json() : {};
+    const s = {};
+    (await pc.getStats()).forEach((x) => { if (x.type === 'inbound-rtp') s[x.kind] = x; });
+    return gst.video?.received > 0 && gst.audio?.received > 0 && s.video?.packetsReceived > 0 &&
+      s.audio?.packetsReceived > 0;
+  };
+  const gate = performance.now();
+  while (!(await flowing())) {
+    if (performance.now() - gate > 30000) { note('media not flowing both ways after 30 s; measuring anyway'); break; }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  note('media flowing');
   await new Promise((r) => setTimeout(r, seconds * 1000));
   clearInterval(sampler);
 
