@@ -66,6 +66,18 @@ void check_suite(int suite, std::size_t expected_count) {
 
 }  // namespace
 
+// -Dboringssl=enabled builds this file against BoringSSL too: AES-GCM must then be BoringSSL's
+// EVP_AEAD implementation (and its bytes the same, by the known answers below).
+TEST_CASE("openssl::AesGcm: the backend is the library this program was built against") {
+#  if defined(FRAMESEAL_TEST_BORINGSSL)
+  CHECK(ossl::Aes128Gcm::backend == "boringssl");
+  CHECK(ossl::Aes256Gcm::backend == "boringssl");
+#  else
+  CHECK(ossl::Aes128Gcm::backend == "openssl");
+  CHECK(ossl::Aes256Gcm::backend == "openssl");
+#  endif
+}
+
 TEST_CASE("openssl::Aes128Gcm: GCM spec test cases 1-4") {
   for (const auto& k : fstest::gcm_aes128_kats()) fstest::check_kat<ossl::Aes128Gcm>(k);
 }

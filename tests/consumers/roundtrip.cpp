@@ -1,7 +1,8 @@
 // The consumer check: what a project that depends on frameseal compiles first. Encrypts one VP8
 // key frame in LiveKit's format and decrypts it, with libsodium's ChaCha20-Poly1305 and, when the
-// build links the OpenSSL backend (FRAMESEAL_CONSUMER_OPENSSL), with AES-128-GCM. Exit 0 and
-// "roundtrip ok" when the bytes come back.
+// build links the OpenSSL backend (FRAMESEAL_CONSUMER_OPENSSL), with AES-128-GCM. Prints
+// "<backend> <cipher>: ok" per cipher (the backend says whether OpenSSL or BoringSSL was linked);
+// exit 0 and "roundtrip ok" when the bytes come back.
 #include <frameseal/frameseal.hpp>
 #if defined(FRAMESEAL_CONSUMER_OPENSSL)
 #  include <frameseal/ciphers/openssl.hpp>
@@ -29,16 +30,16 @@ bool roundtrip(const char* name) {
   std::vector<std::uint8_t> back(enc->size());
   auto dec = rx.decrypt(info, *enc, back);
   const bool ok = dec && std::vector<std::uint8_t>(dec->begin(), dec->end()) == frame;
-  std::printf("%s: %s\n", name, ok ? "ok" : "FAILED");
+  std::printf("%.*s %s: %s\n", static_cast<int>(C::backend.size()), C::backend.data(), name, ok ? "ok" : "FAILED");
   return ok;
 }
 
 }  // namespace
 
 int main() {
-  bool ok = roundtrip<frameseal::sodium::ChaCha20Poly1305>("libsodium chacha20poly1305");
+  bool ok = roundtrip<frameseal::sodium::ChaCha20Poly1305>("chacha20poly1305");
 #if defined(FRAMESEAL_CONSUMER_OPENSSL)
-  ok = roundtrip<frameseal::openssl::Aes128Gcm>("openssl aes128gcm") && ok;
+  ok = roundtrip<frameseal::openssl::Aes128Gcm>("aes128gcm") && ok;
 #endif
   std::printf("roundtrip %s (frameseal %s)\n", ok ? "ok" : "FAILED", frameseal::version_string);
   return ok ? 0 : 1;

@@ -154,6 +154,18 @@ if g++ -std=c++20 -I"$p/single_include" "$p/roundtrip.cpp" -o "$p/roundtrip-sodi
 else
   fail single-header "g++ -std=c++20 -I single_include ... failed"
 fi
+# The same against BoringSSL (Debian's android-libboringssl-dev), with the README's command line.
+bssl_inc=/usr/include/android
+bssl_lib=/usr/lib/$(gcc -print-multiarch)/android
+if g++ -std=c++20 -DFRAMESEAL_CONSUMER_OPENSSL=1 -isystem "$bssl_inc" -I"$p/single_include" "$p/roundtrip.cpp" \
+     -o "$p/roundtrip-boringssl" -L"$bssl_lib" -Wl,-rpath,"$bssl_lib" -lcrypto -lsodium >"$tmp/log" 2>&1 &&
+   runs "$p/roundtrip-boringssl" && grep -q "^boringssl aes128gcm: ok" "$tmp/run.txt" &&
+   ldd "$p/roundtrip-boringssl" | grep -q "$bssl_lib/libcrypto"; then
+  ok single-header-boringssl
+else
+  echo "    (output: $(tr '\n' ' ' <"$tmp/run.txt" 2>/dev/null))" >>"$tmp/log"
+  fail single-header-boringssl "the single header against BoringSSL ($bssl_inc, $bssl_lib) did not build, run or use it"
+fi
 # Below C++20, the one clear line version.hpp promises.
 if ! g++ -std=c++17 -I"$p/single_include" -c "$p/roundtrip.cpp" -o /dev/null 2>"$tmp/err.txt" &&
    grep -q "frameseal needs C++20" "$tmp/err.txt"; then

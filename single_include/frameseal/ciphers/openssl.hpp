@@ -6,9 +6,12 @@
 //   openssl::AesCtr256HmacSha512_80/_64/_32       the post-RFC suites 0x0006-0x0008
 //   openssl::pbkdf2_hmac_sha256, openssl::Pbkdf2  PKCS5_PBKDF2_HMAC: the same bytes as the libsodium
 //                                                 PBKDF2 in kdf.hpp, ~1.7x faster (SHA-NI)
-// All of them model the Cipher concept (cipher.hpp) or the KDF policy shape (kdf.hpp). Only API that
-// BoringSSL shares with OpenSSL 3 is used (EVP_CIPHER_CTX, EVP_MD_CTX, PKCS5_PBKDF2_HMAC), nothing
-// deprecated in OpenSSL 3.
+// All of them model the Cipher concept (cipher.hpp) or the KDF policy shape (kdf.hpp). The same
+// header builds against OpenSSL 3 or BoringSSL (whichever <openssl/evp.h> the include path finds;
+// meson -Dboringssl=enabled builds the suites against Debian's android-libboringssl-dev). AES-CTR+HMAC
+// and PBKDF2 use only API the two share (EVP_CIPHER_CTX, EVP_MD_CTX, PKCS5_PBKDF2_HMAC), nothing
+// deprecated in OpenSSL 3. AES-GCM uses EVP_CIPHER_CTX on OpenSSL and BoringSSL's EVP_AEAD_CTX on
+// BoringSSL (backend name "boringssl"): one call per frame instead of five, the same bytes.
 //
 // Per-key work happens once in create(): the cipher contexts are created and keyed there (GCM: one
 // for sealing, one for opening), and the HMAC inner/outer hash states are absorbed there. Per frame
@@ -34,6 +37,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#if defined(OPENSSL_IS_BORINGSSL)
+#  include <openssl/aead.h>
+#  include <openssl/err.h>
+#endif
 
 #include <array>
 #include <climits>
@@ -65,6 +72,95 @@ inline constexpr std::uint8_t empty_in[1] = {0};
 // AES-GCM
 // ---------------------------------------------------------------------------------------------
 
+#if defined(OPENSSL_IS_BORINGSSL)
+// BoringSSL: its AEAD interface (EVP_AEAD_CTX), one keyed context for both directions, one call per
+// frame (no IV reset, no separate AAD/update/final/tag calls). Same contract as the EVP class below.
+// On any failure BoringSSL zero-fills out itself; a failed open is wiped here too, as everywhere.
+template <std::size_t KeyBytes>
+class AesGcm {
+  static_assert(KeyBytes == 16 || KeyBytes == 32, "AES-128-GCM or AES-256-GCM");
+
+ public:
+  static constexpr std::size_t key_bytes = KeyBytes;
+  static constexpr std::size_t nonce_bytes = 12;
+  static constexpr std::size_t tag_bytes = 16;
+  static constexpr std::string_view name = KeyBytes == 16 ? "aes128gcm" : "aes256gcm";
+  static constexpr std::string_view backend = "boringssl";
+  static constexpr bool failed_open_keeps_input = false;
+
+  [[nodiscard]] static bool available() noexcept { return aead() != nullptr; }
+
+  [[nodiscard]] static Result<AesGcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
+    if (!available()) return Errc::backend_unavailable;
+    AesGcm c;
+    c.ctx_ = EVP_AEAD_CTX_new(aead(), key.data(), key_bytes, tag_bytes);
+    if (c.ctx_ == nullptr) return Errc::internal_error;
+    return c;
+  }
+
+  AesGcm(AesGcm&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
+  AesGcm& operator=(AesGcm&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ctx_ = std::exchange(o.ctx_, nullptr);
+    }
+    return *this;
+  }
+  AesGcm(const AesGcm&) = delete;
+  AesGcm& operator=(const AesGcm&) = delete;
+  ~AesGcm() { reset(); }
+
+  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
+                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
+    if (ctx_ == nullptr) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
+    if (plaintext.size() > detail::max_evp_len || aad.size() > detail::max_evp_len)
+      return Errc::invalid_argument;
+    std::size_t len = 0;
+    if (EVP_AEAD_CTX_seal(ctx_, out.data(), &len, plaintext.size() + tag_bytes, nonce.data(), nonce_bytes,
+                          detail::in_ptr(plaintext), plaintext.size(), detail::in_ptr(aad), aad.size()) != 1 ||
+        len != plaintext.size() + tag_bytes) {
+      ERR_clear_error();
+      return Errc::internal_error;
+    }
+    return out.first(len);
+  }
+
+  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
+                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
+    if (ctx_ == nullptr) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes);
+        e != Errc::ok) {
+      return e;
+    }
+    if (ciphertext_and_tag.size() > detail::max_evp_len || aad.size() > detail::max_evp_len) {
+      return Errc::invalid_argument;
+    }
+    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
+    std::size_t len = 0;
+    // The arguments are checked above, so a failure is the tag's (BoringSSL does not tell them apart
+    // by return value; its error queue says CIPHER_R_BAD_DECRYPT, cleared here).
+    if (EVP_AEAD_CTX_open(ctx_, out.data(), &len, n, nonce.data(), nonce_bytes, ciphertext_and_tag.data(),
+                          ciphertext_and_tag.size(), detail::in_ptr(aad), aad.size()) != 1 ||
+        len != n) {
+      ERR_clear_error();
+      frameseal::detail::wipe_failed_open(out, n);
+      return Errc::auth_failed;
+    }
+    return out.first(n);
+  }
+
+ private:
+  AesGcm() noexcept = default;
+  static const EVP_AEAD* aead() noexcept { return KeyBytes == 16 ? EVP_aead_aes_128_gcm() : EVP_aead_aes_256_gcm(); }
+  void reset() noexcept {
+    if (ctx_ != nullptr) EVP_AEAD_CTX_free(ctx_);  // cleanup, then BoringSSL's zeroising free
+    ctx_ = nullptr;
+  }
+
+  EVP_AEAD_CTX* ctx_ = nullptr;
+};
+#else
 template <std::size_t KeyBytes>
 class AesGcm {
   static_assert(KeyBytes == 16 || KeyBytes == 32, "AES-128-GCM or AES-256-GCM");
@@ -188,6 +284,8 @@ class AesGcm {
   EVP_CIPHER_CTX* enc_ = nullptr;
   EVP_CIPHER_CTX* dec_ = nullptr;
 };
+
+#endif  // OPENSSL_IS_BORINGSSL
 
 using Aes128Gcm = AesGcm<16>;
 using Aes256Gcm = AesGcm<32>;
