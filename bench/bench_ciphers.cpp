@@ -11,6 +11,8 @@
 //
 //   meson setup /tmp/build-bench -Dbuildtype=release -Dbench=true -Dtests=false
 //   ninja -C /tmp/build-bench && /tmp/build-bench/bench/bench_ciphers --benchmark_min_time=0.2
+// bench_ciphers-boringssl (-Dboringssl=enabled) is this file built against BoringSSL: the backend's
+// rows only, named boringssl-* (its AES-GCM is EVP_AEAD), beside bench_ciphers' openssl-* rows.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -236,24 +238,35 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  register_cipher<fs::sodium::Aes256Gcm>();
-  register_cipher<fs::sodium::ChaCha20Poly1305>();
+#if defined(FRAMESEAL_BENCH_OPENSSL) && defined(OPENSSL_IS_BORINGSSL)
+  // bench_ciphers-boringssl (-Dboringssl=enabled): the backend's rows only, named "boringssl".
+  constexpr bool libsodium_rows = false;
+#else
+  constexpr bool libsodium_rows = true;
+#endif
+  if (libsodium_rows) {
+    register_cipher<fs::sodium::Aes256Gcm>();
+    register_cipher<fs::sodium::ChaCha20Poly1305>();
+  }
 #if defined(FRAMESEAL_BENCH_OPENSSL)
+  const std::string ssl(fs::openssl::Aes128Gcm::backend);  // "openssl" or "boringssl"
   register_cipher<fs::openssl::Aes128Gcm>();
   register_cipher<fs::openssl::Aes256Gcm>();
   register_cipher<fs::openssl::AesCtr128HmacSha256_80>();
   register_cipher<fs::openssl::AesCtr256HmacSha512_80>();
   for (auto n : frame_sizes) {
-    benchmark::RegisterBenchmark("seal/openssl-aes128gcm-fresh-ctx", bm_fresh_seal)->Arg(n);
-    benchmark::RegisterBenchmark("open/openssl-aes128gcm-fresh-ctx", bm_fresh_open)->Arg(n);
+    benchmark::RegisterBenchmark(("seal/" + ssl + "-aes128gcm-fresh-ctx").c_str(), bm_fresh_seal)->Arg(n);
+    benchmark::RegisterBenchmark(("open/" + ssl + "-aes128gcm-fresh-ctx").c_str(), bm_fresh_open)->Arg(n);
   }
 #endif
-  benchmark::RegisterBenchmark("kdf/hkdf-sha256-livekit-16", bm_hkdf_livekit);
-  benchmark::RegisterBenchmark("kdf/pbkdf2-100k/libsodium", bm_pbkdf2, &fs::pbkdf2_hmac_sha256)
-      ->Unit(benchmark::kMillisecond)
-      ->Iterations(5);
+  if (libsodium_rows) {
+    benchmark::RegisterBenchmark("kdf/hkdf-sha256-livekit-16", bm_hkdf_livekit);
+    benchmark::RegisterBenchmark("kdf/pbkdf2-100k/libsodium", bm_pbkdf2, &fs::pbkdf2_hmac_sha256)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(5);
+  }
 #if defined(FRAMESEAL_BENCH_OPENSSL)
-  benchmark::RegisterBenchmark("kdf/pbkdf2-100k/openssl", bm_pbkdf2, &fs::openssl::pbkdf2_hmac_sha256)
+  benchmark::RegisterBenchmark(("kdf/pbkdf2-100k/" + ssl).c_str(), bm_pbkdf2, &fs::openssl::pbkdf2_hmac_sha256)
       ->Unit(benchmark::kMillisecond)
       ->Iterations(5);
 #endif

@@ -20,7 +20,8 @@
 //   meson setup /tmp/build-bench -Dbuildtype=release -Dbench=true -Dtests=false
 //   ninja -C /tmp/build-bench && /tmp/build-bench/bench/bench_frame --benchmark_repetitions=5
 //       --benchmark_enable_random_interleaving=true --benchmark_min_time=0.1
-// (tools/bench does this and computes the ratios.)
+// (tools/bench does this and computes the ratios.) Built against BoringSSL (bench_frame-boringssl,
+// meson -Dboringssl=enabled) it runs the boringssl-aes128gcm rows only.
 #include <memory>
 
 #include "bench_common.hpp"
@@ -232,7 +233,7 @@ void bm_lk_decrypt_inplace(benchmark::State& state) {
 
 enum class KeyFrame { vp8, h264, h265 };
 
-std::pair<fs::FrameInfo, Bytes> key_frame(KeyFrame k, std::size_t n) {
+[[maybe_unused]] std::pair<fs::FrameInfo, Bytes> key_frame(KeyFrame k, std::size_t n) {  // unused in -boringssl
   fs::FrameInfo info;
   info.kind = fs::MediaKind::video;
   info.key_frame = true;
@@ -302,14 +303,20 @@ void register_codecs() {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-#if defined(FRAMESEAL_BENCH_OPENSSL)
+#if defined(FRAMESEAL_BENCH_OPENSSL) && defined(OPENSSL_IS_BORINGSSL)
+  // bench_frame-boringssl (-Dboringssl=enabled): only the rows of the BoringSSL backend
+  // (boringssl-aes128gcm); the libsodium and codec rows are bench_frame's.
+  register_cipher<fs::openssl::Aes128Gcm>();
+#else
+#  if defined(FRAMESEAL_BENCH_OPENSSL)
   register_cipher<fs::openssl::Aes128Gcm>();
   register_codecs<fs::openssl::Aes128Gcm>();
-#else
+#  else
   register_codecs<fs::sodium::Aes256Gcm>();
-#endif
+#  endif
   register_cipher<fs::sodium::Aes256Gcm>();
   register_cipher<fs::sodium::ChaCha20Poly1305>();
+#endif
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

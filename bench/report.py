@@ -291,6 +291,9 @@ def main():
                 md.append(f"| {r['name']} | {op} | {r[f'{op}_fps']:,.0f} frames/s | {r[f'stream_{op}_fps']:,.0f} frames/s | "
                           f"{'n/a' if fps is None else f'{fps:,.0f} frames/s'} | {ratio} |")
 
+    md += boringssl_section(res, target)
+    md += instructions_section(pathlib.Path(sys.argv[1]) / "callgrind")
+
     room_path = pathlib.Path(sys.argv[1]) / "bench_room.json"
     if room_path.exists():
         room = json.loads(room_path.read_text())
@@ -319,6 +322,86 @@ def main():
     for e in res.errors:
         print(f"ERROR {e}")
     return 1 if res.errors else 0
+
+
+def callgrind_counts(directory):
+    """{row: instructions per call} from bench_instr's callgrind dumps (one per row; each names its
+    row and iteration count in the dump trigger, and gives the Ir total of that loop)."""
+    counts = {}
+    for f in sorted(pathlib.Path(directory).glob("cg.*")):
+        label, total = None, None
+        for line in f.read_text(errors="replace").splitlines():
+            prefix = "desc: Trigger: Client Request: "
+            if line.startswith(prefix):
+                label = line[len(prefix):].strip()
+            elif line.startswith(("summary:", "totals:")):
+                total = int(line.split()[1])
+        m = re.match(r"(.*) x(\d+)$", label or "")
+        if m and total is not None:
+            counts[m.group(1)] = total / int(m.group(2))
+    return counts
+
+
+def instructions_section(directory):
+    counts = callgrind_counts(directory) if directory.exists() else {}
+    md = ["\n## Instruction counts (callgrind)\n"]
+    if not counts:
+        return md + ["Not measured (no callgrind dumps: tools/bench runs bench_instr under valgrind).\n"]
+    md += ["`bench_instr` (bench/bench_instr.cpp) under `valgrind --tool=callgrind`: instructions per call "
+           "(Ir), averaged over 200 calls after 20 warm-up calls. These do not move with the machine's load "
+           "(the timing tables above do), so they are the figures to compare across runs and machines; "
+           "they do not count the cost of a cache miss or of a slow instruction.\n",
+           "| backend | frame | raw seal | LiveKit encrypt | extra | raw open | LiveKit decrypt | extra |",
+           "|---|---|---|---|---|---|---|---|"]
+    backends = sorted({k.split("/")[1] for k in counts})
+    for b in backends:
+        for n in (160, 1200, 16384):
+            c = {op: counts.get(f"{op}/{b}/{n}") for op in ("raw-seal", "lk-encrypt", "raw-open", "lk-decrypt")}
+            if None in c.values():
+                continue
+            md.append(f"| {b} | {size_name(n)} | {c['raw-seal']:,.0f} | {c['lk-encrypt']:,.0f} | "
+                      f"{c['lk-encrypt'] - c['raw-seal']:+,.0f} | {c['raw-open']:,.0f} | {c['lk-decrypt']:,.0f} | "
+                      f"{c['lk-decrypt'] - c['raw-open']:+,.0f} |")
+    return md
+
+
+def boringssl_section(res, target):
+    """BoringSSL (android-libboringssl-dev; bench_frame-boringssl, bench_ciphers-boringssl) beside
+    OpenSSL: the same rows, run by separate programs one after the other (issue 18)."""
+    if res.ns("raw/seal/boringssl-aes128gcm/160") is None:
+        return ["\n## BoringSSL beside OpenSSL\n", "Not measured (no bench_frame-boringssl results: "
+                "tools/bench builds it with -Dboringssl=enabled from android-libboringssl-dev).\n"]
+    md = ["\n## BoringSSL beside OpenSSL\n",
+          "The OpenSSL backend header built against Debian's BoringSSL (android-libboringssl-dev; "
+          "`-Dboringssl=enabled`), where AES-GCM is BoringSSL's `EVP_AEAD_CTX` (one call per frame), "
+          "in `bench_frame-boringssl`, run right after `bench_frame` (one process cannot load both "
+          "libcryptos, so this is not one run: compare the ratios, which each program measures itself, "
+          "more than the absolute times). Medians, CPU time per frame.\n",
+          "| frame | op | OpenSSL raw | BoringSSL raw | BoringSSL ÷ OpenSSL (raw) | OpenSSL frame path | "
+          "BoringSSL frame path | BoringSSL ÷ OpenSSL (frame path) | BoringSSL frame vs its raw |",
+          "|---|---|---|---|---|---|---|---|---|"]
+    speedups = []
+    for n in (160, 1200, 16384, 65536, 1048576):
+        for raw_op, lk_op in (("seal", "encrypt"), ("open", "decrypt")):
+            o_raw = res.ns(f"raw/{raw_op}/openssl-aes128gcm/{n}")
+            b_raw = res.ns(f"raw/{raw_op}/boringssl-aes128gcm/{n}")
+            o_lk = res.ns(f"lk/{lk_op}/openssl-aes128gcm/{n}")
+            b_lk = res.ns(f"lk/{lk_op}/boringssl-aes128gcm/{n}")
+            if None in (o_raw, b_raw, o_lk, b_lk):
+                continue
+            speedups.append((n, lk_op, o_lk / b_lk))
+            md.append(f"| {size_name(n)} | {lk_op} | {fmt_ns(o_raw)} | {fmt_ns(b_raw)} | {o_raw / b_raw:.2f}× faster | "
+                      f"{fmt_ns(o_lk)} | {fmt_ns(b_lk)} | {o_lk / b_lk:.2f}× faster | {fmt_ratio(b_raw, b_lk)} |")
+    o_kdf = res.ns("kdf/pbkdf2-100k/openssl")
+    b_kdf = res.ns("kdf/pbkdf2-100k/boringssl")
+    if o_kdf and b_kdf:
+        md.append(f"\nPBKDF2-HMAC-SHA256, 100 000 iterations (LiveKit's PBKDF2 mode): OpenSSL {fmt_ns(o_kdf)}, "
+                  f"BoringSSL {fmt_ns(b_kdf)} ({o_kdf / b_kdf:.2f}×).\n")
+    small = [x for x in speedups if x[0] == 160]
+    if small:
+        target("BoringSSL backend (meson -Dboringssl=enabled): its LiveKit frame path faster than OpenSSL's at 160 B",
+               ", ".join(f"{op} {r:.2f}× OpenSSL's speed" for _, op, r in small), all(r > 1.0 for _, _, r in small))
+    return md
 
 
 def fmt_us(ns):
