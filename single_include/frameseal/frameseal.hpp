@@ -2396,6 +2396,29 @@ struct ClearHeader {
 }
 
 namespace detail {
+// H.264/H.265: the first slice decides (a NAL scan). Kept out of line, so that clear_header, which
+// the frame path calls for every frame, stays small enough to inline for audio and VP8/VP9.
+[[nodiscard, gnu::noinline]] inline Result<ClearHeader> nalu_clear_header(const FrameInfo& info, bool key_frame,
+                                                                         BytesIn frame, bool sender) noexcept {
+  ClearHeader h;
+  h.codec = info.codec;
+  std::size_t n = key_frame ? vp8_key_frame_clear_bytes : vp8_delta_frame_clear_bytes;
+  const FirstSlice s = find_first_slice(frame);
+  // The sender knows its codec: an H.265 frame whose bytes read as H.264 (a later NAL unit
+  // with nuh_layer_id >= 32 looks like an H.264 slice, and H.264 outranks H.265) would send
+  // its real first slice in clear. Refused; the receiver keeps livekit's "bytes decide".
+  if (sender && info.codec == Codec::h265 && s.codec == Codec::h264) return Errc::malformed_frame;
+  if (!s.leading_data && s.codec != Codec::unknown) {
+    n = s.offset + slice_clear_bytes;  // < frame.size(): a slice is only found with >= 4 bytes left
+    h.nalu = true;
+    h.codec = s.codec;
+  }  // else n stays the VP8 rule: livekit's "NALU processing failed, falling back to VP8 handling"
+  if (n > frame.size()) return Errc::malformed_frame;
+  h.in_bytes = n;
+  h.out_bytes = (sender && h.nalu) ? normalized_size(frame.first(n)) : n;
+  return h;
+}
+
 [[nodiscard]] inline Result<ClearHeader> clear_header(const FrameInfo& info, bool key_frame, BytesIn frame,
                                                       bool sender) noexcept {
   ClearHeader h;
@@ -2405,30 +2428,16 @@ namespace detail {
   if (info.kind == MediaKind::audio) {
     n = audio_clear_bytes;
   } else {
-    const std::size_t vp8_rule = key_frame ? vp8_key_frame_clear_bytes : vp8_delta_frame_clear_bytes;
     switch (info.codec) {
       case Codec::vp8:
-        n = vp8_rule;
+        n = key_frame ? vp8_key_frame_clear_bytes : vp8_delta_frame_clear_bytes;
         break;
       case Codec::vp9:
         n = 0;
         break;
       case Codec::h264:
-      case Codec::h265: {
-        const FirstSlice s = find_first_slice(frame);
-        // The sender knows its codec: an H.265 frame whose bytes read as H.264 (a later NAL unit
-        // with nuh_layer_id >= 32 looks like an H.264 slice, and H.264 outranks H.265) would send
-        // its real first slice in clear. Refused; the receiver keeps livekit's "bytes decide".
-        if (sender && info.codec == Codec::h265 && s.codec == Codec::h264) return Errc::malformed_frame;
-        if (!s.leading_data && s.codec != Codec::unknown) {
-          n = s.offset + slice_clear_bytes;  // < frame.size(): a slice is only found with >= 4 bytes left
-          h.nalu = true;
-          h.codec = s.codec;
-        } else {
-          n = vp8_rule;  // livekit: "NALU processing failed, falling back to VP8 handling"
-        }
-        break;
-      }
+      case Codec::h265:
+        return nalu_clear_header(info, key_frame, frame, sender);
       case Codec::av1:
       case Codec::unknown:
       case Codec::opus:
@@ -2438,7 +2447,7 @@ namespace detail {
   }
   if (n > frame.size()) return Errc::malformed_frame;
   h.in_bytes = n;
-  h.out_bytes = (sender && h.nalu) ? normalized_size(frame.first(n)) : n;
+  h.out_bytes = n;
   return h;
 }
 }  // namespace detail
