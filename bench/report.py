@@ -44,10 +44,13 @@ class Results:
         self.rows = {}  # run_name -> median aggregate row
         self.errors = []
         self.context = None
+        self.loads = []  # the 1-minute load average at the start of each program
         self.repetitions = None
         for f in sorted(pathlib.Path(directory).glob("bench_*.json")):
             data = json.loads(f.read_text())
             self.context = self.context or data.get("context")
+            if data.get("context", {}).get("load_avg"):
+                self.loads.append((f.stem, data["context"]["load_avg"][0]))
             for b in data.get("benchmarks", []):
                 if b.get("error_occurred"):
                     self.errors.append(f"{b.get('run_name', b['name'])}: {b.get('error_message')}")  # noqa
@@ -130,6 +133,28 @@ def main():
               f"{', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))} (a shared machine); frameseal "
               f"built with `-Dbuildtype=release`; run {ctx.get('date', '?')}. GB/s = 10^9 bytes/s of "
               "plaintext frame (Google Benchmark's console prints GiB/s as G/s).\n")
+
+    # A busy machine: this run keeps one core busy itself (a 1-minute load of ~1 is its own), so a
+    # load above 1.5 at the start of a program means something else ran on the other core.
+    busy = [(name, load) for name, load in res.loads if load > 1.5]
+    room_file = pathlib.Path(sys.argv[1]) / "bench_room.json"
+    if room_file.exists():
+        room_json = json.loads(room_file.read_text())
+        for key in ("loadavg_start", "loadavg_end"):
+            try:
+                load = float(str(room_json.get(key, "0")).split()[0])
+            except ValueError:
+                continue
+            if load > 1.5:
+                busy.append((f"bench_room ({key})", load))
+    if busy:  # (joined to the machine line, so that it comes before the targets table)
+        md[-1] += ("\n**The machine was busy during this run** (1-minute load average above 1.5 at "
+                  + ", ".join(f"{n}: {l:.2f}" for n, l in busy) + "): the timing tables below are not "
+                  "to be trusted, ratios included; the instruction counts (callgrind) are.\n")
+    else:
+        md[-1] += ("\nLoad averages at the start of each program: "
+                   + ", ".join(f"{n} {l:.2f}" for n, l in res.loads)
+                   + " (≤ 1.5: nothing but this run was busy; the run itself keeps one core busy).\n")
 
     # ---- LiveKit frame path vs raw ----
     for title, pairs in [
@@ -421,8 +446,8 @@ def room_section(room, target):
           "machine cannot skew the way it skews two separate passes; "
           "latencies are wall time per call, so a descheduled thread shows up in p99 and max. "
           f"Load average at start {room.get('loadavg_start', '?')}, at end {room.get('loadavg_end', '?')} "
-          f"({room.get('cpus', '?')} CPUs; above ~0.5 the machine was busy and max latencies are the "
-          "machine's, see the baseline rows below)."
+          f"({room.get('cpus', '?')} CPUs; the run keeps one core busy itself, so above ~1.5 something else "
+          "ran too; max latencies are the machine's as much as the library's, see the baseline rows below)."
           + (" **Quick run** (`--quick`): 1 s of room time, 2.2 s per churn row." if room.get("quick") else "") + "\n",
           "| N | threads | frames/s | raw frames/s | frame ÷ raw | 160 B p50 (raw) | extra at 160 B (paired) | 160 B p99 | 160 B max | video p50 delta / key | allocations |",
           "|---|---|---|---|---|---|---|---|---|---|---|"]
