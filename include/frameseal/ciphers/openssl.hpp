@@ -14,8 +14,8 @@
 // BoringSSL (backend name "boringssl"): one call per frame instead of five, the same bytes.
 //
 // Per-key work happens once in create(): the cipher contexts are created and keyed there (GCM: one
-// for sealing, one for opening), and the HMAC inner/outer hash states are absorbed there. Per frame
-// only the IV is reset. Consequently an instance owns mutable contexts and is NOT thread-safe: use
+// for sealing, one for opening; on BoringSSL one EVP_AEAD_CTX for both), and the HMAC inner/outer
+// hash states are absorbed there. Per frame only the IV is reset (BoringSSL: passed to the one call). Consequently an instance owns mutable contexts and is NOT thread-safe: use
 // one instance per thread (or lock). Keys are not kept outside the contexts; EVP_CIPHER_CTX_free and
 // EVP_MD_CTX_free cleanse them (OPENSSL_clear_free / BoringSSL's zeroising OPENSSL_free), and the
 // HMAC pad blocks are wiped with OPENSSL_cleanse. Instances are move-only; a moved-from instance
