@@ -28,6 +28,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -64,6 +65,18 @@ struct HmacSha256 {
     if (!data.empty()) crypto_auth_hmacsha256_update(&s, data.data(), data.size());
   }
   static void finish(State& s, std::uint8_t* mac) noexcept { crypto_auth_hmacsha256_final(&s, mac); }
+#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
+  static constexpr bool native_hkdf = true;  // libsodium >= 1.0.19 (its expand takes a 32-byte PRK)
+  static int native_extract(std::uint8_t* prk, BytesIn salt, BytesIn ikm) noexcept {
+    return crypto_kdf_hkdf_sha256_extract(prk, sodium_in(salt), salt.size(), sodium_in(ikm), ikm.size());
+  }
+  static int native_expand(BytesOut out, BytesIn info, const std::uint8_t* prk) noexcept {
+    return crypto_kdf_hkdf_sha256_expand(out.data(), out.size(),
+                                         reinterpret_cast<const char*>(sodium_in(info)), info.size(), prk);
+  }
+#else
+  static constexpr bool native_hkdf = false;
+#endif
 };
 
 struct HmacSha512 {
@@ -76,6 +89,18 @@ struct HmacSha512 {
     if (!data.empty()) crypto_auth_hmacsha512_update(&s, data.data(), data.size());
   }
   static void finish(State& s, std::uint8_t* mac) noexcept { crypto_auth_hmacsha512_final(&s, mac); }
+#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
+  static constexpr bool native_hkdf = true;
+  static int native_extract(std::uint8_t* prk, BytesIn salt, BytesIn ikm) noexcept {
+    return crypto_kdf_hkdf_sha512_extract(prk, sodium_in(salt), salt.size(), sodium_in(ikm), ikm.size());
+  }
+  static int native_expand(BytesOut out, BytesIn info, const std::uint8_t* prk) noexcept {
+    return crypto_kdf_hkdf_sha512_expand(out.data(), out.size(),
+                                         reinterpret_cast<const char*>(sodium_in(info)), info.size(), prk);
+  }
+#else
+  static constexpr bool native_hkdf = false;
+#endif
 };
 
 template <class H>
@@ -122,99 +147,75 @@ template <class H>
   return Errc::ok;
 }
 
+// HKDF over hash H (RFC 5869), written once for SHA-256 and SHA-512: the native libsodium call
+// where there is one, else the portable HMAC construction (same bytes).
+template <class H>
+Errc hkdf_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, H::hash_bytes> prk) noexcept {
+  if constexpr (H::native_hkdf) {
+    if (H::native_extract(prk.data(), salt, ikm) != 0) {
+      sodium_memzero(prk.data(), prk.size());
+      return Errc::internal_error;
+    }
+  } else {
+    hkdf_extract_portable<H>(salt, ikm, prk.data());
+  }
+  return Errc::ok;
+}
+
+template <class H>
+Errc hkdf_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
+  if (const Errc e = check_expand_args<H>(prk, info, out); e != Errc::ok) return e;
+  if (out.empty()) return Errc::ok;
+  if constexpr (H::native_hkdf) {
+    if (prk.size() == H::hash_bytes) {  // the native call takes exactly HashLen; RFC 5869 allows longer
+      if (H::native_expand(out, info, prk.data()) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return Errc::internal_error;
+      }
+      return Errc::ok;
+    }
+  }
+  return hkdf_expand_portable<H>(prk, info, out);
+}
+
+template <class H>
+Errc hkdf(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
+  if (out.size() > 255 * H::hash_bytes || overlaps_any(info, out)) return Errc::invalid_argument;
+  std::array<std::uint8_t, H::hash_bytes> prk{};
+  Errc e = hkdf_extract<H>(salt, ikm, prk);
+  if (e == Errc::ok) e = hkdf_expand<H>(prk, info, out);
+  sodium_memzero(prk.data(), prk.size());
+  return e;
+}
+
 }  // namespace detail
 
-// ---- HKDF-SHA256 (RFC 5869) ----
+// ---- HKDF-SHA256 and HKDF-SHA512 (RFC 5869; SHA-512 for SFrame suites 0x0005-0x0008) ----
+// extract: PRK = HMAC-Hash(salt, ikm); salt may be empty (HashLen zeros), ikm may be empty.
+// expand: OKM = T(1) || T(2) || ... truncated to out.size() (at most 255 * HashLen bytes); prk is
+//   normally extract's output, RFC 5869 allows a longer one (then the portable path runs).
+// hkdf: extract then expand; the PRK lives on the stack only while this runs and is wiped.
 
-inline constexpr std::size_t hkdf_sha256_prk_bytes = 32;
+inline constexpr std::size_t hkdf_sha256_prk_bytes = detail::HmacSha256::hash_bytes;
+inline constexpr std::size_t hkdf_sha512_prk_bytes = detail::HmacSha512::hash_bytes;
 
-// PRK = HMAC-SHA256(salt, ikm); salt may be empty (HashLen zeros), ikm may be empty.
 inline Errc hkdf_sha256_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, 32> prk) noexcept {
-#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (crypto_kdf_hkdf_sha256_extract(prk.data(), detail::sodium_in(salt), salt.size(), detail::sodium_in(ikm),
-                                     ikm.size()) != 0) {
-    sodium_memzero(prk.data(), prk.size());
-    return Errc::internal_error;
-  }
-#else
-  detail::hkdf_extract_portable<detail::HmacSha256>(salt, ikm, prk.data());
-#endif
-  return Errc::ok;
+  return detail::hkdf_extract<detail::HmacSha256>(salt, ikm, prk);
 }
-
-// OKM = T(1) || T(2) || ... truncated to out.size() (at most 255*32 bytes). prk is normally the
-// 32-byte output of extract; RFC 5869 allows a longer one (the native libsodium call does not, so
-// that case takes the portable path).
 inline Errc hkdf_sha256_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
-  if (const Errc e = detail::check_expand_args<detail::HmacSha256>(prk, info, out); e != Errc::ok) return e;
-  if (out.empty()) return Errc::ok;
-#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (prk.size() == crypto_kdf_hkdf_sha256_KEYBYTES) {
-    if (crypto_kdf_hkdf_sha256_expand(out.data(), out.size(),
-                                      reinterpret_cast<const char*>(detail::sodium_in(info)), info.size(),
-                                      prk.data()) != 0) {
-      sodium_memzero(out.data(), out.size());
-      return Errc::internal_error;
-    }
-    return Errc::ok;
-  }
-#endif
-  return detail::hkdf_expand_portable<detail::HmacSha256>(prk, info, out);
+  return detail::hkdf_expand<detail::HmacSha256>(prk, info, out);
 }
-
-// Extract then expand; the PRK lives on the stack only while this runs and is wiped.
 inline Errc hkdf_sha256(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
-  if (out.size() > 255 * hkdf_sha256_prk_bytes || detail::overlaps_any(info, out))
-    return Errc::invalid_argument;
-  std::array<std::uint8_t, hkdf_sha256_prk_bytes> prk{};
-  Errc e = hkdf_sha256_extract(salt, ikm, prk);
-  if (e == Errc::ok) e = hkdf_sha256_expand(prk, info, out);
-  sodium_memzero(prk.data(), prk.size());
-  return e;
+  return detail::hkdf<detail::HmacSha256>(ikm, salt, info, out);
 }
-
-// ---- HKDF-SHA512 (RFC 5869; SFrame suites 0x0005-0x0008) ----
-
-inline constexpr std::size_t hkdf_sha512_prk_bytes = 64;
-
 inline Errc hkdf_sha512_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, 64> prk) noexcept {
-#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (crypto_kdf_hkdf_sha512_extract(prk.data(), detail::sodium_in(salt), salt.size(), detail::sodium_in(ikm),
-                                     ikm.size()) != 0) {
-    sodium_memzero(prk.data(), prk.size());
-    return Errc::internal_error;
-  }
-#else
-  detail::hkdf_extract_portable<detail::HmacSha512>(salt, ikm, prk.data());
-#endif
-  return Errc::ok;
+  return detail::hkdf_extract<detail::HmacSha512>(salt, ikm, prk);
 }
-
 inline Errc hkdf_sha512_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
-  if (const Errc e = detail::check_expand_args<detail::HmacSha512>(prk, info, out); e != Errc::ok) return e;
-  if (out.empty()) return Errc::ok;
-#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (prk.size() == crypto_kdf_hkdf_sha512_KEYBYTES) {
-    if (crypto_kdf_hkdf_sha512_expand(out.data(), out.size(),
-                                      reinterpret_cast<const char*>(detail::sodium_in(info)), info.size(),
-                                      prk.data()) != 0) {
-      sodium_memzero(out.data(), out.size());
-      return Errc::internal_error;
-    }
-    return Errc::ok;
-  }
-#endif
-  return detail::hkdf_expand_portable<detail::HmacSha512>(prk, info, out);
+  return detail::hkdf_expand<detail::HmacSha512>(prk, info, out);
 }
-
 inline Errc hkdf_sha512(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
-  if (out.size() > 255 * hkdf_sha512_prk_bytes || detail::overlaps_any(info, out))
-    return Errc::invalid_argument;
-  std::array<std::uint8_t, hkdf_sha512_prk_bytes> prk{};
-  Errc e = hkdf_sha512_extract(salt, ikm, prk);
-  if (e == Errc::ok) e = hkdf_sha512_expand(prk, info, out);
-  sodium_memzero(prk.data(), prk.size());
-  return e;
+  return detail::hkdf<detail::HmacSha512>(ikm, salt, info, out);
 }
 
 // ---- PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) ----
@@ -261,6 +262,14 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
 
 // ---- LiveKit KDF policies ----
 
+// The KDF policy shape KeyRing<C, Kdf> takes (see the header comment): a name, and derive() that
+// fills all of out from (material, salt), noexcept. prefix_extendable is optional.
+template <class K>
+concept KdfPolicy = std::copy_constructible<K> && requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
+  { K::name } -> std::convertible_to<std::string_view>;
+  { k.derive(material, salt, out) } noexcept -> std::same_as<Errc>;
+};
+
 // livekit-client utils.ts getAlgoOptions: HKDF info is new ArrayBuffer(128), i.e. 128 zero bytes;
 // webrtc-sdk's DeriveHkdfSha256FromSecret uses the same ("128 bytes of zeros").
 inline constexpr std::array<std::uint8_t, 128> livekit_hkdf_info{};
@@ -279,9 +288,15 @@ struct Hkdf {
   }
 };
 
+// The PBKDF2 implementation LivekitKdf and BasicPbkdf2 call; ciphers/openssl.hpp offers a faster one
+// with the same signature (openssl::pbkdf2_hmac_sha256).
+using Pbkdf2Fn = Errc (*)(BytesIn password, BytesIn salt, std::uint32_t iterations, BytesOut out) noexcept;
+
 // PBKDF2-HMAC-SHA256(P = material, S = ratchet salt, c = iterations): livekit-client's mode for
-// string keys (createKeyMaterialFromString, UTF-8 bytes) and the native SDKs' default kPBKDF2.
-struct Pbkdf2 {
+// string keys (createKeyMaterialFromString, UTF-8 bytes) and the native SDKs' default kPBKDF2, on
+// the implementation Impl (Pbkdf2 here, openssl::Pbkdf2 on OpenSSL's).
+template <Pbkdf2Fn Impl>
+struct BasicPbkdf2 {
   static constexpr std::string_view name = "pbkdf2";
   // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
   // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
@@ -289,9 +304,10 @@ struct Pbkdf2 {
   std::uint32_t iterations = livekit_pbkdf2_iterations;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
-    return pbkdf2_hmac_sha256(material, salt, iterations, out);
+    return Impl(material, salt, iterations, out);
   }
 };
+using Pbkdf2 = BasicPbkdf2<&pbkdf2_hmac_sha256>;
 
 enum class KdfAlgorithm : std::uint8_t { hkdf, pbkdf2 };
 
@@ -310,10 +326,6 @@ enum class KdfAlgorithm : std::uint8_t { hkdf, pbkdf2 };
   if (s == "pbkdf2") return KdfAlgorithm::pbkdf2;
   return std::nullopt;
 }
-
-// The PBKDF2 implementation LivekitKdf calls; ciphers/openssl.hpp offers a faster one with the same
-// signature (openssl::pbkdf2_hmac_sha256).
-using Pbkdf2Fn = Errc (*)(BytesIn password, BytesIn salt, std::uint32_t iterations, BytesOut out) noexcept;
 
 // The KDF chosen at run time, as the LiveKit SDKs do (KeyProviderOptions key derivation algorithm).
 // PBKDF2 is the native SDKs' default, but HKDF is this struct's default because livekit-client's
@@ -339,6 +351,10 @@ struct LivekitKdf {
     return Errc::invalid_argument;
   }
 };
+
+static_assert(KdfPolicy<Hkdf>);
+static_assert(KdfPolicy<Pbkdf2>);
+static_assert(KdfPolicy<LivekitKdf>);
 
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
