@@ -30,41 +30,102 @@
 #include "../cipher.hpp"
 #include "../detail/sodium.hpp"
 #include "../error.hpp"
-#include "../secret.hpp"
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace sodium {
 
-// AES-256-GCM with a 96-bit nonce and a 128-bit tag (SFrame suite 0x0005; LiveKit keySize 256).
-class Aes256Gcm {
- public:
+namespace detail {
+// The per-cipher half of SodiumAead: sizes, availability, the keyed state (plain data, no
+// pointers, so it is moved by copying and wiping) and the two libsodium calls.
+
+// AES-256-GCM with a 96-bit nonce and a 128-bit tag (SFrame suite 0x0005; LiveKit keySize 256). The
+// key is expanded once (AES round keys and the GHASH powers of H); the raw key is not kept.
+struct Aes256GcmCalls {
   static constexpr std::size_t key_bytes = crypto_aead_aes256gcm_KEYBYTES;
   static constexpr std::size_t nonce_bytes = crypto_aead_aes256gcm_NPUBBYTES;
   static constexpr std::size_t tag_bytes = crypto_aead_aes256gcm_ABYTES;
+  static constexpr std::size_t max_message_bytes = crypto_aead_aes256gcm_MESSAGEBYTES_MAX;
   static constexpr std::string_view name = "aes256gcm";
+  // libsodium requires 16-byte alignment of the state (its type says so too; this keeps it explicit).
+  struct State {
+    alignas(16) crypto_aead_aes256gcm_state st;
+  };
+  [[nodiscard]] static bool available() noexcept {
+    return frameseal::detail::ensure_sodium() && crypto_aead_aes256gcm_is_available() == 1;
+  }
+  [[nodiscard]] static bool init(State& s, const std::uint8_t* key) noexcept {
+    return crypto_aead_aes256gcm_beforenm(&s.st, key) == 0;
+  }
+  static int encrypt(std::uint8_t* c, std::uint8_t* mac, BytesIn m, BytesIn ad, const std::uint8_t* npub,
+                     const State& s) noexcept {
+    return crypto_aead_aes256gcm_encrypt_detached_afternm(c, mac, nullptr, frameseal::detail::sodium_in(m),
+                                                          m.size(), frameseal::detail::sodium_in(ad),
+                                                          ad.size(), nullptr, npub, &s.st);
+  }
+  static int decrypt(std::uint8_t* m, BytesIn c, const std::uint8_t* mac, BytesIn ad,
+                     const std::uint8_t* npub, const State& s) noexcept {
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(
+        m, nullptr, c.data(), c.size(), mac, frameseal::detail::sodium_in(ad), ad.size(), npub, &s.st);
+  }
+};
+
+// ChaCha20-Poly1305 IETF (RFC 8439): 256-bit key, 96-bit nonce, 128-bit tag. The state is the key.
+// libsodium verifies the Poly1305 tag before decrypting and zeroes m on failure.
+struct ChaCha20Poly1305Calls {
+  static constexpr std::size_t key_bytes = crypto_aead_chacha20poly1305_ietf_KEYBYTES;
+  static constexpr std::size_t nonce_bytes = crypto_aead_chacha20poly1305_ietf_NPUBBYTES;
+  static constexpr std::size_t tag_bytes = crypto_aead_chacha20poly1305_ietf_ABYTES;
+  static constexpr std::size_t max_message_bytes = crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX;
+  static constexpr std::string_view name = "chacha20poly1305";
+  struct State {
+    std::uint8_t key[key_bytes];
+  };
+  [[nodiscard]] static bool available() noexcept { return frameseal::detail::ensure_sodium(); }
+  [[nodiscard]] static bool init(State& s, const std::uint8_t* key) noexcept {
+    std::memcpy(s.key, key, key_bytes);
+    return true;
+  }
+  static int encrypt(std::uint8_t* c, std::uint8_t* mac, BytesIn m, BytesIn ad, const std::uint8_t* npub,
+                     const State& s) noexcept {
+    return crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+        c, mac, nullptr, frameseal::detail::sodium_in(m), m.size(), frameseal::detail::sodium_in(ad),
+        ad.size(), nullptr, npub, s.key);
+  }
+  static int decrypt(std::uint8_t* m, BytesIn c, const std::uint8_t* mac, BytesIn ad,
+                     const std::uint8_t* npub, const State& s) noexcept {
+    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+        m, nullptr, c.data(), c.size(), mac, frameseal::detail::sodium_in(ad), ad.size(), npub, s.key);
+  }
+};
+
+// One libsodium AEAD as a Cipher: the checks, the move-only ownership and the wiping written once.
+template <class Calls>
+class SodiumAead {
+ public:
+  static constexpr std::size_t key_bytes = Calls::key_bytes;
+  static constexpr std::size_t nonce_bytes = Calls::nonce_bytes;
+  static constexpr std::size_t tag_bytes = Calls::tag_bytes;
+  static constexpr std::string_view name = Calls::name;
   static constexpr std::string_view backend = "libsodium";
   // A failed open in place leaves zeros where the ciphertext was (see the header comment).
   static constexpr bool failed_open_keeps_input = false;
 
-  [[nodiscard]] static bool available() noexcept {
-    return detail::ensure_sodium() && crypto_aead_aes256gcm_is_available() == 1;
-  }
+  [[nodiscard]] static bool available() noexcept { return Calls::available(); }
 
-  // Expands the key once (AES round keys and the GHASH powers of H); the raw key is not kept.
-  [[nodiscard]] static Result<Aes256Gcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
+  [[nodiscard]] static Result<SodiumAead> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
     if (!available()) return Errc::backend_unavailable;
-    Aes256Gcm c;
-    if (crypto_aead_aes256gcm_beforenm(&c.state_, key.data()) != 0) return Errc::internal_error;
+    SodiumAead c;
+    if (!Calls::init(c.state_, key.data())) return Errc::internal_error;
     c.keyed_ = true;
     return c;
   }
 
-  Aes256Gcm(Aes256Gcm&& o) noexcept : keyed_(std::exchange(o.keyed_, false)) {
-    std::memcpy(&state_, &o.state_, sizeof state_);  // the state is plain data (no pointers)
+  SodiumAead(SodiumAead&& o) noexcept : keyed_(std::exchange(o.keyed_, false)) {
+    std::memcpy(&state_, &o.state_, sizeof state_);
     sodium_memzero(&o.state_, sizeof o.state_);
   }
-  Aes256Gcm& operator=(Aes256Gcm&& o) noexcept {
+  SodiumAead& operator=(SodiumAead&& o) noexcept {
     if (this != &o) {
       std::memcpy(&state_, &o.state_, sizeof state_);
       keyed_ = std::exchange(o.keyed_, false);
@@ -72,121 +133,50 @@ class Aes256Gcm {
     }
     return *this;
   }
-  Aes256Gcm(const Aes256Gcm&) = delete;
-  Aes256Gcm& operator=(const Aes256Gcm&) = delete;
-  ~Aes256Gcm() { sodium_memzero(&state_, sizeof state_); }
+  SodiumAead(const SodiumAead&) = delete;
+  SodiumAead& operator=(const SodiumAead&) = delete;
+  ~SodiumAead() { sodium_memzero(&state_, sizeof state_); }
 
   Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
                         std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
     if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > crypto_aead_aes256gcm_MESSAGEBYTES_MAX) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
+    if (plaintext.size() > Calls::max_message_bytes) return Errc::invalid_argument;
     const std::size_t n = plaintext.size();
-    if (crypto_aead_aes256gcm_encrypt_detached_afternm(
-            out.data(), out.data() + n, nullptr, detail::sodium_in(plaintext), n, detail::sodium_in(aad),
-            aad.size(), nullptr, nonce.data(), &state_) != 0) {
+    if (Calls::encrypt(out.data(), out.data() + n, plaintext, aad, nonce.data(), state_) != 0)
       return Errc::internal_error;
-    }
     return out.first(n + tag_bytes);
   }
 
   Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
                         std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
     if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok) return e;
+    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok)
+      return e;
     const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
     std::uint8_t dummy = 0;  // libsodium wants a non-null m even for an empty plaintext
     std::uint8_t* m = out.data() != nullptr ? out.data() : &dummy;
-    if (crypto_aead_aes256gcm_decrypt_detached_afternm(m, nullptr, ciphertext_and_tag.data(), n,
-                                                       ciphertext_and_tag.data() + n, detail::sodium_in(aad),
-                                                       aad.size(), nonce.data(), &state_) != 0) {
-      detail::wipe_failed_open(out, n);
+    if (Calls::decrypt(m, ciphertext_and_tag.first(n), ciphertext_and_tag.data() + n, aad, nonce.data(),
+                       state_) != 0) {
+      frameseal::detail::wipe_failed_open(out, n);
       return Errc::auth_failed;
     }
     return out.first(n);
   }
 
  private:
-  Aes256Gcm() noexcept { std::memset(&state_, 0, sizeof state_); }
+  SodiumAead() noexcept { std::memset(&state_, 0, sizeof state_); }
 
-  // libsodium requires 16-byte alignment of the state (its type says so too; this keeps it explicit).
-  alignas(16) crypto_aead_aes256gcm_state state_;
+  typename Calls::State state_;
   bool keyed_ = false;
 };
+}  // namespace detail
 
-// ChaCha20-Poly1305 IETF (RFC 8439): 256-bit key, 96-bit nonce, 128-bit tag. Constant-time in
-// software, so it is the backend for machines without AES instructions (not LiveKit-compatible).
-class ChaCha20Poly1305 {
- public:
-  static constexpr std::size_t key_bytes = crypto_aead_chacha20poly1305_ietf_KEYBYTES;
-  static constexpr std::size_t nonce_bytes = crypto_aead_chacha20poly1305_ietf_NPUBBYTES;
-  static constexpr std::size_t tag_bytes = crypto_aead_chacha20poly1305_ietf_ABYTES;
-  static constexpr std::string_view name = "chacha20poly1305";
-  static constexpr std::string_view backend = "libsodium";
-  static constexpr bool failed_open_keeps_input = false;
-
-  [[nodiscard]] static bool available() noexcept { return detail::ensure_sodium(); }
-
-  [[nodiscard]] static Result<ChaCha20Poly1305> create(
-      std::span<const std::uint8_t, key_bytes> key) noexcept {
-    if (!available()) return Errc::backend_unavailable;
-    ChaCha20Poly1305 c;
-    c.key_ = SecretBytes<key_bytes>(BytesIn(key));
-    c.keyed_ = true;
-    return c;
-  }
-
-  // SecretBytes wipes the source on move and itself on destruction.
-  ChaCha20Poly1305(ChaCha20Poly1305&& o) noexcept
-      : key_(std::move(o.key_)), keyed_(std::exchange(o.keyed_, false)) {}
-  ChaCha20Poly1305& operator=(ChaCha20Poly1305&& o) noexcept {
-    if (this != &o) {
-      key_ = std::move(o.key_);
-      keyed_ = std::exchange(o.keyed_, false);
-    }
-    return *this;
-  }
-  ChaCha20Poly1305(const ChaCha20Poly1305&) = delete;
-  ChaCha20Poly1305& operator=(const ChaCha20Poly1305&) = delete;
-  ~ChaCha20Poly1305() = default;
-
-  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
-    if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX) return Errc::invalid_argument;
-    const std::size_t n = plaintext.size();
-    if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-            out.data(), out.data() + n, nullptr, detail::sodium_in(plaintext), n, detail::sodium_in(aad),
-            aad.size(), nullptr, nonce.data(), key_.data()) != 0) {
-      return Errc::internal_error;
-    }
-    return out.first(n + tag_bytes);
-  }
-
-  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
-    if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok) return e;
-    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
-    std::uint8_t dummy = 0;
-    std::uint8_t* m = out.data() != nullptr ? out.data() : &dummy;
-    // libsodium verifies the Poly1305 tag before decrypting and zeroes m on failure.
-    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-            m, nullptr, ciphertext_and_tag.data(), n, ciphertext_and_tag.data() + n, detail::sodium_in(aad),
-            aad.size(), nonce.data(), key_.data()) != 0) {
-      detail::wipe_failed_open(out, n);
-      return Errc::auth_failed;
-    }
-    return out.first(n);
-  }
-
- private:
-  ChaCha20Poly1305() noexcept = default;
-
-  SecretBytes<key_bytes> key_;
-  bool keyed_ = false;
-};
+// AES-256-GCM (hardware only: available() says whether this machine has AES-NI and PCLMUL).
+using Aes256Gcm = detail::SodiumAead<detail::Aes256GcmCalls>;
+// ChaCha20-Poly1305 IETF: constant-time in software, so it is the backend for machines without AES
+// instructions (not LiveKit-compatible).
+using ChaCha20Poly1305 = detail::SodiumAead<detail::ChaCha20Poly1305Calls>;
 
 static_assert(Cipher<Aes256Gcm>);
 static_assert(Cipher<ChaCha20Poly1305>);
