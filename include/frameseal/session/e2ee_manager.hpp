@@ -78,6 +78,7 @@
 #include "../bytes.hpp"
 #include "../cipher.hpp"
 #include "../codec/codec.hpp"
+#include "../detail/relaxed_counters.hpp"
 #include "../error.hpp"
 #include "../kdf.hpp"
 #include "../key_ring.hpp"
@@ -117,6 +118,22 @@ struct Counters {
   std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
   std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
 };
+
+}  // namespace session
+
+// Every field but ratchets (kept by the key provider's participant state).
+template <>
+inline constexpr auto detail::counter_fields<session::Counters> = std::tuple{
+    &session::Counters::encrypted, &session::Counters::decrypted, &session::Counters::encryption_failures,
+    &session::Counters::auth_failures, &session::Counters::missing_key, &session::Counters::invalid_key,
+    &session::Counters::malformed, &session::Counters::sif_passed, &session::Counters::sif_dropped,
+    &session::Counters::replayed, &session::Counters::kdf_mismatch, &session::Counters::salt_mismatch,
+    &session::Counters::other_failures, &session::Counters::passthrough, &session::Counters::empty,
+    &session::Counters::data_encrypted, &session::Counters::data_decrypted, &session::Counters::data_failures,
+    &session::Counters::data_last_error, &session::Counters::last_error, &session::Counters::last_error_key_index,
+    &session::Counters::last_key_index};
+
+namespace session {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
@@ -193,21 +210,12 @@ struct ManagerShared {
   }
 };
 
-struct AtomicCounters {
-  std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, salt_mismatch{0}, other_failures{0},
-      passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
-  std::atomic<Errc> data_last_error{Errc::ok};
-  std::atomic<Errc> last_error{Errc::ok};
-  std::atomic<std::uint8_t> last_error_key_index{0};
-  std::atomic<std::uint8_t> last_key_index{0};
-
-  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
+// A participant's Counters as the frame path writes them (ratchets excepted: ParticipantKeys
+// counts those, for the key provider too).
+struct LiveCounters : frameseal::detail::RelaxedCounters<Counters> {
   void failed(Errc e, std::uint8_t kid) noexcept {
-    last_error.store(e, std::memory_order_relaxed);
-    last_error_key_index.store(kid, std::memory_order_relaxed);
+    set(&Counters::last_error, e);
+    set(&Counters::last_error_key_index, kid);
   }
 };
 
@@ -250,7 +258,7 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
   typename DataCryptorOf<Format>::type data;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
-  AtomicCounters counters;
+  LiveCounters counters;
 };
 
 // The state changes of one frame (at most key_ratcheted then ok), collected under the participant's
@@ -303,32 +311,8 @@ class BasicFrameCryptor {
   [[nodiscard]] EncryptionState state() const noexcept { return p_->state.load(std::memory_order_relaxed); }
 
   [[nodiscard]] Counters counters() const noexcept {
-    const auto& c = p_->counters;
-    auto get = [](const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); };
-    Counters s;
-    s.encrypted = get(c.encrypted);
-    s.decrypted = get(c.decrypted);
-    s.encryption_failures = get(c.encryption_failures);
-    s.auth_failures = get(c.auth_failures);
-    s.missing_key = get(c.missing_key);
-    s.invalid_key = get(c.invalid_key);
-    s.malformed = get(c.malformed);
-    s.sif_passed = get(c.sif_passed);
-    s.sif_dropped = get(c.sif_dropped);
-    s.replayed = get(c.replayed);
-    s.kdf_mismatch = get(c.kdf_mismatch);
-    s.salt_mismatch = get(c.salt_mismatch);
-    s.other_failures = get(c.other_failures);
-    s.ratchets = get(p_->ratchets);
-    s.passthrough = get(c.passthrough);
-    s.empty = get(c.empty);
-    s.data_encrypted = get(c.data_encrypted);
-    s.data_decrypted = get(c.data_decrypted);
-    s.data_failures = get(c.data_failures);
-    s.data_last_error = c.data_last_error.load(std::memory_order_relaxed);
-    s.last_error = c.last_error.load(std::memory_order_relaxed);
-    s.last_error_key_index = c.last_error_key_index.load(std::memory_order_relaxed);
-    s.last_key_index = c.last_key_index.load(std::memory_order_relaxed);
+    Counters s = p_->counters.snapshot();
+    s.ratchets = p_->ratchets.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -440,7 +424,7 @@ class BasicFrameCryptor {
       (void)p.ring.set_current_index(kid);
       r = call(p.data);
     }
-    count_data(r, p.counters.data_encrypted);
+    count_data(r, &Counters::data_encrypted);
     return r;
   }
   // A data receive under the participant's lock: a ratchet it followed is counted and refilled off
@@ -459,24 +443,24 @@ class BasicFrameCryptor {
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
     if (mismatch) {
-      p.counters.bump(p.counters.kdf_mismatch);
+      p.counters.add(&Counters::kdf_mismatch);
       kdf_mismatch_found(*mismatch);
     }
     if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
       if (r && rep.match.ratchet_steps > 0) p.request_refill();
     }
-    count_data(r, p.counters.data_decrypted);
+    count_data(r, &Counters::data_decrypted);
     return r;
   }
 
   template <class R>
-  void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
+  void count_data(const R& r, std::uint64_t Counters::*ok) noexcept {
     auto& c = p_->counters;
     if (r) {
-      c.bump(ok);
+      c.add(ok);
     } else {
-      c.bump(c.data_failures);
-      c.data_last_error.store(r.error(), std::memory_order_relaxed);
+      c.add(&Counters::data_failures);
+      c.set(&Counters::data_last_error, r.error());
     }
   }
 
@@ -493,10 +477,10 @@ class BasicFrameCryptor {
       auto& c = p.counters;
       if (res) {
         if (frame.empty() && Format::empty_frames_pass) {
-          c.bump(c.empty);
+          c.add(&Counters::empty);
         } else {
-          c.bump(c.encrypted);
-          c.last_key_index.store(kid, std::memory_order_relaxed);
+          c.add(&Counters::encrypted);
+          c.set(&Counters::last_key_index, kid);
           t.to(p, EncryptionState::ok);
         }
         return res;
@@ -504,10 +488,10 @@ class BasicFrameCryptor {
       const Errc e = res.error();
       c.failed(e, kid);
       if (e == Errc::missing_key) {
-        c.bump(c.missing_key);
+        c.add(&Counters::missing_key);
         t.to(p, EncryptionState::missing_key);
       } else {
-        c.bump(c.encryption_failures);
+        c.add(&Counters::encryption_failures);
         t.to(p, is_internal(e) ? EncryptionState::internal_error : EncryptionState::encryption_failed);
       }
       return res;
@@ -534,12 +518,12 @@ class BasicFrameCryptor {
       auto& c = p.counters;
       if (res) {
         if (o.passthrough) {
-          c.bump(c.empty);
+          c.add(&Counters::empty);
         } else if (o.sif) {
-          c.bump(c.sif_passed);
+          c.add(&Counters::sif_passed);
         } else {
-          c.bump(c.decrypted);
-          c.last_key_index.store(o.key_index, std::memory_order_relaxed);
+          c.add(&Counters::decrypted);
+          c.set(&Counters::last_key_index, o.key_index);
           if (o.ratchet_steps > 0) {
             p.ratchets.fetch_add(o.ratchet_steps, std::memory_order_relaxed);
             t.to(p, EncryptionState::key_ratcheted);
@@ -553,18 +537,18 @@ class BasicFrameCryptor {
       EncryptionState s = EncryptionState::decryption_failed;
       switch (e) {
         case Errc::missing_key:
-          c.bump(c.missing_key);
+          c.add(&Counters::missing_key);
           s = EncryptionState::missing_key;
           break;
-        case Errc::key_invalid: c.bump(c.invalid_key); break;
-        case Errc::auth_failed: c.bump(c.auth_failures); break;
-        case Errc::malformed_frame: c.bump(c.malformed); break;
-        case Errc::sif_rejected: c.bump(c.sif_dropped); break;
-        case Errc::replay: c.bump(c.replayed); break;
-        case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
-        case Errc::salt_mismatch: c.bump(c.salt_mismatch); break;
+        case Errc::key_invalid: c.add(&Counters::invalid_key); break;
+        case Errc::auth_failed: c.add(&Counters::auth_failures); break;
+        case Errc::malformed_frame: c.add(&Counters::malformed); break;
+        case Errc::sif_rejected: c.add(&Counters::sif_dropped); break;
+        case Errc::replay: c.add(&Counters::replayed); break;
+        case Errc::kdf_mismatch: c.add(&Counters::kdf_mismatch); break;
+        case Errc::salt_mismatch: c.add(&Counters::salt_mismatch); break;
         default:
-          c.bump(c.other_failures);
+          c.add(&Counters::other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
           break;
       }
@@ -609,7 +593,7 @@ class BasicFrameCryptor {
     if (overlaps_partially(frame, out)) return Errc::invalid_argument;
     if (out.size() < frame.size()) return Errc::buffer_too_small;
     if (!frame.empty() && frame.data() != out.data()) std::memcpy(out.data(), frame.data(), frame.size());
-    p_->counters.bump(p_->counters.passthrough);
+    p_->counters.add(&Counters::passthrough);
     return out.first(frame.size());
   }
 
