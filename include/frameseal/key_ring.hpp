@@ -102,6 +102,42 @@ struct KeyRingOptions {
   bool detect_kdf_mismatch = false;
 };
 
+namespace detail {
+// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeys),
+// written once. Derived holds options_, current_ and slots_, a vector of slots with holds_key(),
+// ratchets(), invalid and failures, and befriends this base.
+template <class Derived>
+class SlotAccessors {
+ public:
+  [[nodiscard]] const KeyRingOptions& options() const noexcept { return self().options_; }
+  [[nodiscard]] std::size_t size() const noexcept { return self().slots_.size(); }
+  // The sending key index (what an encrypting FrameCryptor writes into the trailer).
+  [[nodiscard]] std::uint8_t current_index() const noexcept { return self().current_; }
+  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
+    if (index >= size()) return Errc::invalid_argument;
+    static_cast<Derived&>(*this).current_ = static_cast<std::uint8_t>(index);
+    return Errc::ok;
+  }
+  [[nodiscard]] bool has_key(std::size_t index) const noexcept {
+    return index < size() && self().slots_[index].holds_key();
+  }
+  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept {
+    return index < size() && self().slots_[index].invalid;
+  }
+  // Failed frames counted against the slot's failure_tolerance since it last authenticated one.
+  [[nodiscard]] std::uint32_t failures(std::size_t index) const noexcept {
+    return index < size() ? self().slots_[index].failures : 0;
+  }
+  // Ratchet steps applied to the key index since its material was set (explicit and receive-side).
+  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
+    return index < size() ? self().slots_[index].ratchets() : 0;
+  }
+
+ private:
+  [[nodiscard]] const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+};
+}  // namespace detail
+
 // How a received frame's key was found.
 struct KeyMatch {
   std::size_t ratchet_steps = 0;      // > 0: found in the ratchet window and committed
@@ -109,8 +145,9 @@ struct KeyMatch {
   std::size_t attempts = 0;           // AEAD attempts made
 };
 
-template <Cipher C, class Kdf = LivekitKdf>
-class KeyRing {
+template <Cipher C, KdfPolicy Kdf = LivekitKdf>
+class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
+  friend class detail::SlotAccessors<KeyRing>;
   // The slots' parts, first so that the public nested types below can hold them.
   struct Keyed {
     SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
@@ -137,6 +174,8 @@ class KeyRing {
     [[nodiscard]] BytesIn material() const noexcept {
       return generation == 0 ? base.view() : BytesIn(ratcheted.view());
     }
+    [[nodiscard]] bool holds_key() const noexcept { return key.has_value(); }
+    [[nodiscard]] std::uint64_t ratchets() const noexcept { return generation; }
     void clear() noexcept {
       base.release();
       ratcheted.wipe();
@@ -168,34 +207,12 @@ class KeyRing {
   KeyRing(KeyRing&&) noexcept = default;
   KeyRing& operator=(KeyRing&&) noexcept = default;
 
-  [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
   [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
     requires requires(const Kdf k) { k.algorithm; }
   {
     return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
-  // The sending key index (what an encrypting FrameCryptor writes into the trailer).
-  [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
-  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
-    if (index >= slots_.size()) return Errc::invalid_argument;
-    current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
-  }
-  [[nodiscard]] bool has_key(std::size_t index) const noexcept {
-    return index < slots_.size() && slots_[index].key.has_value();
-  }
-  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept {
-    return index < slots_.size() && slots_[index].invalid;
-  }
-  [[nodiscard]] std::uint32_t failures(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].failures : 0;
-  }
-  // Ratchets applied to the slot since its material was set (explicit and receive-side).
-  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].generation : 0;
   }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.

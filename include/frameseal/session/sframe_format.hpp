@@ -100,7 +100,9 @@ struct SframeOptions {
 // KeyRing) and the two sframe::FrameCryptors that use them. Not synchronised (the session layer
 // holds the participant's lock).
 template <sframe::CipherSuite S>
-class SframeKeys {
+class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
+  friend class frameseal::detail::SlotAccessors<SframeKeys>;
+
  public:
   using suite_type = S;
   using cipher_type = typename S::cipher_type;
@@ -132,21 +134,7 @@ class SframeKeys {
   SframeKeys(SframeKeys&&) noexcept = default;
   SframeKeys& operator=(SframeKeys&&) noexcept = default;
 
-  [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const SframeOptions& kdf() const noexcept { return sframe_; }
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
-  [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
-  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
-    if (index >= slots_.size()) return Errc::invalid_argument;
-    current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
-  }
-  [[nodiscard]] bool has_key(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].has; }
-  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].invalid; }
-  // Ratchet steps applied to the key index since its material was set (explicit and receive-side).
-  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].step : 0;
-  }
   // The KID of the key index's current step (what encrypt writes when it is the sending index).
   [[nodiscard]] std::uint64_t kid(std::size_t index) const noexcept {
     const unsigned r = sframe_.ratchet_bits;
@@ -268,6 +256,8 @@ class SframeKeys {
     [[nodiscard]] BytesIn material() const noexcept {
       return step == base_step ? base.view() : BytesIn(ratcheted.view());
     }
+    [[nodiscard]] bool holds_key() const noexcept { return has; }
+    [[nodiscard]] std::uint64_t ratchets() const noexcept { return step; }
     void clear() noexcept {
       base.release();
       ratcheted.wipe();
