@@ -1,5 +1,7 @@
 // The README's frame example, compiled and run, so the documentation cannot drift from the API.
+#include <cstdio>
 #include <functional>
+#include <string>
 #include <optional>
 
 #include "common.hpp"
@@ -34,6 +36,37 @@ TEST_CASE("README frame example round-trips a VP8 key frame") {
   std::vector<std::uint8_t> frame = fstest::from_hex("5004009d012a4001b400");
   frame.resize(500, 0x42);
   CHECK(readme_round_trip(frame, 1234, 5678) == frame);
+}
+
+// --- README: "Reading a frame without a key" (the snippet, with log() writing into a string) ---
+namespace {
+std::string readme_parse(const FrameInfo& info, std::span<const std::uint8_t> frame) {
+  std::string logged;
+  auto log = [&](const char* fmt, unsigned kid, std::size_t clear, std::size_t plain) {
+    char line[128];
+    std::snprintf(line, sizeof line, fmt, kid, clear, plain);
+    logged = line;
+  };
+  std::vector<std::uint8_t> scratch(frame.size());               // an H.264/H.265 body is un-escaped here
+  livekit::FrameLayout l = livekit::parse_frame(info, frame, scratch);
+  if (l.problem == Errc::ok && l.kind == livekit::FrameKind::encrypted)
+    log("key index %u, %zu clear bytes, %zu bytes of plaintext", l.key_index, l.clear_bytes, *l.plaintext_bytes);
+  return logged;
+}
+}  // namespace
+
+TEST_CASE("README parse example: an encrypted VP8 key frame's layout, and a malformed one") {
+  auto ring = KeyRing<openssl::Aes128Gcm>::create().value();
+  REQUIRE(ring.set_key(4, as_bytes("shared secret")) == Errc::ok);
+  livekit::FrameCryptor<openssl::Aes128Gcm> sender(ring);
+  FrameInfo info{MediaKind::video, Codec::vp8, /*key_frame=*/true, 1, 2};
+  std::vector<std::uint8_t> frame = fstest::from_hex("5004009d012a4001b400");
+  frame.resize(300, 0x42);
+  std::vector<std::uint8_t> wire(decltype(sender)::max_encrypted_size(frame.size()));
+  auto enc = sender.encrypt(info, frame, wire);
+  REQUIRE(enc.has_value());
+  CHECK(readme_parse(info, *enc) == "key index 4, 10 clear bytes, 300 bytes of plaintext");
+  CHECK(readme_parse(info, enc->first(20)).empty());  // cut short: malformed_frame, nothing logged
 }
 
 // --- README: "Data packets" (the snippet, between a sender `me` and a receiver's facade `alice`) ---

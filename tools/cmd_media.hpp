@@ -802,6 +802,29 @@ inline int inspect_plain(const FileOptions& o, const media::MediaFile& m) {
   return 0;
 }
 
+// The start of every row of both inspect commands: index, pts, size.
+inline nlohmann::ordered_json inspect_row(std::size_t i, const media::MediaFrame& f) {
+  nlohmann::ordered_json j;
+  j["index"] = i;
+  j["pts"] = f.pts;
+  j["size"] = f.data.size();
+  return j;
+}
+
+// A container's header packet (Ogg's OpusHead/OpusTags): clear, shown as such, never decrypted.
+inline void inspect_header_packet(const FileOptions& o, std::size_t i, const media::MediaFrame& f,
+                                  nlohmann::ordered_json j, nlohmann::ordered_json& jf) {
+  const std::string name(reinterpret_cast<const char*>(f.data.data()), 8);
+  j["header"] = name;
+  j["encrypted"] = false;
+  if (o.hex) j["hex"] = to_hex(f.data);
+  if (o.json)
+    jf.push_back(std::move(j));
+  else
+    std::printf("%7zu %12llu %8zu  %s header packet, clear\n", i, static_cast<unsigned long long>(f.pts),
+                f.data.size(), name.c_str());
+}
+
 // The end of both inspect commands: the JSON document (head: the file's fields, then "frames"
 // and "summary") or the text summary lines. Returns the exit code: 1 when a frame failed.
 struct InspectTotals {
@@ -890,78 +913,29 @@ int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher
   }
   for (std::size_t i = 0; i < m.frames.size(); ++i) {
     const media::MediaFrame& f = m.frames[i];
-    nlohmann::ordered_json j;
-    j["index"] = i;
-    j["pts"] = f.pts;
-    j["size"] = f.data.size();
+    nlohmann::ordered_json j = inspect_row(i, f);
     if (f.header) {
-      const std::string name(reinterpret_cast<const char*>(f.data.data()), 8);
-      j["header"] = name;
-      j["encrypted"] = false;
-      if (o.hex) j["hex"] = to_hex(f.data);
-      if (o.json) jf.push_back(std::move(j));
-      else std::printf("%7zu %12llu %8zu  %s header packet, clear\n", i, static_cast<unsigned long long>(f.pts), f.data.size(), name.c_str());
+      inspect_header_packet(o, i, f, std::move(j), jf);
       continue;
     }
     ++frames;
     bytes += f.data.size();
     fs::FrameInfo info = base;
     info.rtp_timestamp = rtp_timestamp(m, f.pts);
-    // What the bytes say, without a key.
-    fs::Errc problem = fs::Errc::ok;  // ok: no problem
-    std::optional<bool> key;
-    std::string shown_codec = codec_name;
-    std::size_t clear = 0;
-    std::optional<unsigned> kid;
-    std::string iv;
-    bool sif = false;
-    std::size_t plaintext_size = 0;
+    // What the bytes say, without a key: the library's own parser (livekit/frame_layout.hpp).
     const fs::BytesIn frame = f.data;
-    if (frame.empty()) {
-      plaintext_size = 0;
-    } else {
-      fs::BytesIn sif_payload;
-      const auto sr = o.key.sif_trailer.empty() ? fs::livekit::SifResult::not_sif
-                                                 : fs::livekit::check_sif(frame, o.key.sif_trailer, &sif_payload);
-      if (sr == fs::livekit::SifResult::allowed) {
-        sif = true;
-        plaintext_size = sif_payload.size();
-      } else if (sr == fs::livekit::SifResult::rejected) {
-        sif = true;
-        problem = fs::Errc::sif_rejected;
-      } else if (frame.size() < 2) {
-        problem = fs::Errc::malformed_frame;
-      } else {
-        kid = frame.back();
-        const bool receiver_key = m.codec == fs::Codec::vp8 ? fs::vp8_is_key_frame(frame) : false;
-        auto ch = fs::livekit::receiver_clear_header(info, receiver_key, frame);
-        if (!ch) {
-          problem = ch.error();
-        } else {
-          clear = ch->in_bytes;
-          if (ch->nalu) shown_codec = std::string(fs::to_string(ch->codec));
-          fs::BytesIn body = frame.subspan(clear);
-          if (ch->nalu && fs::livekit::needs_unescape(body)) {
-            auto un = fs::livekit::unescape_rbsp(body, fs::BytesOut(scratch.data(), body.size()));
-            if (un) body = *un;
-          }
-          if (body.size() < Cryptor::overhead || body[body.size() - 2] != fs::livekit::iv_length_byte) {
-            problem = fs::Errc::malformed_frame;
-          } else {
-            iv = to_hex(body.subspan(body.size() - fs::livekit::trailer_bytes, fs::livekit::iv_bytes));
-            plaintext_size = clear + body.size() - Cryptor::overhead;
-          }
-          if (m.codec == fs::Codec::vp8) {
-            key = receiver_key;
-          } else if (ch->nalu && clear >= 2) {
-            const std::uint8_t nh = frame[clear - 2];
-            key = ch->codec == fs::Codec::h264 ? (nh & 0x1f) == 5 : ((nh >> 1) & 0x3f) >= 16 && ((nh >> 1) & 0x3f) <= 21;
-          } else if (m.codec == fs::Codec::h264 || m.codec == fs::Codec::h265) {
-            key = false;  // no slice: never a key frame (annexb.hpp)
-          }
-        }
-      }
-    }
+    fs::livekit::LayoutOptions lo;
+    lo.sif_trailer = o.key.sif_trailer;
+    const fs::livekit::FrameLayout lay =
+        fs::livekit::parse_frame(info, frame, fs::BytesOut(scratch.data(), scratch.size()), lo, C::tag_bytes);
+    fs::Errc problem = lay.problem;  // ok: no problem
+    const std::optional<bool> key = lay.key_frame;
+    const std::string shown_codec(fs::to_string(lay.codec));
+    const std::size_t clear = lay.clear_bytes;
+    const std::optional<unsigned> kid = lay.has_key_index ? std::optional<unsigned>(lay.key_index) : std::nullopt;
+    const std::string iv = lay.iv ? to_hex(*lay.iv) : std::string();
+    const bool sif = lay.kind == fs::livekit::FrameKind::sif || problem == fs::Errc::sif_rejected;
+    std::size_t plaintext_size = lay.plaintext_bytes.value_or(0);
     if (key.value_or(false)) ++key_frames;
     // With a key: does it authenticate?
     std::string auth;
@@ -1074,17 +1048,9 @@ int inspect_sframe(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
   }
   for (std::size_t i = 0; i < m.frames.size(); ++i) {
     const media::MediaFrame& f = m.frames[i];
-    nlohmann::ordered_json j;
-    j["index"] = i;
-    j["pts"] = f.pts;
-    j["size"] = f.data.size();
+    nlohmann::ordered_json j = inspect_row(i, f);
     if (f.header) {
-      const std::string name(reinterpret_cast<const char*>(f.data.data()), 8);
-      j["header"] = name;
-      j["encrypted"] = false;
-      if (o.hex) j["hex"] = to_hex(f.data);
-      if (o.json) jf.push_back(std::move(j));
-      else std::printf("%7zu %12llu %8zu  %s header packet, clear\n", i, static_cast<unsigned long long>(f.pts), f.data.size(), name.c_str());
+      inspect_header_packet(o, i, f, std::move(j), jf);
       continue;
     }
     ++frames;

@@ -69,6 +69,13 @@ void seed(const std::string& target, const std::string& name, BytesIn data) {
   g_bytes[target] += data.size();
 }
 
+// frame_layout reads the same input as livekit_decrypt's mode A (three configuration bytes, then
+// the received frame), so every mode-A seed of that target seeds it too.
+void seed_livekit_frame(const std::string& name, BytesIn data) {
+  seed("livekit_decrypt", name, data);
+  if (data.size() >= 3 && (data[1] & 0x10) == 0) seed("frame_layout", name, data);
+}
+
 Bytes random_bytes(std::size_t n, std::uint32_t s) {
   std::mt19937 rng(s);
   Bytes b(n);
@@ -157,8 +164,8 @@ void livekit_seeds(const nlohmann::json& lk) {
     if (v["frame_type"] == "key") b0 |= 1 << 3;
     if (v["frame_type"] == "delta") b0 |= 2 << 3;
     const Bytes frame = hex(v["encrypted_frame_hex"].get<std::string>());
-    seed("livekit_decrypt", "vector-" + v["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, frame}));
-    seed("livekit_decrypt", "vector-in-place-" + v["id"].get<std::string>(), cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), 2 | 1 << 2, 0}, frame}));
+    seed_livekit_frame("vector-" + v["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, frame}));
+    seed_livekit_frame("vector-in-place-" + v["id"].get<std::string>(), cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), 2 | 1 << 2, 0}, frame}));
     seed("nalu", "vector-" + v["id"].get<std::string>(), cat({Bytes{1}, hex(v["plaintext_hex"].get<std::string>())}));
     seed("livekit_encrypt", "vector-" + v["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, hex(v["plaintext_hex"].get<std::string>())}));
   }
@@ -168,7 +175,7 @@ void livekit_seeds(const nlohmann::json& lk) {
     if (d["input"]["frame_type"] == "key") b0 |= 1 << 3;
     const bool sif = d["id"].get<std::string>().find("sif") != std::string::npos;
     if (sif) b0 |= 0x40;
-    seed("livekit_decrypt", "decode-" + d["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, hex(d["input"]["encrypted_frame_hex"].get<std::string>())}));
+    seed_livekit_frame("decode-" + d["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, hex(d["input"]["encrypted_frame_hex"].get<std::string>())}));
   }
 
   // Mode A: frames this library encrypts, per codec and cipher; and mode B: every mutation.
@@ -182,22 +189,22 @@ void livekit_seeds(const nlohmann::json& lk) {
 #endif
       if (enc.empty()) continue;
       const std::string tag = std::string(p.name) + "-c" + std::to_string(cipher);
-      seed("livekit_decrypt", "frame-" + tag, cat({Bytes{p.codec, cipher, 0}, enc}));
-      seed("livekit_decrypt", "frame-in-place-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x80), static_cast<std::uint8_t>(cipher | 1 << 2), 0}, enc}));
+      seed_livekit_frame("frame-" + tag, cat({Bytes{p.codec, cipher, 0}, enc}));
+      seed_livekit_frame("frame-in-place-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x80), static_cast<std::uint8_t>(cipher | 1 << 2), 0}, enc}));
       if (cipher == 0) {
-        seed("livekit_decrypt", "frame-out-short-" + tag, cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | 2 << 2), 1}, enc}));
+        seed_livekit_frame("frame-out-short-" + tag, cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | 2 << 2), 1}, enc}));
         // With an LKTS packet trailer (frame id 7, timestamp) after the E2EE trailer.
         livekit::PacketTrailerFields f;
         f.user_timestamp = 1700000000000000ull;
         f.frame_id = 7;
         Bytes with(enc.size() + livekit::packet_trailer_size(f));
         auto a = livekit::append_packet_trailer(enc, f, with);
-        if (a) seed("livekit_decrypt", "frame-lkts-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x20), cipher, 0}, with}));
+        if (a) seed_livekit_frame("frame-lkts-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x20), cipher, 0}, with}));
       }
     }
     for (std::uint8_t mutation = 0; mutation < 8; ++mutation) {
       const std::uint8_t b1 = static_cast<std::uint8_t>(0x10 | mutation << 5);
-      seed("livekit_decrypt", "mutate-" + std::to_string(mutation) + "-" + p.name,
+      seed_livekit_frame("mutate-" + std::to_string(mutation) + "-" + p.name,
            cat({Bytes{p.codec, b1, 0, static_cast<std::uint8_t>(mutation % 3), 0, static_cast<std::uint8_t>(7 * mutation + 3), 0x0c}, p.frame}));
     }
     for (std::uint8_t cipher : {0, 1, 2}) {
@@ -207,13 +214,13 @@ void livekit_seeds(const nlohmann::json& lk) {
   }
   // Bad input of the README table.
   for (std::uint8_t b0 : {0, 1 | 1 << 3, 3 | 1 << 3}) {
-    seed("livekit_decrypt", "empty-" + std::to_string(b0), Bytes{b0, 0, 0});
-    seed("livekit_decrypt", "one-byte-" + std::to_string(b0), Bytes{b0, 0, 0, 0x78});
-    seed("livekit_decrypt", "two-bytes-" + std::to_string(b0), Bytes{b0, 0, 0, 0x0c, 0x00});
+    seed_livekit_frame("empty-" + std::to_string(b0), Bytes{b0, 0, 0});
+    seed_livekit_frame("one-byte-" + std::to_string(b0), Bytes{b0, 0, 0, 0x78});
+    seed_livekit_frame("two-bytes-" + std::to_string(b0), Bytes{b0, 0, 0, 0x0c, 0x00});
   }
-  seed("livekit_decrypt", "sif-known", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, livekit::sif_vp8_key_frame_8x8, sif_trailer_bytes}));
-  seed("livekit_decrypt", "sif-unknown", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, random_bytes(30, 11), sif_trailer_bytes}));
-  seed("livekit_decrypt", "lkts-bad-length", cat({Bytes{0x20, 0, 0}, opus_frame(40), Bytes{0xff ^ 200}, str("LKTS")}));
+  seed_livekit_frame("sif-known", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, livekit::sif_vp8_key_frame_8x8, sif_trailer_bytes}));
+  seed_livekit_frame("sif-unknown", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, random_bytes(30, 11), sif_trailer_bytes}));
+  seed_livekit_frame("lkts-bad-length", cat({Bytes{0x20, 0, 0}, opus_frame(40), Bytes{0xff ^ 200}, str("LKTS")}));
 }
 
 void codec_seeds() {

@@ -9,7 +9,8 @@
 // The IV length byte and KID are not authenticated (as in LiveKit); changing either makes the frame
 // fail (wrong IV -> wrong tag; wrong KID -> wrong key or missing key).
 //
-// Receive order (as livekit-client): optional LKTS packet-trailer strip; empty frames pass through;
+// Receive order (as livekit-client; the steps are frame_layout.hpp's, shared with `inspect`):
+// optional LKTS packet-trailer strip; empty frames pass through;
 // SIF check (a frame ending with the room's SIF trailer passes unencrypted only if its payload is a
 // known blank frame, otherwise Errc::sif_rejected: never fail open); key index (last byte); key
 // lookup (missing_key / key_invalid before any work); clear header; un-escape; IV length must be 12
@@ -52,18 +53,13 @@
 #include "../error.hpp"
 #include "../key_ring.hpp"
 #include "clear_header.hpp"
+#include "frame_layout.hpp"
 #include "iv.hpp"
-#include "packet_trailer.hpp"
 #include "rbsp.hpp"
-#include "sif.hpp"
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace livekit {
-
-inline constexpr std::uint8_t iv_length_byte = 12;
-// IV + IV length byte + key index.
-inline constexpr std::size_t trailer_bytes = iv_bytes + 2;
 
 struct FrameCryptorOptions {
   std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
@@ -80,7 +76,7 @@ struct DecryptReport {
   KeyMatch match;               // how the key was found (ratchet steps, previous generation, attempts)
 };
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = UniqueIv>
+template <Cipher C, KdfPolicy Kdf = LivekitKdf, IvSource IvPolicy = UniqueIv>
 class FrameCryptor {
  public:
   using cipher_type = C;
@@ -115,7 +111,7 @@ class FrameCryptor {
     auto cipher = ring_->sending_cipher();
     if (!cipher) return cipher.error();
     const std::uint8_t kid = ring_->current_index();
-    auto ch = sender_clear_header(info, key_frame_of(info, frame), frame);
+    auto ch = sender_clear_header(info, key_frame_flag(info, frame), frame);
     if (!ch) return ch.error();
     const std::size_t n = ch->in_bytes, h = ch->out_bytes, body = frame.size() - n;
     const std::size_t bprime = body + overhead;
@@ -171,46 +167,37 @@ class FrameCryptor {
     DecryptReport local;
     DecryptReport& rep = report ? *report : local;
     rep = DecryptReport{};
-    BytesIn f = frame;
-    if (options_.packet_trailer) {
-      auto stripped = strip_packet_trailer(f);
-      if (!stripped) return stripped.error();
-      f = *stripped;
-    }
-    const bool in_place = !f.empty() && f.data() == out.data();
-    if (f.empty()) {
+    LayoutOptions lo;
+    lo.sif_trailer = options_.sif_trailer;
+    lo.packet_trailer = options_.packet_trailer;
+    auto outer = read_outer(frame, lo);
+    if (!outer) return outer.error();
+    const BytesIn f = outer->frame;
+    const bool in_place = !frame.empty() && frame.data() == out.data();
+    if (outer->kind == FrameKind::empty) {
       rep.passthrough = true;
       return out.first(0);
     }
-    if (!options_.sif_trailer.empty()) {
-      BytesIn payload;
-      switch (check_sif(f, options_.sif_trailer, &payload)) {
-        case SifResult::allowed:
-          if (out.size() < payload.size()) return Errc::buffer_too_small;
-          if (!in_place) std::memcpy(out.data(), payload.data(), payload.size());
-          rep.sif = true;
-          return out.first(payload.size());
-        case SifResult::rejected:
-          return Errc::sif_rejected;
-        case SifResult::not_sif:
-          break;
-      }
+    if (outer->kind == FrameKind::sif) {
+      if (out.size() < f.size()) return Errc::buffer_too_small;
+      if (!in_place) std::memcpy(out.data(), f.data(), f.size());
+      rep.sif = true;
+      return out.first(f.size());
     }
-    if (f.size() < 2) return Errc::malformed_frame;
-    const std::uint8_t kid = f.back();
+    const std::uint8_t kid = outer->key_index;
     rep.key_index = kid;
     if (!ring_->has_key(kid)) return Errc::missing_key;
     if (ring_->is_invalid(kid)) return Errc::key_invalid;
-    auto ch = receiver_clear_header(info, key_frame_of(info, f), f);
-    if (!ch) return ch.error();
-    const std::size_t n = ch->in_bytes;
+    auto clear = read_clear(info, f);
+    if (!clear) return clear.error();
+    const std::size_t n = clear->header.in_bytes;
     rep.clear_bytes = n;
-    const BytesIn body = f.subspan(n);
+    const BytesIn body = clear->body;
 
     // The ciphertext must survive failed attempts (each failed open wipes its output), so when
     // decrypting in place, or when it must be un-escaped first, it lives in the scratch buffer.
     BytesIn src = body;
-    if (ch->nalu && needs_unescape(body)) {
+    if (clear->header.nalu && needs_unescape(body)) {
       if (!ensure_scratch(body.size())) return Errc::internal_error;
       auto un = unescape_rbsp(body, BytesOut(scratch_.get(), body.size()));
       if (!un) return un.error();
@@ -220,14 +207,14 @@ class FrameCryptor {
       std::memcpy(scratch_.get(), body.data(), body.size());
       src = BytesIn(scratch_.get(), body.size());
     }
-    if (src.size() < overhead) return Errc::malformed_frame;
-    if (src[src.size() - 2] != iv_length_byte) return Errc::malformed_frame;
-    const BytesIn sealed = src.first(src.size() - trailer_bytes);
-    const std::span<const std::uint8_t, iv_bytes> iv(src.data() + src.size() - trailer_bytes, iv_bytes);
+    auto parts = read_sealed(src, C::tag_bytes);
+    if (!parts) return parts.error();
+    const BytesIn sealed = parts->sealed;
+    const auto iv = parts->iv;
     const std::size_t plain = sealed.size() - C::tag_bytes;
     if (out.size() < n + plain) return Errc::buffer_too_small;
     if (!in_place) std::memcpy(out.data(), f.data(), n);
-    const BytesIn aad = f.first(n);
+    const BytesIn aad = clear->aad;
     const BytesOut pt = out.subspan(n, plain);
     auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
@@ -242,11 +229,6 @@ class FrameCryptor {
   }
 
  private:
-  static bool key_frame_of(const FrameInfo& info, BytesIn frame) noexcept {
-    if (info.key_frame) return *info.key_frame;
-    return info.codec == Codec::vp8 && vp8_is_key_frame(frame);
-  }
-
   static void write_trailer(std::uint8_t* p, const Iv& iv, std::uint8_t kid) noexcept {
     std::memcpy(p, iv.data(), iv.size());
     p[iv_bytes] = iv_length_byte;

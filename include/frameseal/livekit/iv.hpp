@@ -36,6 +36,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <concepts>
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +54,14 @@ namespace livekit {
 
 inline constexpr std::size_t iv_bytes = 12;
 using Iv = std::array<std::uint8_t, iv_bytes>;
+
+// The IV-policy shape an encrypting FrameCryptor takes: next() gives the IV of the next frame, or
+// an error (counter_exhausted) rather than a repeat; move-only, so its state cannot be duplicated
+// by accident (see the header comment).
+template <class P>
+concept IvSource = std::movable<P> && !std::copy_constructible<P> && requires(P p, const FrameInfo& info) {
+  { p.next(info) } noexcept -> std::same_as<Result<Iv>>;
+};
 
 class UniqueIv {
  public:
@@ -171,6 +180,9 @@ static_assert(!std::is_copy_constructible_v<UniqueIv> && !std::is_copy_assignabl
               "IV state must not be duplicated");
 static_assert(!std::is_copy_constructible_v<LivekitIv> && !std::is_copy_assignable_v<LivekitIv>,
               "IV state must not be duplicated");
+
+static_assert(IvSource<UniqueIv>);
+static_assert(IvSource<LivekitIv>);
 
 }  // namespace livekit
 }  // namespace FRAMESEAL_ABI_NAMESPACE
