@@ -3,6 +3,7 @@
 // 2.23.0 worker), then round trips per codec, in place and out of place, guard bytes, tampering,
 // bad input, SIF, the LKTS packet trailer, the IV policies and ratchets across a stream.
 #include "common.hpp"
+#include "livekit_vectors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,6 +12,8 @@
 #include <string>
 
 using namespace frameseal;
+using fstest::info_of;
+using fstest::livekit_vectors;
 using fstest::Bytes;
 using fstest::from_hex;
 using fstest::to_hex;
@@ -18,22 +21,6 @@ using fstest::to_hex;
 namespace {
 
 const Bytes m0 = from_hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
-
-nlohmann::json livekit_vectors() {
-  std::ifstream f(fstest::vectors_dir() + "/livekit/livekit-client-2.23.0-public.json");
-  REQUIRE(f.good());
-  return nlohmann::json::parse(f);
-}
-
-FrameInfo info_of(const nlohmann::json& v) {
-  FrameInfo info;
-  info.codec = codec_from_string(v["codec"].get<std::string>()).value();
-  info.kind = v["kind"] == "audio" ? MediaKind::audio : MediaKind::video;
-  if (v["frame_type"].is_string()) info.key_frame = v["frame_type"] == "key";
-  info.ssrc = v["ssrc"].get<std::uint32_t>();
-  info.rtp_timestamp = v["rtp_timestamp"].get<std::uint32_t>();
-  return info;
-}
 
 Bytes random_bytes(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);

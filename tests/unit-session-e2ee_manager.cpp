@@ -4,6 +4,7 @@
 // through the session layer (with OpenSSL's AES-128-GCM), and a control thread changing keys while
 // two media threads encrypt and decrypt.
 #include "common.hpp"
+#include "livekit_vectors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,8 @@
 #include <vector>
 
 using namespace frameseal;
+using fstest::info_of;
+using fstest::livekit_vectors;
 using namespace frameseal::session;
 using fstest::Bytes;
 using fstest::from_hex;
@@ -106,12 +109,6 @@ void send_ok(Client& from, std::initializer_list<Client*> to, std::uint32_t seed
     CAPTURE(from.id + " -> " + c->id);
     CHECK(c->decrypt(from.id, enc) == to_hex(plain));
   }
-}
-
-nlohmann::json livekit_vectors() {
-  std::ifstream f(fstest::vectors_dir() + "/livekit/livekit-client-2.23.0-public.json");
-  REQUIRE(f.good());
-  return nlohmann::json::parse(f);
 }
 
 }  // namespace
@@ -525,18 +522,6 @@ TEST_CASE("no allocation on the frame path") {
 }
 
 #if defined(FRAMESEAL_TEST_OPENSSL)
-namespace {
-FrameInfo info_of(const nlohmann::json& v) {
-  FrameInfo info;
-  info.codec = codec_from_string(v["codec"].get<std::string>()).value();
-  info.kind = v["kind"] == "audio" ? MediaKind::audio : MediaKind::video;
-  if (v["frame_type"].is_string()) info.key_frame = v["frame_type"] == "key";
-  info.ssrc = v["ssrc"].get<std::uint32_t>();
-  info.rtp_timestamp = v["rtp_timestamp"].get<std::uint32_t>();
-  return info;
-}
-}  // namespace
-
 TEST_CASE("livekit-client 2.23.0 vectors through the session layer: decrypt, re-produce, export") {
   using Gcm = openssl::Aes128Gcm;
   auto j = livekit_vectors();

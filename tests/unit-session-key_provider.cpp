@@ -3,6 +3,7 @@
 // (tests/vectors/livekit/livekit-client-2.23.0-public.json), shared-key clones, the SIF trailer.
 // The provider's interplay with frames (sending index, auto-ratchets) is in unit-session-e2ee_manager.
 #include "common.hpp"
+#include "livekit_vectors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,8 @@
 #include <string>
 
 using namespace frameseal;
+using fstest::info_of;
+using fstest::livekit_vectors;
 using namespace frameseal::session;
 using fstest::Bytes;
 using fstest::from_hex;
@@ -33,12 +36,6 @@ Provider make(KeyProviderOptions o = {}) {
   auto p = Provider::create(std::move(o));
   REQUIRE(p.has_value());
   return std::move(*p);
-}
-
-nlohmann::json livekit_vectors() {
-  std::ifstream f(fstest::vectors_dir() + "/livekit/livekit-client-2.23.0-public.json");
-  REQUIRE(f.good());
-  return nlohmann::json::parse(f);
 }
 
 }  // namespace
