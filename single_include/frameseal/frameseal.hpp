@@ -517,35 +517,97 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace sodium {
 
-// AES-256-GCM with a 96-bit nonce and a 128-bit tag (SFrame suite 0x0005; LiveKit keySize 256).
-class Aes256Gcm {
- public:
+namespace detail {
+// The per-cipher half of SodiumAead: sizes, availability, the keyed state (plain data, no
+// pointers, so it is moved by copying and wiping) and the two libsodium calls.
+
+// AES-256-GCM with a 96-bit nonce and a 128-bit tag (SFrame suite 0x0005; LiveKit keySize 256). The
+// key is expanded once (AES round keys and the GHASH powers of H); the raw key is not kept.
+struct Aes256GcmCalls {
   static constexpr std::size_t key_bytes = crypto_aead_aes256gcm_KEYBYTES;
   static constexpr std::size_t nonce_bytes = crypto_aead_aes256gcm_NPUBBYTES;
   static constexpr std::size_t tag_bytes = crypto_aead_aes256gcm_ABYTES;
+  static constexpr std::size_t max_message_bytes = crypto_aead_aes256gcm_MESSAGEBYTES_MAX;
   static constexpr std::string_view name = "aes256gcm";
+  // libsodium requires 16-byte alignment of the state (its type says so too; this keeps it explicit).
+  struct State {
+    alignas(16) crypto_aead_aes256gcm_state st;
+  };
+  [[nodiscard]] static bool available() noexcept {
+    return frameseal::detail::ensure_sodium() && crypto_aead_aes256gcm_is_available() == 1;
+  }
+  [[nodiscard]] static bool init(State& s, const std::uint8_t* key) noexcept {
+    return crypto_aead_aes256gcm_beforenm(&s.st, key) == 0;
+  }
+  static int encrypt(std::uint8_t* c, std::uint8_t* mac, BytesIn m, BytesIn ad, const std::uint8_t* npub,
+                     const State& s) noexcept {
+    return crypto_aead_aes256gcm_encrypt_detached_afternm(c, mac, nullptr, frameseal::detail::sodium_in(m),
+                                                          m.size(), frameseal::detail::sodium_in(ad),
+                                                          ad.size(), nullptr, npub, &s.st);
+  }
+  static int decrypt(std::uint8_t* m, BytesIn c, const std::uint8_t* mac, BytesIn ad,
+                     const std::uint8_t* npub, const State& s) noexcept {
+    return crypto_aead_aes256gcm_decrypt_detached_afternm(
+        m, nullptr, c.data(), c.size(), mac, frameseal::detail::sodium_in(ad), ad.size(), npub, &s.st);
+  }
+};
+
+// ChaCha20-Poly1305 IETF (RFC 8439): 256-bit key, 96-bit nonce, 128-bit tag. The state is the key.
+// libsodium verifies the Poly1305 tag before decrypting and zeroes m on failure.
+struct ChaCha20Poly1305Calls {
+  static constexpr std::size_t key_bytes = crypto_aead_chacha20poly1305_ietf_KEYBYTES;
+  static constexpr std::size_t nonce_bytes = crypto_aead_chacha20poly1305_ietf_NPUBBYTES;
+  static constexpr std::size_t tag_bytes = crypto_aead_chacha20poly1305_ietf_ABYTES;
+  static constexpr std::size_t max_message_bytes = crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX;
+  static constexpr std::string_view name = "chacha20poly1305";
+  struct State {
+    std::uint8_t key[key_bytes];
+  };
+  [[nodiscard]] static bool available() noexcept { return frameseal::detail::ensure_sodium(); }
+  [[nodiscard]] static bool init(State& s, const std::uint8_t* key) noexcept {
+    std::memcpy(s.key, key, key_bytes);
+    return true;
+  }
+  static int encrypt(std::uint8_t* c, std::uint8_t* mac, BytesIn m, BytesIn ad, const std::uint8_t* npub,
+                     const State& s) noexcept {
+    return crypto_aead_chacha20poly1305_ietf_encrypt_detached(
+        c, mac, nullptr, frameseal::detail::sodium_in(m), m.size(), frameseal::detail::sodium_in(ad),
+        ad.size(), nullptr, npub, s.key);
+  }
+  static int decrypt(std::uint8_t* m, BytesIn c, const std::uint8_t* mac, BytesIn ad,
+                     const std::uint8_t* npub, const State& s) noexcept {
+    return crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+        m, nullptr, c.data(), c.size(), mac, frameseal::detail::sodium_in(ad), ad.size(), npub, s.key);
+  }
+};
+
+// One libsodium AEAD as a Cipher: the checks, the move-only ownership and the wiping written once.
+template <class Calls>
+class SodiumAead {
+ public:
+  static constexpr std::size_t key_bytes = Calls::key_bytes;
+  static constexpr std::size_t nonce_bytes = Calls::nonce_bytes;
+  static constexpr std::size_t tag_bytes = Calls::tag_bytes;
+  static constexpr std::string_view name = Calls::name;
   static constexpr std::string_view backend = "libsodium";
   // A failed open in place leaves zeros where the ciphertext was (see the header comment).
   static constexpr bool failed_open_keeps_input = false;
 
-  [[nodiscard]] static bool available() noexcept {
-    return detail::ensure_sodium() && crypto_aead_aes256gcm_is_available() == 1;
-  }
+  [[nodiscard]] static bool available() noexcept { return Calls::available(); }
 
-  // Expands the key once (AES round keys and the GHASH powers of H); the raw key is not kept.
-  [[nodiscard]] static Result<Aes256Gcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
+  [[nodiscard]] static Result<SodiumAead> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
     if (!available()) return Errc::backend_unavailable;
-    Aes256Gcm c;
-    if (crypto_aead_aes256gcm_beforenm(&c.state_, key.data()) != 0) return Errc::internal_error;
+    SodiumAead c;
+    if (!Calls::init(c.state_, key.data())) return Errc::internal_error;
     c.keyed_ = true;
     return c;
   }
 
-  Aes256Gcm(Aes256Gcm&& o) noexcept : keyed_(std::exchange(o.keyed_, false)) {
-    std::memcpy(&state_, &o.state_, sizeof state_);  // the state is plain data (no pointers)
+  SodiumAead(SodiumAead&& o) noexcept : keyed_(std::exchange(o.keyed_, false)) {
+    std::memcpy(&state_, &o.state_, sizeof state_);
     sodium_memzero(&o.state_, sizeof o.state_);
   }
-  Aes256Gcm& operator=(Aes256Gcm&& o) noexcept {
+  SodiumAead& operator=(SodiumAead&& o) noexcept {
     if (this != &o) {
       std::memcpy(&state_, &o.state_, sizeof state_);
       keyed_ = std::exchange(o.keyed_, false);
@@ -553,121 +615,50 @@ class Aes256Gcm {
     }
     return *this;
   }
-  Aes256Gcm(const Aes256Gcm&) = delete;
-  Aes256Gcm& operator=(const Aes256Gcm&) = delete;
-  ~Aes256Gcm() { sodium_memzero(&state_, sizeof state_); }
+  SodiumAead(const SodiumAead&) = delete;
+  SodiumAead& operator=(const SodiumAead&) = delete;
+  ~SodiumAead() { sodium_memzero(&state_, sizeof state_); }
 
   Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
                         std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
     if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > crypto_aead_aes256gcm_MESSAGEBYTES_MAX) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
+    if (plaintext.size() > Calls::max_message_bytes) return Errc::invalid_argument;
     const std::size_t n = plaintext.size();
-    if (crypto_aead_aes256gcm_encrypt_detached_afternm(
-            out.data(), out.data() + n, nullptr, detail::sodium_in(plaintext), n, detail::sodium_in(aad),
-            aad.size(), nullptr, nonce.data(), &state_) != 0) {
+    if (Calls::encrypt(out.data(), out.data() + n, plaintext, aad, nonce.data(), state_) != 0)
       return Errc::internal_error;
-    }
     return out.first(n + tag_bytes);
   }
 
   Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
                         std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
     if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok) return e;
+    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok)
+      return e;
     const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
     std::uint8_t dummy = 0;  // libsodium wants a non-null m even for an empty plaintext
     std::uint8_t* m = out.data() != nullptr ? out.data() : &dummy;
-    if (crypto_aead_aes256gcm_decrypt_detached_afternm(m, nullptr, ciphertext_and_tag.data(), n,
-                                                       ciphertext_and_tag.data() + n, detail::sodium_in(aad),
-                                                       aad.size(), nonce.data(), &state_) != 0) {
-      detail::wipe_failed_open(out, n);
+    if (Calls::decrypt(m, ciphertext_and_tag.first(n), ciphertext_and_tag.data() + n, aad, nonce.data(),
+                       state_) != 0) {
+      frameseal::detail::wipe_failed_open(out, n);
       return Errc::auth_failed;
     }
     return out.first(n);
   }
 
  private:
-  Aes256Gcm() noexcept { std::memset(&state_, 0, sizeof state_); }
+  SodiumAead() noexcept { std::memset(&state_, 0, sizeof state_); }
 
-  // libsodium requires 16-byte alignment of the state (its type says so too; this keeps it explicit).
-  alignas(16) crypto_aead_aes256gcm_state state_;
+  typename Calls::State state_;
   bool keyed_ = false;
 };
+}  // namespace detail
 
-// ChaCha20-Poly1305 IETF (RFC 8439): 256-bit key, 96-bit nonce, 128-bit tag. Constant-time in
-// software, so it is the backend for machines without AES instructions (not LiveKit-compatible).
-class ChaCha20Poly1305 {
- public:
-  static constexpr std::size_t key_bytes = crypto_aead_chacha20poly1305_ietf_KEYBYTES;
-  static constexpr std::size_t nonce_bytes = crypto_aead_chacha20poly1305_ietf_NPUBBYTES;
-  static constexpr std::size_t tag_bytes = crypto_aead_chacha20poly1305_ietf_ABYTES;
-  static constexpr std::string_view name = "chacha20poly1305";
-  static constexpr std::string_view backend = "libsodium";
-  static constexpr bool failed_open_keeps_input = false;
-
-  [[nodiscard]] static bool available() noexcept { return detail::ensure_sodium(); }
-
-  [[nodiscard]] static Result<ChaCha20Poly1305> create(
-      std::span<const std::uint8_t, key_bytes> key) noexcept {
-    if (!available()) return Errc::backend_unavailable;
-    ChaCha20Poly1305 c;
-    c.key_ = SecretBytes<key_bytes>(BytesIn(key));
-    c.keyed_ = true;
-    return c;
-  }
-
-  // SecretBytes wipes the source on move and itself on destruction.
-  ChaCha20Poly1305(ChaCha20Poly1305&& o) noexcept
-      : key_(std::move(o.key_)), keyed_(std::exchange(o.keyed_, false)) {}
-  ChaCha20Poly1305& operator=(ChaCha20Poly1305&& o) noexcept {
-    if (this != &o) {
-      key_ = std::move(o.key_);
-      keyed_ = std::exchange(o.keyed_, false);
-    }
-    return *this;
-  }
-  ChaCha20Poly1305(const ChaCha20Poly1305&) = delete;
-  ChaCha20Poly1305& operator=(const ChaCha20Poly1305&) = delete;
-  ~ChaCha20Poly1305() = default;
-
-  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
-    if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > crypto_aead_chacha20poly1305_ietf_MESSAGEBYTES_MAX) return Errc::invalid_argument;
-    const std::size_t n = plaintext.size();
-    if (crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-            out.data(), out.data() + n, nullptr, detail::sodium_in(plaintext), n, detail::sodium_in(aad),
-            aad.size(), nullptr, nonce.data(), key_.data()) != 0) {
-      return Errc::internal_error;
-    }
-    return out.first(n + tag_bytes);
-  }
-
-  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) const noexcept {
-    if (!keyed_) return Errc::invalid_argument;
-    if (const Errc e = detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok) return e;
-    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
-    std::uint8_t dummy = 0;
-    std::uint8_t* m = out.data() != nullptr ? out.data() : &dummy;
-    // libsodium verifies the Poly1305 tag before decrypting and zeroes m on failure.
-    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-            m, nullptr, ciphertext_and_tag.data(), n, ciphertext_and_tag.data() + n, detail::sodium_in(aad),
-            aad.size(), nonce.data(), key_.data()) != 0) {
-      detail::wipe_failed_open(out, n);
-      return Errc::auth_failed;
-    }
-    return out.first(n);
-  }
-
- private:
-  ChaCha20Poly1305() noexcept = default;
-
-  SecretBytes<key_bytes> key_;
-  bool keyed_ = false;
-};
+// AES-256-GCM (hardware only: available() says whether this machine has AES-NI and PCLMUL).
+using Aes256Gcm = detail::SodiumAead<detail::Aes256GcmCalls>;
+// ChaCha20-Poly1305 IETF: constant-time in software, so it is the backend for machines without AES
+// instructions (not LiveKit-compatible).
+using ChaCha20Poly1305 = detail::SodiumAead<detail::ChaCha20Poly1305Calls>;
 
 static_assert(Cipher<Aes256Gcm>);
 static_assert(Cipher<ChaCha20Poly1305>);
@@ -732,6 +723,18 @@ struct HmacSha256 {
     if (!data.empty()) crypto_auth_hmacsha256_update(&s, data.data(), data.size());
   }
   static void finish(State& s, std::uint8_t* mac) noexcept { crypto_auth_hmacsha256_final(&s, mac); }
+#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
+  static constexpr bool native_hkdf = true;  // libsodium >= 1.0.19 (its expand takes a 32-byte PRK)
+  static int native_extract(std::uint8_t* prk, BytesIn salt, BytesIn ikm) noexcept {
+    return crypto_kdf_hkdf_sha256_extract(prk, sodium_in(salt), salt.size(), sodium_in(ikm), ikm.size());
+  }
+  static int native_expand(BytesOut out, BytesIn info, const std::uint8_t* prk) noexcept {
+    return crypto_kdf_hkdf_sha256_expand(out.data(), out.size(),
+                                         reinterpret_cast<const char*>(sodium_in(info)), info.size(), prk);
+  }
+#else
+  static constexpr bool native_hkdf = false;
+#endif
 };
 
 struct HmacSha512 {
@@ -744,6 +747,18 @@ struct HmacSha512 {
     if (!data.empty()) crypto_auth_hmacsha512_update(&s, data.data(), data.size());
   }
   static void finish(State& s, std::uint8_t* mac) noexcept { crypto_auth_hmacsha512_final(&s, mac); }
+#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
+  static constexpr bool native_hkdf = true;
+  static int native_extract(std::uint8_t* prk, BytesIn salt, BytesIn ikm) noexcept {
+    return crypto_kdf_hkdf_sha512_extract(prk, sodium_in(salt), salt.size(), sodium_in(ikm), ikm.size());
+  }
+  static int native_expand(BytesOut out, BytesIn info, const std::uint8_t* prk) noexcept {
+    return crypto_kdf_hkdf_sha512_expand(out.data(), out.size(),
+                                         reinterpret_cast<const char*>(sodium_in(info)), info.size(), prk);
+  }
+#else
+  static constexpr bool native_hkdf = false;
+#endif
 };
 
 template <class H>
@@ -790,99 +805,75 @@ template <class H>
   return Errc::ok;
 }
 
+// HKDF over hash H (RFC 5869), written once for SHA-256 and SHA-512: the native libsodium call
+// where there is one, else the portable HMAC construction (same bytes).
+template <class H>
+Errc hkdf_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, H::hash_bytes> prk) noexcept {
+  if constexpr (H::native_hkdf) {
+    if (H::native_extract(prk.data(), salt, ikm) != 0) {
+      sodium_memzero(prk.data(), prk.size());
+      return Errc::internal_error;
+    }
+  } else {
+    hkdf_extract_portable<H>(salt, ikm, prk.data());
+  }
+  return Errc::ok;
+}
+
+template <class H>
+Errc hkdf_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
+  if (const Errc e = check_expand_args<H>(prk, info, out); e != Errc::ok) return e;
+  if (out.empty()) return Errc::ok;
+  if constexpr (H::native_hkdf) {
+    if (prk.size() == H::hash_bytes) {  // the native call takes exactly HashLen; RFC 5869 allows longer
+      if (H::native_expand(out, info, prk.data()) != 0) {
+        sodium_memzero(out.data(), out.size());
+        return Errc::internal_error;
+      }
+      return Errc::ok;
+    }
+  }
+  return hkdf_expand_portable<H>(prk, info, out);
+}
+
+template <class H>
+Errc hkdf(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
+  if (out.size() > 255 * H::hash_bytes || overlaps_any(info, out)) return Errc::invalid_argument;
+  std::array<std::uint8_t, H::hash_bytes> prk{};
+  Errc e = hkdf_extract<H>(salt, ikm, prk);
+  if (e == Errc::ok) e = hkdf_expand<H>(prk, info, out);
+  sodium_memzero(prk.data(), prk.size());
+  return e;
+}
+
 }  // namespace detail
 
-// ---- HKDF-SHA256 (RFC 5869) ----
+// ---- HKDF-SHA256 and HKDF-SHA512 (RFC 5869; SHA-512 for SFrame suites 0x0005-0x0008) ----
+// extract: PRK = HMAC-Hash(salt, ikm); salt may be empty (HashLen zeros), ikm may be empty.
+// expand: OKM = T(1) || T(2) || ... truncated to out.size() (at most 255 * HashLen bytes); prk is
+//   normally extract's output, RFC 5869 allows a longer one (then the portable path runs).
+// hkdf: extract then expand; the PRK lives on the stack only while this runs and is wiped.
 
-inline constexpr std::size_t hkdf_sha256_prk_bytes = 32;
+inline constexpr std::size_t hkdf_sha256_prk_bytes = detail::HmacSha256::hash_bytes;
+inline constexpr std::size_t hkdf_sha512_prk_bytes = detail::HmacSha512::hash_bytes;
 
-// PRK = HMAC-SHA256(salt, ikm); salt may be empty (HashLen zeros), ikm may be empty.
 inline Errc hkdf_sha256_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, 32> prk) noexcept {
-#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (crypto_kdf_hkdf_sha256_extract(prk.data(), detail::sodium_in(salt), salt.size(), detail::sodium_in(ikm),
-                                     ikm.size()) != 0) {
-    sodium_memzero(prk.data(), prk.size());
-    return Errc::internal_error;
-  }
-#else
-  detail::hkdf_extract_portable<detail::HmacSha256>(salt, ikm, prk.data());
-#endif
-  return Errc::ok;
+  return detail::hkdf_extract<detail::HmacSha256>(salt, ikm, prk);
 }
-
-// OKM = T(1) || T(2) || ... truncated to out.size() (at most 255*32 bytes). prk is normally the
-// 32-byte output of extract; RFC 5869 allows a longer one (the native libsodium call does not, so
-// that case takes the portable path).
 inline Errc hkdf_sha256_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
-  if (const Errc e = detail::check_expand_args<detail::HmacSha256>(prk, info, out); e != Errc::ok) return e;
-  if (out.empty()) return Errc::ok;
-#if defined(crypto_kdf_hkdf_sha256_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (prk.size() == crypto_kdf_hkdf_sha256_KEYBYTES) {
-    if (crypto_kdf_hkdf_sha256_expand(out.data(), out.size(),
-                                      reinterpret_cast<const char*>(detail::sodium_in(info)), info.size(),
-                                      prk.data()) != 0) {
-      sodium_memzero(out.data(), out.size());
-      return Errc::internal_error;
-    }
-    return Errc::ok;
-  }
-#endif
-  return detail::hkdf_expand_portable<detail::HmacSha256>(prk, info, out);
+  return detail::hkdf_expand<detail::HmacSha256>(prk, info, out);
 }
-
-// Extract then expand; the PRK lives on the stack only while this runs and is wiped.
 inline Errc hkdf_sha256(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
-  if (out.size() > 255 * hkdf_sha256_prk_bytes || detail::overlaps_any(info, out))
-    return Errc::invalid_argument;
-  std::array<std::uint8_t, hkdf_sha256_prk_bytes> prk{};
-  Errc e = hkdf_sha256_extract(salt, ikm, prk);
-  if (e == Errc::ok) e = hkdf_sha256_expand(prk, info, out);
-  sodium_memzero(prk.data(), prk.size());
-  return e;
+  return detail::hkdf<detail::HmacSha256>(ikm, salt, info, out);
 }
-
-// ---- HKDF-SHA512 (RFC 5869; SFrame suites 0x0005-0x0008) ----
-
-inline constexpr std::size_t hkdf_sha512_prk_bytes = 64;
-
 inline Errc hkdf_sha512_extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, 64> prk) noexcept {
-#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (crypto_kdf_hkdf_sha512_extract(prk.data(), detail::sodium_in(salt), salt.size(), detail::sodium_in(ikm),
-                                     ikm.size()) != 0) {
-    sodium_memzero(prk.data(), prk.size());
-    return Errc::internal_error;
-  }
-#else
-  detail::hkdf_extract_portable<detail::HmacSha512>(salt, ikm, prk.data());
-#endif
-  return Errc::ok;
+  return detail::hkdf_extract<detail::HmacSha512>(salt, ikm, prk);
 }
-
 inline Errc hkdf_sha512_expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
-  if (const Errc e = detail::check_expand_args<detail::HmacSha512>(prk, info, out); e != Errc::ok) return e;
-  if (out.empty()) return Errc::ok;
-#if defined(crypto_kdf_hkdf_sha512_KEYBYTES) && !defined(FRAMESEAL_CONFIG_PORTABLE_HKDF)
-  if (prk.size() == crypto_kdf_hkdf_sha512_KEYBYTES) {
-    if (crypto_kdf_hkdf_sha512_expand(out.data(), out.size(),
-                                      reinterpret_cast<const char*>(detail::sodium_in(info)), info.size(),
-                                      prk.data()) != 0) {
-      sodium_memzero(out.data(), out.size());
-      return Errc::internal_error;
-    }
-    return Errc::ok;
-  }
-#endif
-  return detail::hkdf_expand_portable<detail::HmacSha512>(prk, info, out);
+  return detail::hkdf_expand<detail::HmacSha512>(prk, info, out);
 }
-
 inline Errc hkdf_sha512(BytesIn ikm, BytesIn salt, BytesIn info, BytesOut out) noexcept {
-  if (out.size() > 255 * hkdf_sha512_prk_bytes || detail::overlaps_any(info, out))
-    return Errc::invalid_argument;
-  std::array<std::uint8_t, hkdf_sha512_prk_bytes> prk{};
-  Errc e = hkdf_sha512_extract(salt, ikm, prk);
-  if (e == Errc::ok) e = hkdf_sha512_expand(prk, info, out);
-  sodium_memzero(prk.data(), prk.size());
-  return e;
+  return detail::hkdf<detail::HmacSha512>(ikm, salt, info, out);
 }
 
 // ---- PBKDF2-HMAC-SHA256 (RFC 8018 §5.2) ----
@@ -929,6 +920,14 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
 
 // ---- LiveKit KDF policies ----
 
+// The KDF policy shape KeyRing<C, Kdf> takes (see the header comment): a name, and derive() that
+// fills all of out from (material, salt), noexcept. prefix_extendable is optional.
+template <class K>
+concept KdfPolicy = std::copy_constructible<K> && requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
+  { K::name } -> std::convertible_to<std::string_view>;
+  { k.derive(material, salt, out) } noexcept -> std::same_as<Errc>;
+};
+
 // livekit-client utils.ts getAlgoOptions: HKDF info is new ArrayBuffer(128), i.e. 128 zero bytes;
 // webrtc-sdk's DeriveHkdfSha256FromSecret uses the same ("128 bytes of zeros").
 inline constexpr std::array<std::uint8_t, 128> livekit_hkdf_info{};
@@ -947,9 +946,15 @@ struct Hkdf {
   }
 };
 
+// The PBKDF2 implementation LivekitKdf and BasicPbkdf2 call; ciphers/openssl.hpp offers a faster one
+// with the same signature (openssl::pbkdf2_hmac_sha256).
+using Pbkdf2Fn = Errc (*)(BytesIn password, BytesIn salt, std::uint32_t iterations, BytesOut out) noexcept;
+
 // PBKDF2-HMAC-SHA256(P = material, S = ratchet salt, c = iterations): livekit-client's mode for
-// string keys (createKeyMaterialFromString, UTF-8 bytes) and the native SDKs' default kPBKDF2.
-struct Pbkdf2 {
+// string keys (createKeyMaterialFromString, UTF-8 bytes) and the native SDKs' default kPBKDF2, on
+// the implementation Impl (Pbkdf2 here, openssl::Pbkdf2 on OpenSSL's).
+template <Pbkdf2Fn Impl>
+struct BasicPbkdf2 {
   static constexpr std::string_view name = "pbkdf2";
   // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
   // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
@@ -957,9 +962,10 @@ struct Pbkdf2 {
   std::uint32_t iterations = livekit_pbkdf2_iterations;
   Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
     if (material.empty()) return Errc::invalid_argument;
-    return pbkdf2_hmac_sha256(material, salt, iterations, out);
+    return Impl(material, salt, iterations, out);
   }
 };
+using Pbkdf2 = BasicPbkdf2<&pbkdf2_hmac_sha256>;
 
 enum class KdfAlgorithm : std::uint8_t { hkdf, pbkdf2 };
 
@@ -978,10 +984,6 @@ enum class KdfAlgorithm : std::uint8_t { hkdf, pbkdf2 };
   if (s == "pbkdf2") return KdfAlgorithm::pbkdf2;
   return std::nullopt;
 }
-
-// The PBKDF2 implementation LivekitKdf calls; ciphers/openssl.hpp offers a faster one with the same
-// signature (openssl::pbkdf2_hmac_sha256).
-using Pbkdf2Fn = Errc (*)(BytesIn password, BytesIn salt, std::uint32_t iterations, BytesOut out) noexcept;
 
 // The KDF chosen at run time, as the LiveKit SDKs do (KeyProviderOptions key derivation algorithm).
 // PBKDF2 is the native SDKs' default, but HKDF is this struct's default because livekit-client's
@@ -1007,6 +1009,10 @@ struct LivekitKdf {
     return Errc::invalid_argument;
   }
 };
+
+static_assert(KdfPolicy<Hkdf>);
+static_assert(KdfPolicy<Pbkdf2>);
+static_assert(KdfPolicy<LivekitKdf>);
 
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
@@ -1479,6 +1485,42 @@ struct KeyRingOptions {
   bool detect_kdf_mismatch = false;
 };
 
+namespace detail {
+// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeys),
+// written once. Derived holds options_, current_ and slots_, a vector of slots with holds_key(),
+// ratchets(), invalid and failures, and befriends this base.
+template <class Derived>
+class SlotAccessors {
+ public:
+  [[nodiscard]] const KeyRingOptions& options() const noexcept { return self().options_; }
+  [[nodiscard]] std::size_t size() const noexcept { return self().slots_.size(); }
+  // The sending key index (what an encrypting FrameCryptor writes into the trailer).
+  [[nodiscard]] std::uint8_t current_index() const noexcept { return self().current_; }
+  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
+    if (index >= size()) return Errc::invalid_argument;
+    static_cast<Derived&>(*this).current_ = static_cast<std::uint8_t>(index);
+    return Errc::ok;
+  }
+  [[nodiscard]] bool has_key(std::size_t index) const noexcept {
+    return index < size() && self().slots_[index].holds_key();
+  }
+  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept {
+    return index < size() && self().slots_[index].invalid;
+  }
+  // Failed frames counted against the slot's failure_tolerance since it last authenticated one.
+  [[nodiscard]] std::uint32_t failures(std::size_t index) const noexcept {
+    return index < size() ? self().slots_[index].failures : 0;
+  }
+  // Ratchet steps applied to the key index since its material was set (explicit and receive-side).
+  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
+    return index < size() ? self().slots_[index].ratchets() : 0;
+  }
+
+ private:
+  [[nodiscard]] const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+};
+}  // namespace detail
+
 // How a received frame's key was found.
 struct KeyMatch {
   std::size_t ratchet_steps = 0;      // > 0: found in the ratchet window and committed
@@ -1486,8 +1528,9 @@ struct KeyMatch {
   std::size_t attempts = 0;           // AEAD attempts made
 };
 
-template <Cipher C, class Kdf = LivekitKdf>
-class KeyRing {
+template <Cipher C, KdfPolicy Kdf = LivekitKdf>
+class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
+  friend class detail::SlotAccessors<KeyRing>;
   // The slots' parts, first so that the public nested types below can hold them.
   struct Keyed {
     SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
@@ -1514,6 +1557,8 @@ class KeyRing {
     [[nodiscard]] BytesIn material() const noexcept {
       return generation == 0 ? base.view() : BytesIn(ratcheted.view());
     }
+    [[nodiscard]] bool holds_key() const noexcept { return key.has_value(); }
+    [[nodiscard]] std::uint64_t ratchets() const noexcept { return generation; }
     void clear() noexcept {
       base.release();
       ratcheted.wipe();
@@ -1545,34 +1590,12 @@ class KeyRing {
   KeyRing(KeyRing&&) noexcept = default;
   KeyRing& operator=(KeyRing&&) noexcept = default;
 
-  [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
   [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
     requires requires(const Kdf k) { k.algorithm; }
   {
     return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
-  }
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
-  // The sending key index (what an encrypting FrameCryptor writes into the trailer).
-  [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
-  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
-    if (index >= slots_.size()) return Errc::invalid_argument;
-    current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
-  }
-  [[nodiscard]] bool has_key(std::size_t index) const noexcept {
-    return index < slots_.size() && slots_[index].key.has_value();
-  }
-  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept {
-    return index < slots_.size() && slots_[index].invalid;
-  }
-  [[nodiscard]] std::uint32_t failures(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].failures : 0;
-  }
-  // Ratchets applied to the slot since its material was set (explicit and receive-side).
-  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].generation : 0;
   }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.
@@ -2828,6 +2851,14 @@ namespace livekit {
 inline constexpr std::size_t iv_bytes = 12;
 using Iv = std::array<std::uint8_t, iv_bytes>;
 
+// The IV-policy shape an encrypting FrameCryptor takes: next() gives the IV of the next frame, or
+// an error (counter_exhausted) rather than a repeat; move-only, so its state cannot be duplicated
+// by accident (see the header comment).
+template <class P>
+concept IvSource = std::movable<P> && !std::copy_constructible<P> && requires(P p, const FrameInfo& info) {
+  { p.next(info) } noexcept -> std::same_as<Result<Iv>>;
+};
+
 class UniqueIv {
  public:
   static constexpr std::string_view name = "unique";
@@ -2946,10 +2977,225 @@ static_assert(!std::is_copy_constructible_v<UniqueIv> && !std::is_copy_assignabl
 static_assert(!std::is_copy_constructible_v<LivekitIv> && !std::is_copy_assignable_v<LivekitIv>,
               "IV state must not be duplicated");
 
+static_assert(IvSource<UniqueIv>);
+static_assert(IvSource<LivekitIv>);
+
 }  // namespace livekit
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
 // ---- end frameseal/livekit/iv.hpp ----
+// ---- begin frameseal/livekit/frame_layout.hpp ----
+// frameseal/livekit/frame_layout.hpp: one received LiveKit frame read without a key. The one parser
+// of the frame: FrameCryptor::decrypt and `frameseal inspect` both read frames through it.
+//
+// A received frame, in livekit-client 2.23.0's decode order (decodeFunction):
+//   1. the LKTS packet trailer is stripped when the track negotiated it (packet_trailer.hpp);
+//   2. an empty frame passes through;
+//   3. a frame that ends with the room's SIF trailer is a server-injected frame: an allow-listed
+//      blank frame passes through unencrypted, any other is refused (sif.hpp);
+//   4. the last byte is the key index;
+//   5. the clear header: how many leading bytes stayed clear, by codec (clear_header.hpp);
+//   6. the body after it, un-escaped for H.264/H.265 when it holds emulation-prevention bytes
+//      (rbsp.hpp), ends with IV[12] || 12 || key index, before them ciphertext || tag.
+// parse_frame runs every step and reports the first problem with all it read before it (what
+// inspect prints). FrameCryptor::decrypt runs the same steps in two parts, read_outer (1-4) and
+// read_clear / read_sealed (5-6), with its key checks between them: a frame whose key index has no
+// key is missing_key whatever its body holds, as in livekit-client.
+//
+// Nothing here is authenticated: these are the bytes as received. The key index, the clear-header
+// length (through the AAD) and the IV are authenticated only by the AEAD open that follows; the
+// packet trailer never is.
+//
+// Contract: pure functions over spans, noexcept, no allocation. Results point into the frame (or,
+// for an un-escaped body, into the caller's scratch).
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace livekit {
+
+inline constexpr std::uint8_t iv_length_byte = 12;
+// IV + IV length byte + key index.
+inline constexpr std::size_t trailer_bytes = iv_bytes + 2;
+
+// What the receiver was told about the track and the room.
+struct LayoutOptions {
+  BytesIn sif_trailer;          // the room's SIF trailer; empty: none
+  bool packet_trailer = false;  // the track negotiated LiveKit's LKTS packet trailer
+};
+
+enum class FrameKind : std::uint8_t {
+  empty,      // passes through (LiveKit does not encrypt empty frames)
+  sif,        // an allowed server-injected frame: `frame` is its unencrypted payload
+  encrypted,  // a frame to decrypt under key_index
+};
+
+// Steps 1-4.
+struct OuterLayout {
+  FrameKind kind = FrameKind::empty;
+  BytesIn frame;  // after the packet trailer; for sif, the payload
+  std::uint8_t key_index = 0;  // encrypted: the last byte
+  PacketTrailer packet_trailer;  // with LayoutOptions::packet_trailer: what was stripped
+};
+
+// Steps 1-4: packet-trailer errors (malformed_frame), sif_rejected, and malformed_frame for an
+// encrypted frame shorter than 2 bytes.
+[[nodiscard]] inline Result<OuterLayout> read_outer(BytesIn frame, const LayoutOptions& o) noexcept {
+  OuterLayout r;
+  r.frame = frame;
+  if (o.packet_trailer) {
+    auto t = parse_packet_trailer(frame);
+    if (!t) return t.error();
+    r.packet_trailer = *t;
+    r.frame = t->frame;
+  }
+  if (r.frame.empty()) return r;
+  if (!o.sif_trailer.empty()) {
+    BytesIn payload;
+    switch (check_sif(r.frame, o.sif_trailer, &payload)) {
+      case SifResult::allowed:
+        r.kind = FrameKind::sif;
+        r.frame = payload;
+        return r;
+      case SifResult::rejected:
+        return Errc::sif_rejected;
+      case SifResult::not_sif:
+        break;
+    }
+  }
+  if (r.frame.size() < 2) return Errc::malformed_frame;
+  r.kind = FrameKind::encrypted;
+  r.key_index = r.frame.back();
+  return r;
+}
+
+// The key-frame flag the clear-header rules take: the signalled one, else VP8's bit (the other
+// codecs have none in the clear bytes; the NAL codecs' clear header decides by itself).
+[[nodiscard]] inline bool key_frame_flag(const FrameInfo& info, BytesIn frame) noexcept {
+  if (info.key_frame) return *info.key_frame;
+  return info.codec == Codec::vp8 && vp8_is_key_frame(frame);
+}
+
+// Step 5, on an encrypted frame (read_outer's frame).
+struct ClearLayout {
+  ClearHeader header;  // in_bytes: the clear length; nalu: H.264/H.265 rules applied
+  BytesIn aad;         // the clear header as received (the AEAD's additional data)
+  BytesIn body;        // the rest as received (escaped when header.nalu)
+};
+
+[[nodiscard]] inline Result<ClearLayout> read_clear(const FrameInfo& info, BytesIn frame) noexcept {
+  auto ch = receiver_clear_header(info, key_frame_flag(info, frame), frame);
+  if (!ch) return ch.error();
+  return ClearLayout{*ch, frame.first(ch->in_bytes), frame.subspan(ch->in_bytes)};
+}
+
+// Step 6, on the body as the AEAD reads it (un-escaped): malformed_frame when it is shorter than
+// tag + trailer or the IV-length byte is not 12.
+struct SealedLayout {
+  BytesIn sealed;  // ciphertext || tag
+  std::span<const std::uint8_t, iv_bytes> iv;
+  std::size_t plaintext_bytes = 0;  // of the body (add the clear header for the frame's)
+};
+
+[[nodiscard]] inline Result<SealedLayout> read_sealed(BytesIn body, std::size_t tag_bytes) noexcept {
+  if (body.size() < tag_bytes + trailer_bytes || body[body.size() - 2] != iv_length_byte)
+    return Errc::malformed_frame;
+  const std::size_t sealed = body.size() - trailer_bytes;
+  return SealedLayout{body.first(sealed), std::span<const std::uint8_t, iv_bytes>(body.data() + sealed, iv_bytes),
+                      sealed - tag_bytes};
+}
+
+// Everything parse_frame read; fields after the first problem keep their defaults.
+struct FrameLayout {
+  Errc problem = Errc::ok;  // the first step that failed (ok: well-formed)
+  FrameKind kind = FrameKind::empty;
+  bool packet_trailer = false;  // an LKTS packet trailer was stripped
+  std::uint64_t user_timestamp = 0;  // its fields
+  std::uint32_t frame_id = 0;
+  std::uint8_t key_index = 0;  // encrypted frames
+  bool has_key_index = false;
+  std::size_t clear_bytes = 0;
+  Codec codec = Codec::unknown;  // info.codec, or h264/h265 as the bytes decide
+  bool escaped = false;           // the body held emulation-prevention bytes
+  std::optional<std::array<std::uint8_t, iv_bytes>> iv;
+  // Bytes decrypt would return: the clear header plus the body's plaintext (sif: the payload).
+  std::optional<std::size_t> plaintext_bytes;
+  // VP8: the frame's bit; H.264/H.265: whether the clear header ends in an IDR/IRAP slice header;
+  // unknown for the other codecs (their key-frame flag is not in the clear bytes).
+  std::optional<bool> key_frame;
+};
+
+// All six steps. scratch receives the un-escaped body of an H.264/H.265 frame that needs it (give
+// at least the frame's size; smaller: problem = buffer_too_small). tag_bytes: the cipher's (16).
+[[nodiscard]] inline FrameLayout parse_frame(const FrameInfo& info, BytesIn frame, BytesOut scratch,
+                                             const LayoutOptions& o = {}, std::size_t tag_bytes = 16) noexcept {
+  FrameLayout r;
+  r.codec = info.codec;
+  auto outer = read_outer(frame, o);
+  if (!outer) {
+    r.problem = outer.error();
+    return r;
+  }
+  r.kind = outer->kind;
+  r.packet_trailer = outer->packet_trailer.present;
+  r.user_timestamp = outer->packet_trailer.user_timestamp;
+  r.frame_id = outer->packet_trailer.frame_id;
+  if (outer->kind != FrameKind::encrypted) {
+    r.plaintext_bytes = outer->frame.size();
+    return r;
+  }
+  const BytesIn f = outer->frame;
+  r.key_index = outer->key_index;
+  r.has_key_index = true;
+  if (info.codec == Codec::vp8) r.key_frame = key_frame_flag(info, f);
+  auto clear = read_clear(info, f);
+  if (!clear) {
+    r.problem = clear.error();
+    return r;
+  }
+  const ClearHeader& ch = clear->header;
+  r.clear_bytes = ch.in_bytes;
+  if (ch.nalu) {
+    r.codec = ch.codec;
+    const std::size_t n = ch.in_bytes;
+    if (n >= 2) {  // the clear header ends with the first slice's NAL header (2 bytes for H.265)
+      const std::uint8_t nh = f[n - 2];
+      const unsigned type = ch.codec == Codec::h264 ? nh & 0x1fu : (nh >> 1) & 0x3fu;
+      r.key_frame = ch.codec == Codec::h264 ? type == 5 : type >= 16 && type <= 21;
+    }
+  } else if (info.codec == Codec::h264 || info.codec == Codec::h265) {
+    r.key_frame = false;  // no slice: never a key frame (annexb.hpp)
+  }
+  BytesIn body = clear->body;
+  if (ch.nalu && needs_unescape(body)) {
+    if (scratch.size() < body.size()) {
+      r.problem = Errc::buffer_too_small;
+      return r;
+    }
+    auto un = unescape_rbsp(body, scratch.first(body.size()));
+    if (!un) {
+      r.problem = un.error();
+      return r;
+    }
+    body = *un;
+    r.escaped = true;
+  }
+  auto sealed = read_sealed(body, tag_bytes);
+  if (!sealed) {
+    r.problem = sealed.error();
+    return r;
+  }
+  r.iv.emplace();
+  std::memcpy(r.iv->data(), sealed->iv.data(), iv_bytes);
+  r.plaintext_bytes = ch.in_bytes + sealed->plaintext_bytes;
+  return r;
+}
+
+}  // namespace livekit
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/livekit/frame_layout.hpp ----
 // ---- begin frameseal/livekit/frame_cryptor.hpp ----
 // frameseal/livekit/frame_cryptor.hpp: FrameCryptor, one call per frame in LiveKit's E2EE format.
 //
@@ -2962,7 +3208,8 @@ static_assert(!std::is_copy_constructible_v<LivekitIv> && !std::is_copy_assignab
 // The IV length byte and KID are not authenticated (as in LiveKit); changing either makes the frame
 // fail (wrong IV -> wrong tag; wrong KID -> wrong key or missing key).
 //
-// Receive order (as livekit-client): optional LKTS packet-trailer strip; empty frames pass through;
+// Receive order (as livekit-client; the steps are frame_layout.hpp's, shared with `inspect`):
+// optional LKTS packet-trailer strip; empty frames pass through;
 // SIF check (a frame ending with the room's SIF trailer passes unencrypted only if its payload is a
 // known blank frame, otherwise Errc::sif_rejected: never fail open); key index (last byte); key
 // lookup (missing_key / key_invalid before any work); clear header; un-escape; IV length must be 12
@@ -2996,10 +3243,6 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace livekit {
 
-inline constexpr std::uint8_t iv_length_byte = 12;
-// IV + IV length byte + key index.
-inline constexpr std::size_t trailer_bytes = iv_bytes + 2;
-
 struct FrameCryptorOptions {
   std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
   bool packet_trailer = false;            // strip livekit's LKTS packet trailer before decrypting
@@ -3015,7 +3258,7 @@ struct DecryptReport {
   KeyMatch match;               // how the key was found (ratchet steps, previous generation, attempts)
 };
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = UniqueIv>
+template <Cipher C, KdfPolicy Kdf = LivekitKdf, IvSource IvPolicy = UniqueIv>
 class FrameCryptor {
  public:
   using cipher_type = C;
@@ -3050,7 +3293,7 @@ class FrameCryptor {
     auto cipher = ring_->sending_cipher();
     if (!cipher) return cipher.error();
     const std::uint8_t kid = ring_->current_index();
-    auto ch = sender_clear_header(info, key_frame_of(info, frame), frame);
+    auto ch = sender_clear_header(info, key_frame_flag(info, frame), frame);
     if (!ch) return ch.error();
     const std::size_t n = ch->in_bytes, h = ch->out_bytes, body = frame.size() - n;
     const std::size_t bprime = body + overhead;
@@ -3106,46 +3349,37 @@ class FrameCryptor {
     DecryptReport local;
     DecryptReport& rep = report ? *report : local;
     rep = DecryptReport{};
-    BytesIn f = frame;
-    if (options_.packet_trailer) {
-      auto stripped = strip_packet_trailer(f);
-      if (!stripped) return stripped.error();
-      f = *stripped;
-    }
-    const bool in_place = !f.empty() && f.data() == out.data();
-    if (f.empty()) {
+    LayoutOptions lo;
+    lo.sif_trailer = options_.sif_trailer;
+    lo.packet_trailer = options_.packet_trailer;
+    auto outer = read_outer(frame, lo);
+    if (!outer) return outer.error();
+    const BytesIn f = outer->frame;
+    const bool in_place = !frame.empty() && frame.data() == out.data();
+    if (outer->kind == FrameKind::empty) {
       rep.passthrough = true;
       return out.first(0);
     }
-    if (!options_.sif_trailer.empty()) {
-      BytesIn payload;
-      switch (check_sif(f, options_.sif_trailer, &payload)) {
-        case SifResult::allowed:
-          if (out.size() < payload.size()) return Errc::buffer_too_small;
-          if (!in_place) std::memcpy(out.data(), payload.data(), payload.size());
-          rep.sif = true;
-          return out.first(payload.size());
-        case SifResult::rejected:
-          return Errc::sif_rejected;
-        case SifResult::not_sif:
-          break;
-      }
+    if (outer->kind == FrameKind::sif) {
+      if (out.size() < f.size()) return Errc::buffer_too_small;
+      if (!in_place) std::memcpy(out.data(), f.data(), f.size());
+      rep.sif = true;
+      return out.first(f.size());
     }
-    if (f.size() < 2) return Errc::malformed_frame;
-    const std::uint8_t kid = f.back();
+    const std::uint8_t kid = outer->key_index;
     rep.key_index = kid;
     if (!ring_->has_key(kid)) return Errc::missing_key;
     if (ring_->is_invalid(kid)) return Errc::key_invalid;
-    auto ch = receiver_clear_header(info, key_frame_of(info, f), f);
-    if (!ch) return ch.error();
-    const std::size_t n = ch->in_bytes;
+    auto clear = read_clear(info, f);
+    if (!clear) return clear.error();
+    const std::size_t n = clear->header.in_bytes;
     rep.clear_bytes = n;
-    const BytesIn body = f.subspan(n);
+    const BytesIn body = clear->body;
 
     // The ciphertext must survive failed attempts (each failed open wipes its output), so when
     // decrypting in place, or when it must be un-escaped first, it lives in the scratch buffer.
     BytesIn src = body;
-    if (ch->nalu && needs_unescape(body)) {
+    if (clear->header.nalu && needs_unescape(body)) {
       if (!ensure_scratch(body.size())) return Errc::internal_error;
       auto un = unescape_rbsp(body, BytesOut(scratch_.get(), body.size()));
       if (!un) return un.error();
@@ -3155,14 +3389,14 @@ class FrameCryptor {
       std::memcpy(scratch_.get(), body.data(), body.size());
       src = BytesIn(scratch_.get(), body.size());
     }
-    if (src.size() < overhead) return Errc::malformed_frame;
-    if (src[src.size() - 2] != iv_length_byte) return Errc::malformed_frame;
-    const BytesIn sealed = src.first(src.size() - trailer_bytes);
-    const std::span<const std::uint8_t, iv_bytes> iv(src.data() + src.size() - trailer_bytes, iv_bytes);
+    auto parts = read_sealed(src, C::tag_bytes);
+    if (!parts) return parts.error();
+    const BytesIn sealed = parts->sealed;
+    const auto iv = parts->iv;
     const std::size_t plain = sealed.size() - C::tag_bytes;
     if (out.size() < n + plain) return Errc::buffer_too_small;
     if (!in_place) std::memcpy(out.data(), f.data(), n);
-    const BytesIn aad = f.first(n);
+    const BytesIn aad = clear->aad;
     const BytesOut pt = out.subspan(n, plain);
     auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
@@ -3177,11 +3411,6 @@ class FrameCryptor {
   }
 
  private:
-  static bool key_frame_of(const FrameInfo& info, BytesIn frame) noexcept {
-    if (info.key_frame) return *info.key_frame;
-    return info.codec == Codec::vp8 && vp8_is_key_frame(frame);
-  }
-
   static void write_trailer(std::uint8_t* p, const Iv& iv, std::uint8_t kid) noexcept {
     std::memcpy(p, iv.data(), iv.size());
     p[iv_bytes] = iv_length_byte;
@@ -4876,6 +5105,62 @@ using KeyProvider = BasicKeyProvider<KeyRing<C, Kdf>>;
 //     receive-side ratchet does).
 
 
+// ---- begin frameseal/detail/relaxed_counters.hpp ----
+// frameseal/detail/relaxed_counters.hpp: statistics written on the frame path and read from any
+// thread, each field declared once.
+//
+// RelaxedCounters<S> holds an instance of the public snapshot struct S (plain integer and enum
+// fields) and reaches each field through std::atomic_ref with relaxed ordering: writers add or set
+// one field without a lock, snapshot() copies every field listed in counter_fields<S>. The fields
+// are independent: a snapshot is not a consistent cut across them (two fields may be one frame
+// apart), which is what counters for monitoring need and all that is promised. No allocation, no
+// lock, nothing throws.
+//
+// A struct becomes countable by specialising counter_fields<S> beside it, as a std::tuple of
+// member pointers; a field missing from the tuple reads as its default in every snapshot.
+
+#include <tuple>
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace detail {
+
+template <class S>
+inline constexpr auto counter_fields = std::tuple<>{};
+
+template <class S>
+class RelaxedCounters {
+  static_assert(std::is_trivially_copyable_v<S>, "counters are plain fields");
+
+ public:
+  template <class T>
+  void add(T S::*field, T n = 1) noexcept {
+    static_assert(std::is_integral_v<T>);
+    std::atomic_ref<T>(v_.*field).fetch_add(n, std::memory_order_relaxed);
+  }
+  template <class T>
+  void set(T S::*field, T value) noexcept {
+    std::atomic_ref<T>(v_.*field).store(value, std::memory_order_relaxed);
+  }
+  template <class T>
+  [[nodiscard]] T get(T S::*field) const noexcept {
+    return std::atomic_ref<T>(v_.*field).load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] S snapshot() const noexcept {
+    S s{};
+    std::apply([&](auto... f) { ((s.*f = get(f)), ...); }, counter_fields<S>);
+    return s;
+  }
+
+ private:
+  mutable S v_{};  // mutable: C++20's atomic_ref needs a non-const object, also for a load
+};
+
+}  // namespace detail
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/detail/relaxed_counters.hpp ----
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
@@ -4907,6 +5192,22 @@ struct Counters {
   std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
   std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
 };
+
+}  // namespace session
+
+// Every field but ratchets (kept by the key provider's participant state).
+template <>
+inline constexpr auto detail::counter_fields<session::Counters> = std::tuple{
+    &session::Counters::encrypted, &session::Counters::decrypted, &session::Counters::encryption_failures,
+    &session::Counters::auth_failures, &session::Counters::missing_key, &session::Counters::invalid_key,
+    &session::Counters::malformed, &session::Counters::sif_passed, &session::Counters::sif_dropped,
+    &session::Counters::replayed, &session::Counters::kdf_mismatch, &session::Counters::salt_mismatch,
+    &session::Counters::other_failures, &session::Counters::passthrough, &session::Counters::empty,
+    &session::Counters::data_encrypted, &session::Counters::data_decrypted, &session::Counters::data_failures,
+    &session::Counters::data_last_error, &session::Counters::last_error, &session::Counters::last_error_key_index,
+    &session::Counters::last_key_index};
+
+namespace session {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
@@ -4983,21 +5284,12 @@ struct ManagerShared {
   }
 };
 
-struct AtomicCounters {
-  std::atomic<std::uint64_t> encrypted{0}, decrypted{0}, encryption_failures{0}, auth_failures{0},
-      missing_key{0}, invalid_key{0}, malformed{0}, sif_passed{0}, sif_dropped{0}, replayed{0}, kdf_mismatch{0}, salt_mismatch{0}, other_failures{0},
-      passthrough{0}, empty{0}, data_encrypted{0}, data_decrypted{0}, data_failures{0};
-  std::atomic<Errc> data_last_error{Errc::ok};
-  std::atomic<Errc> last_error{Errc::ok};
-  std::atomic<std::uint8_t> last_error_key_index{0};
-  std::atomic<std::uint8_t> last_key_index{0};
-
-  static void bump(std::atomic<std::uint64_t>& c, std::uint64_t n = 1) noexcept {
-    c.fetch_add(n, std::memory_order_relaxed);
-  }
+// A participant's Counters as the frame path writes them (ratchets excepted: ParticipantKeys
+// counts those, for the key provider too).
+struct LiveCounters : frameseal::detail::RelaxedCounters<Counters> {
   void failed(Errc e, std::uint8_t kid) noexcept {
-    last_error.store(e, std::memory_order_relaxed);
-    last_error_key_index.store(kid, std::memory_order_relaxed);
+    set(&Counters::last_error, e);
+    set(&Counters::last_error_key_index, kid);
   }
 };
 
@@ -5040,7 +5332,7 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
   typename DataCryptorOf<Format>::type data;  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
-  AtomicCounters counters;
+  LiveCounters counters;
 };
 
 // The state changes of one frame (at most key_ratcheted then ok), collected under the participant's
@@ -5093,32 +5385,8 @@ class BasicFrameCryptor {
   [[nodiscard]] EncryptionState state() const noexcept { return p_->state.load(std::memory_order_relaxed); }
 
   [[nodiscard]] Counters counters() const noexcept {
-    const auto& c = p_->counters;
-    auto get = [](const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); };
-    Counters s;
-    s.encrypted = get(c.encrypted);
-    s.decrypted = get(c.decrypted);
-    s.encryption_failures = get(c.encryption_failures);
-    s.auth_failures = get(c.auth_failures);
-    s.missing_key = get(c.missing_key);
-    s.invalid_key = get(c.invalid_key);
-    s.malformed = get(c.malformed);
-    s.sif_passed = get(c.sif_passed);
-    s.sif_dropped = get(c.sif_dropped);
-    s.replayed = get(c.replayed);
-    s.kdf_mismatch = get(c.kdf_mismatch);
-    s.salt_mismatch = get(c.salt_mismatch);
-    s.other_failures = get(c.other_failures);
-    s.ratchets = get(p_->ratchets);
-    s.passthrough = get(c.passthrough);
-    s.empty = get(c.empty);
-    s.data_encrypted = get(c.data_encrypted);
-    s.data_decrypted = get(c.data_decrypted);
-    s.data_failures = get(c.data_failures);
-    s.data_last_error = c.data_last_error.load(std::memory_order_relaxed);
-    s.last_error = c.last_error.load(std::memory_order_relaxed);
-    s.last_error_key_index = c.last_error_key_index.load(std::memory_order_relaxed);
-    s.last_key_index = c.last_key_index.load(std::memory_order_relaxed);
+    Counters s = p_->counters.snapshot();
+    s.ratchets = p_->ratchets.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -5230,7 +5498,7 @@ class BasicFrameCryptor {
       (void)p.ring.set_current_index(kid);
       r = call(p.data);
     }
-    count_data(r, p.counters.data_encrypted);
+    count_data(r, &Counters::data_encrypted);
     return r;
   }
   // A data receive under the participant's lock: a ratchet it followed is counted and refilled off
@@ -5249,24 +5517,24 @@ class BasicFrameCryptor {
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
     if (mismatch) {
-      p.counters.bump(p.counters.kdf_mismatch);
+      p.counters.add(&Counters::kdf_mismatch);
       kdf_mismatch_found(*mismatch);
     }
     if constexpr (detail::refills_outside_lock<typename Format::ring_type>) {
       if (r && rep.match.ratchet_steps > 0) p.request_refill();
     }
-    count_data(r, p.counters.data_decrypted);
+    count_data(r, &Counters::data_decrypted);
     return r;
   }
 
   template <class R>
-  void count_data(const R& r, std::atomic<std::uint64_t>& ok) noexcept {
+  void count_data(const R& r, std::uint64_t Counters::*ok) noexcept {
     auto& c = p_->counters;
     if (r) {
-      c.bump(ok);
+      c.add(ok);
     } else {
-      c.bump(c.data_failures);
-      c.data_last_error.store(r.error(), std::memory_order_relaxed);
+      c.add(&Counters::data_failures);
+      c.set(&Counters::data_last_error, r.error());
     }
   }
 
@@ -5283,10 +5551,10 @@ class BasicFrameCryptor {
       auto& c = p.counters;
       if (res) {
         if (frame.empty() && Format::empty_frames_pass) {
-          c.bump(c.empty);
+          c.add(&Counters::empty);
         } else {
-          c.bump(c.encrypted);
-          c.last_key_index.store(kid, std::memory_order_relaxed);
+          c.add(&Counters::encrypted);
+          c.set(&Counters::last_key_index, kid);
           t.to(p, EncryptionState::ok);
         }
         return res;
@@ -5294,10 +5562,10 @@ class BasicFrameCryptor {
       const Errc e = res.error();
       c.failed(e, kid);
       if (e == Errc::missing_key) {
-        c.bump(c.missing_key);
+        c.add(&Counters::missing_key);
         t.to(p, EncryptionState::missing_key);
       } else {
-        c.bump(c.encryption_failures);
+        c.add(&Counters::encryption_failures);
         t.to(p, is_internal(e) ? EncryptionState::internal_error : EncryptionState::encryption_failed);
       }
       return res;
@@ -5324,12 +5592,12 @@ class BasicFrameCryptor {
       auto& c = p.counters;
       if (res) {
         if (o.passthrough) {
-          c.bump(c.empty);
+          c.add(&Counters::empty);
         } else if (o.sif) {
-          c.bump(c.sif_passed);
+          c.add(&Counters::sif_passed);
         } else {
-          c.bump(c.decrypted);
-          c.last_key_index.store(o.key_index, std::memory_order_relaxed);
+          c.add(&Counters::decrypted);
+          c.set(&Counters::last_key_index, o.key_index);
           if (o.ratchet_steps > 0) {
             p.ratchets.fetch_add(o.ratchet_steps, std::memory_order_relaxed);
             t.to(p, EncryptionState::key_ratcheted);
@@ -5343,18 +5611,18 @@ class BasicFrameCryptor {
       EncryptionState s = EncryptionState::decryption_failed;
       switch (e) {
         case Errc::missing_key:
-          c.bump(c.missing_key);
+          c.add(&Counters::missing_key);
           s = EncryptionState::missing_key;
           break;
-        case Errc::key_invalid: c.bump(c.invalid_key); break;
-        case Errc::auth_failed: c.bump(c.auth_failures); break;
-        case Errc::malformed_frame: c.bump(c.malformed); break;
-        case Errc::sif_rejected: c.bump(c.sif_dropped); break;
-        case Errc::replay: c.bump(c.replayed); break;
-        case Errc::kdf_mismatch: c.bump(c.kdf_mismatch); break;
-        case Errc::salt_mismatch: c.bump(c.salt_mismatch); break;
+        case Errc::key_invalid: c.add(&Counters::invalid_key); break;
+        case Errc::auth_failed: c.add(&Counters::auth_failures); break;
+        case Errc::malformed_frame: c.add(&Counters::malformed); break;
+        case Errc::sif_rejected: c.add(&Counters::sif_dropped); break;
+        case Errc::replay: c.add(&Counters::replayed); break;
+        case Errc::kdf_mismatch: c.add(&Counters::kdf_mismatch); break;
+        case Errc::salt_mismatch: c.add(&Counters::salt_mismatch); break;
         default:
-          c.bump(c.other_failures);
+          c.add(&Counters::other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
           break;
       }
@@ -5399,7 +5667,7 @@ class BasicFrameCryptor {
     if (overlaps_partially(frame, out)) return Errc::invalid_argument;
     if (out.size() < frame.size()) return Errc::buffer_too_small;
     if (!frame.empty() && frame.data() != out.data()) std::memcpy(out.data(), frame.data(), frame.size());
-    p_->counters.bump(p_->counters.passthrough);
+    p_->counters.add(&Counters::passthrough);
     return out.first(frame.size());
   }
 
@@ -6733,7 +7001,9 @@ struct SframeOptions {
 // KeyRing) and the two sframe::FrameCryptors that use them. Not synchronised (the session layer
 // holds the participant's lock).
 template <sframe::CipherSuite S>
-class SframeKeys {
+class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
+  friend class frameseal::detail::SlotAccessors<SframeKeys>;
+
  public:
   using suite_type = S;
   using cipher_type = typename S::cipher_type;
@@ -6765,21 +7035,7 @@ class SframeKeys {
   SframeKeys(SframeKeys&&) noexcept = default;
   SframeKeys& operator=(SframeKeys&&) noexcept = default;
 
-  [[nodiscard]] const KeyRingOptions& options() const noexcept { return options_; }
   [[nodiscard]] const SframeOptions& kdf() const noexcept { return sframe_; }
-  [[nodiscard]] std::size_t size() const noexcept { return slots_.size(); }
-  [[nodiscard]] std::uint8_t current_index() const noexcept { return current_; }
-  [[nodiscard]] Errc set_current_index(std::size_t index) noexcept {
-    if (index >= slots_.size()) return Errc::invalid_argument;
-    current_ = static_cast<std::uint8_t>(index);
-    return Errc::ok;
-  }
-  [[nodiscard]] bool has_key(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].has; }
-  [[nodiscard]] bool is_invalid(std::size_t index) const noexcept { return index < slots_.size() && slots_[index].invalid; }
-  // Ratchet steps applied to the key index since its material was set (explicit and receive-side).
-  [[nodiscard]] std::uint64_t generation(std::size_t index) const noexcept {
-    return index < slots_.size() ? slots_[index].step : 0;
-  }
   // The KID of the key index's current step (what encrypt writes when it is the sending index).
   [[nodiscard]] std::uint64_t kid(std::size_t index) const noexcept {
     const unsigned r = sframe_.ratchet_bits;
@@ -6901,6 +7157,8 @@ class SframeKeys {
     [[nodiscard]] BytesIn material() const noexcept {
       return step == base_step ? base.view() : BytesIn(ratcheted.view());
     }
+    [[nodiscard]] bool holds_key() const noexcept { return has; }
+    [[nodiscard]] std::uint64_t ratchets() const noexcept { return step; }
     void clear() noexcept {
       base.release();
       ratcheted.wipe();

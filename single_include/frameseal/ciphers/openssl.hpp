@@ -15,8 +15,9 @@
 //
 // Per-key work happens once in create(): the cipher contexts are created and keyed there (GCM: one
 // for sealing, one for opening; on BoringSSL one EVP_AEAD_CTX for both), and the HMAC inner/outer
-// hash states are absorbed there. Per frame only the IV is reset (BoringSSL: passed to the one call). Consequently an instance owns mutable contexts and is NOT thread-safe: use
-// one instance per thread (or lock). Keys are not kept outside the contexts; EVP_CIPHER_CTX_free and
+// hash states are absorbed there. Per frame only the IV is reset (BoringSSL: passed to the one
+// call). Consequently an instance owns mutable contexts and is NOT thread-safe: use one instance
+// per thread (or lock). Keys are not kept outside the contexts; EVP_CIPHER_CTX_free and
 // EVP_MD_CTX_free cleanse them (OPENSSL_clear_free / BoringSSL's zeroising OPENSSL_free), and the
 // HMAC pad blocks are wiped with OPENSSL_cleanse. Instances are move-only; a moved-from instance
 // refuses to work (Errc::invalid_argument).
@@ -72,220 +73,194 @@ inline constexpr std::uint8_t empty_in[1] = {0};
 // AES-GCM
 // ---------------------------------------------------------------------------------------------
 
+namespace detail {
+// The backend-specific half of AesGcm: the keyed context(s) and the calls per frame. Arguments are
+// checked by AesGcm before these run; a plain aggregate of pointers, moved by copying and clearing.
 #if defined(OPENSSL_IS_BORINGSSL)
 // BoringSSL: its AEAD interface (EVP_AEAD_CTX), one keyed context for both directions, one call per
-// frame (no IV reset, no separate AAD/update/final/tag calls). Same contract as the EVP class below.
-// On any failure BoringSSL zero-fills out itself; a failed open is wiped here too, as everywhere.
+// frame (no IV reset, no separate AAD/update/final/tag calls). On a failure BoringSSL zero-fills out.
 template <std::size_t KeyBytes>
-class AesGcm {
-  static_assert(KeyBytes == 16 || KeyBytes == 32, "AES-128-GCM or AES-256-GCM");
-
- public:
-  static constexpr std::size_t key_bytes = KeyBytes;
-  static constexpr std::size_t nonce_bytes = 12;
-  static constexpr std::size_t tag_bytes = 16;
-  static constexpr std::string_view name = KeyBytes == 16 ? "aes128gcm" : "aes256gcm";
+struct GcmEngine {
   static constexpr std::string_view backend = "boringssl";
-  static constexpr bool failed_open_keeps_input = false;
-
-  [[nodiscard]] static bool available() noexcept { return aead() != nullptr; }
-
-  [[nodiscard]] static Result<AesGcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
-    if (!available()) return Errc::backend_unavailable;
-    AesGcm c;
-    c.ctx_ = EVP_AEAD_CTX_new(aead(), key.data(), key_bytes, tag_bytes);
-    if (c.ctx_ == nullptr) return Errc::internal_error;
-    return c;
+  static const EVP_AEAD* algorithm() noexcept {
+    return KeyBytes == 16 ? EVP_aead_aes_128_gcm() : EVP_aead_aes_256_gcm();
   }
+  EVP_AEAD_CTX* ctx = nullptr;
 
-  AesGcm(AesGcm&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
-  AesGcm& operator=(AesGcm&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ctx_ = std::exchange(o.ctx_, nullptr);
-    }
-    return *this;
+  [[nodiscard]] bool keyed() const noexcept { return ctx != nullptr; }
+  [[nodiscard]] Errc init(const std::uint8_t* key) noexcept {
+    ctx = EVP_AEAD_CTX_new(algorithm(), key, KeyBytes, 16);
+    return ctx != nullptr ? Errc::ok : Errc::internal_error;
   }
-  AesGcm(const AesGcm&) = delete;
-  AesGcm& operator=(const AesGcm&) = delete;
-  ~AesGcm() { reset(); }
-
-  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
-    if (ctx_ == nullptr) return Errc::invalid_argument;
-    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > detail::max_evp_len || aad.size() > detail::max_evp_len)
-      return Errc::invalid_argument;
+  void release() noexcept {
+    if (ctx != nullptr) EVP_AEAD_CTX_free(ctx);  // cleanup, then BoringSSL's zeroising free
+    ctx = nullptr;
+  }
+  [[nodiscard]] Errc seal(std::uint8_t* out, BytesIn plaintext, BytesIn aad,
+                          const std::uint8_t* nonce) noexcept {
     std::size_t len = 0;
-    if (EVP_AEAD_CTX_seal(ctx_, out.data(), &len, plaintext.size() + tag_bytes, nonce.data(), nonce_bytes,
-                          detail::in_ptr(plaintext), plaintext.size(), detail::in_ptr(aad), aad.size()) != 1 ||
-        len != plaintext.size() + tag_bytes) {
+    if (EVP_AEAD_CTX_seal(ctx, out, &len, plaintext.size() + 16, nonce, 12, in_ptr(plaintext),
+                          plaintext.size(), in_ptr(aad), aad.size()) != 1 ||
+        len != plaintext.size() + 16) {
       ERR_clear_error();
       return Errc::internal_error;
     }
-    return out.first(len);
+    return Errc::ok;
   }
-
-  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
-    if (ctx_ == nullptr) return Errc::invalid_argument;
-    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes);
-        e != Errc::ok) {
-      return e;
-    }
-    if (ciphertext_and_tag.size() > detail::max_evp_len || aad.size() > detail::max_evp_len) {
-      return Errc::invalid_argument;
-    }
-    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
+  // The arguments are checked, so a failure is the tag's (BoringSSL does not tell them apart by
+  // return value; its error queue says CIPHER_R_BAD_DECRYPT, cleared here).
+  [[nodiscard]] Errc open(std::uint8_t* out, BytesIn ciphertext_and_tag, BytesIn aad,
+                          const std::uint8_t* nonce) noexcept {
+    const std::size_t n = ciphertext_and_tag.size() - 16;
     std::size_t len = 0;
-    // The arguments are checked above, so a failure is the tag's (BoringSSL does not tell them apart
-    // by return value; its error queue says CIPHER_R_BAD_DECRYPT, cleared here).
-    if (EVP_AEAD_CTX_open(ctx_, out.data(), &len, n, nonce.data(), nonce_bytes, ciphertext_and_tag.data(),
-                          ciphertext_and_tag.size(), detail::in_ptr(aad), aad.size()) != 1 ||
+    if (EVP_AEAD_CTX_open(ctx, out, &len, n, nonce, 12, ciphertext_and_tag.data(), ciphertext_and_tag.size(),
+                          in_ptr(aad), aad.size()) != 1 ||
         len != n) {
       ERR_clear_error();
-      frameseal::detail::wipe_failed_open(out, n);
       return Errc::auth_failed;
     }
-    return out.first(n);
+    return Errc::ok;
   }
-
- private:
-  AesGcm() noexcept = default;
-  static const EVP_AEAD* aead() noexcept { return KeyBytes == 16 ? EVP_aead_aes_128_gcm() : EVP_aead_aes_256_gcm(); }
-  void reset() noexcept {
-    if (ctx_ != nullptr) EVP_AEAD_CTX_free(ctx_);  // cleanup, then BoringSSL's zeroising free
-    ctx_ = nullptr;
-  }
-
-  EVP_AEAD_CTX* ctx_ = nullptr;
 };
 #else
+// OpenSSL 3: EVP_CIPHER_CTX, one keyed context for sealing and one for opening; per frame the IV is
+// set, then AAD, data, final and the tag.
 template <std::size_t KeyBytes>
-class AesGcm {
-  static_assert(KeyBytes == 16 || KeyBytes == 32, "AES-128-GCM or AES-256-GCM");
-
- public:
-  static constexpr std::size_t key_bytes = KeyBytes;
-  static constexpr std::size_t nonce_bytes = 12;
-  static constexpr std::size_t tag_bytes = 16;
-  static constexpr std::string_view name = KeyBytes == 16 ? "aes128gcm" : "aes256gcm";
+struct GcmEngine {
   static constexpr std::string_view backend = "openssl";
-  static constexpr bool failed_open_keeps_input = false;
+  static const EVP_CIPHER* algorithm() noexcept {
+    return KeyBytes == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
+  }
+  EVP_CIPHER_CTX* enc = nullptr;
+  EVP_CIPHER_CTX* dec = nullptr;
 
-  [[nodiscard]] static bool available() noexcept { return cipher() != nullptr; }
-
-  [[nodiscard]] static Result<AesGcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
-    if (!available()) return Errc::backend_unavailable;
-    AesGcm c;
-    c.enc_ = EVP_CIPHER_CTX_new();
-    c.dec_ = EVP_CIPHER_CTX_new();
-    if (c.enc_ == nullptr || c.dec_ == nullptr) return Errc::internal_error;
+  [[nodiscard]] bool keyed() const noexcept { return enc != nullptr; }
+  [[nodiscard]] Errc init(const std::uint8_t* key) noexcept {
+    enc = EVP_CIPHER_CTX_new();
+    dec = EVP_CIPHER_CTX_new();
+    if (enc == nullptr || dec == nullptr) return Errc::internal_error;
     // Cipher first, then the IV length, then the key: the order EVP requires for a non-default IV
     // length (12 is GCM's default, set anyway so the contract does not rest on a default).
-    if (EVP_EncryptInit_ex(c.enc_, cipher(), nullptr, nullptr, nullptr) != 1 ||
-        EVP_DecryptInit_ex(c.dec_, cipher(), nullptr, nullptr, nullptr) != 1) {
+    if (EVP_EncryptInit_ex(enc, algorithm(), nullptr, nullptr, nullptr) != 1 ||
+        EVP_DecryptInit_ex(dec, algorithm(), nullptr, nullptr, nullptr) != 1) {
       return Errc::backend_unavailable;
     }
-    if (EVP_CIPHER_CTX_ctrl(c.enc_, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_bytes), nullptr) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c.dec_, EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_bytes), nullptr) != 1 ||
-        EVP_EncryptInit_ex(c.enc_, nullptr, nullptr, key.data(), nullptr) != 1 ||
-        EVP_DecryptInit_ex(c.dec_, nullptr, nullptr, key.data(), nullptr) != 1) {
+    if (EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
+        EVP_CIPHER_CTX_ctrl(dec, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
+        EVP_EncryptInit_ex(enc, nullptr, nullptr, key, nullptr) != 1 ||
+        EVP_DecryptInit_ex(dec, nullptr, nullptr, key, nullptr) != 1) {
       return Errc::internal_error;
     }
-    return c;
+    return Errc::ok;
   }
-
-  AesGcm(AesGcm&& o) noexcept : enc_(std::exchange(o.enc_, nullptr)), dec_(std::exchange(o.dec_, nullptr)) {}
-  AesGcm& operator=(AesGcm&& o) noexcept {
-    if (this != &o) {
-      reset();
-      enc_ = std::exchange(o.enc_, nullptr);
-      dec_ = std::exchange(o.dec_, nullptr);
-    }
-    return *this;
+  void release() noexcept {
+    if (enc != nullptr) EVP_CIPHER_CTX_free(enc);  // frees and cleanses the key schedule
+    if (dec != nullptr) EVP_CIPHER_CTX_free(dec);
+    enc = dec = nullptr;
   }
-  AesGcm(const AesGcm&) = delete;
-  AesGcm& operator=(const AesGcm&) = delete;
-  ~AesGcm() { reset(); }
-
-  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
-    if (enc_ == nullptr) return Errc::invalid_argument;
-    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
-    if (plaintext.size() > detail::max_evp_len || aad.size() > detail::max_evp_len)
-      return Errc::invalid_argument;
+  [[nodiscard]] Errc seal(std::uint8_t* out, BytesIn plaintext, BytesIn aad,
+                          const std::uint8_t* nonce) noexcept {
     const std::size_t n = plaintext.size();
     int len = 0;
     std::uint8_t fin[16];
-    if (EVP_EncryptInit_ex(enc_, nullptr, nullptr, nullptr, nonce.data()) != 1) return Errc::internal_error;
-    if (!aad.empty() &&
-        EVP_EncryptUpdate(enc_, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) {
+    if (EVP_EncryptInit_ex(enc, nullptr, nullptr, nullptr, nonce) != 1) return Errc::internal_error;
+    if (!aad.empty() && EVP_EncryptUpdate(enc, nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1)
       return Errc::internal_error;
-    }
-    if (n != 0 && EVP_EncryptUpdate(enc_, out.data(), &len, plaintext.data(), static_cast<int>(n)) != 1) {
+    if (n != 0 && EVP_EncryptUpdate(enc, out, &len, plaintext.data(), static_cast<int>(n)) != 1)
       return Errc::internal_error;
-    }
-    if (EVP_EncryptFinal_ex(enc_, fin, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(enc_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag_bytes), out.data() + n) != 1) {
+    if (EVP_EncryptFinal_ex(enc, fin, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(enc, EVP_CTRL_GCM_GET_TAG, 16, out + n) != 1)
       return Errc::internal_error;
-    }
-    return out.first(n + tag_bytes);
+    return Errc::ok;
   }
-
-  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
-                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
-    if (dec_ == nullptr) return Errc::invalid_argument;
-    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes);
-        e != Errc::ok) {
-      return e;
-    }
-    if (ciphertext_and_tag.size() > detail::max_evp_len || aad.size() > detail::max_evp_len) {
-      return Errc::invalid_argument;
-    }
-    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
+  [[nodiscard]] Errc open(std::uint8_t* out, BytesIn ciphertext_and_tag, BytesIn aad,
+                          const std::uint8_t* nonce) noexcept {
+    const std::size_t n = ciphertext_and_tag.size() - 16;
     // Copy the tag first: in place, nothing overwrites it (out gets n bytes), but SET_TAG wants a
     // mutable pointer and a copy keeps the input strictly read-only.
-    std::array<std::uint8_t, tag_bytes> tag;
-    std::memcpy(tag.data(), ciphertext_and_tag.data() + n, tag_bytes);
+    std::array<std::uint8_t, 16> tag;
+    std::memcpy(tag.data(), ciphertext_and_tag.data() + n, tag.size());
     int len = 0;
     std::uint8_t fin[16];
-    bool ok = EVP_DecryptInit_ex(dec_, nullptr, nullptr, nullptr, nonce.data()) == 1;
-    if (ok && !aad.empty()) {
-      ok = EVP_DecryptUpdate(dec_, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
+    bool ok = EVP_DecryptInit_ex(dec, nullptr, nullptr, nullptr, nonce) == 1;
+    if (ok && !aad.empty())
+      ok = EVP_DecryptUpdate(dec, nullptr, &len, aad.data(), static_cast<int>(aad.size())) == 1;
+    if (ok && n != 0)
+      ok = EVP_DecryptUpdate(dec, out, &len, ciphertext_and_tag.data(), static_cast<int>(n)) == 1;
+    if (ok) ok = EVP_CIPHER_CTX_ctrl(dec, EVP_CTRL_GCM_SET_TAG, 16, tag.data()) == 1;
+    if (!ok) return Errc::internal_error;
+    return EVP_DecryptFinal_ex(dec, fin, &len) > 0 ? Errc::ok : Errc::auth_failed;
+  }
+};
+#endif  // OPENSSL_IS_BORINGSSL
+}  // namespace detail
+
+// AES-GCM on whichever library <openssl/evp.h> is: the checks, the move-only ownership and the
+// wiping of a failed open are written once here, the library calls in detail::GcmEngine.
+template <std::size_t KeyBytes>
+class AesGcm {
+  static_assert(KeyBytes == 16 || KeyBytes == 32, "AES-128-GCM or AES-256-GCM");
+  using Engine = detail::GcmEngine<KeyBytes>;
+
+ public:
+  static constexpr std::size_t key_bytes = KeyBytes;
+  static constexpr std::size_t nonce_bytes = 12;
+  static constexpr std::size_t tag_bytes = 16;
+  static constexpr std::string_view name = KeyBytes == 16 ? "aes128gcm" : "aes256gcm";
+  static constexpr std::string_view backend = Engine::backend;
+  static constexpr bool failed_open_keeps_input = false;
+
+  [[nodiscard]] static bool available() noexcept { return Engine::algorithm() != nullptr; }
+
+  [[nodiscard]] static Result<AesGcm> create(std::span<const std::uint8_t, key_bytes> key) noexcept {
+    if (!available()) return Errc::backend_unavailable;
+    AesGcm c;
+    if (const Errc e = c.engine_.init(key.data()); e != Errc::ok) return e;  // c's destructor frees
+    return c;
+  }
+
+  AesGcm(AesGcm&& o) noexcept : engine_(std::exchange(o.engine_, Engine{})) {}
+  AesGcm& operator=(AesGcm&& o) noexcept {
+    if (this != &o) {
+      engine_.release();
+      engine_ = std::exchange(o.engine_, Engine{});
     }
-    if (ok && n != 0) {
-      ok = EVP_DecryptUpdate(dec_, out.data(), &len, ciphertext_and_tag.data(), static_cast<int>(n)) == 1;
-    }
-    if (ok)
-      ok = EVP_CIPHER_CTX_ctrl(dec_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag_bytes), tag.data()) == 1;
-    if (!ok) {
+    return *this;
+  }
+  AesGcm(const AesGcm&) = delete;
+  AesGcm& operator=(const AesGcm&) = delete;
+  ~AesGcm() { engine_.release(); }
+
+  Result<BytesOut> seal(BytesOut out, BytesIn plaintext, BytesIn aad,
+                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
+    if (!engine_.keyed()) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_seal_args(plaintext, out, tag_bytes); e != Errc::ok) return e;
+    if (plaintext.size() > detail::max_evp_len || aad.size() > detail::max_evp_len)
+      return Errc::invalid_argument;
+    if (const Errc e = engine_.seal(out.data(), plaintext, aad, nonce.data()); e != Errc::ok) return e;
+    return out.first(plaintext.size() + tag_bytes);
+  }
+
+  // GCM decrypts before it can check the tag: a failed open wipes the plaintext region of out.
+  Result<BytesOut> open(BytesOut out, BytesIn ciphertext_and_tag, BytesIn aad,
+                        std::span<const std::uint8_t, nonce_bytes> nonce) noexcept {
+    if (!engine_.keyed()) return Errc::invalid_argument;
+    if (const Errc e = frameseal::detail::check_open_args(ciphertext_and_tag, out, tag_bytes); e != Errc::ok)
+      return e;
+    if (ciphertext_and_tag.size() > detail::max_evp_len || aad.size() > detail::max_evp_len)
+      return Errc::invalid_argument;
+    const std::size_t n = ciphertext_and_tag.size() - tag_bytes;
+    if (const Errc e = engine_.open(out.data(), ciphertext_and_tag, aad, nonce.data()); e != Errc::ok) {
       frameseal::detail::wipe_failed_open(out, n);
-      return Errc::internal_error;
-    }
-    if (EVP_DecryptFinal_ex(dec_, fin, &len) <= 0) {
-      frameseal::detail::wipe_failed_open(out, n);  // GCM already wrote the unauthenticated plaintext
-      return Errc::auth_failed;
+      return e;
     }
     return out.first(n);
   }
 
  private:
   AesGcm() noexcept = default;
-  static const EVP_CIPHER* cipher() noexcept {
-    return KeyBytes == 16 ? EVP_aes_128_gcm() : EVP_aes_256_gcm();
-  }
-  void reset() noexcept {
-    if (enc_ != nullptr) EVP_CIPHER_CTX_free(enc_);  // frees and cleanses the key schedule
-    if (dec_ != nullptr) EVP_CIPHER_CTX_free(dec_);
-    enc_ = dec_ = nullptr;
-  }
-
-  EVP_CIPHER_CTX* enc_ = nullptr;
-  EVP_CIPHER_CTX* dec_ = nullptr;
+  Engine engine_{};
 };
-
-#endif  // OPENSSL_IS_BORINGSSL
 
 using Aes128Gcm = AesGcm<16>;
 using Aes256Gcm = AesGcm<32>;
@@ -545,18 +520,8 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
   return Errc::ok;
 }
 
-// LiveKit's PBKDF2 mode (kdf.hpp Pbkdf2) on OpenSSL.
-struct Pbkdf2 {
-  static constexpr std::string_view name = "pbkdf2";
-  // The first bytes of the output do not depend on its length (HKDF T(1).., PBKDF2 T_1..), so
-  // AESKey(m) is a prefix of Ratchet(m): the key ring derives both with one call.
-  static constexpr bool prefix_extendable = true;
-  std::uint32_t iterations = livekit_pbkdf2_iterations;
-  Errc derive(BytesIn material, BytesIn salt, BytesOut out) const noexcept {
-    if (material.empty()) return Errc::invalid_argument;
-    return pbkdf2_hmac_sha256(material, salt, iterations, out);
-  }
-};
+// LiveKit's PBKDF2 mode (kdf.hpp) on OpenSSL.
+using Pbkdf2 = frameseal::BasicPbkdf2<&pbkdf2_hmac_sha256>;
 
 // A LivekitKdf (kdf.hpp) whose PBKDF2 mode runs on OpenSSL.
 [[nodiscard]] inline LivekitKdf livekit_kdf(KdfAlgorithm algorithm) noexcept {

@@ -67,6 +67,17 @@ struct SframeStats {
   Errc last_error = Errc::ok;
 };
 
+}  // namespace webrtc_adapter
+
+template <>
+inline constexpr auto detail::counter_fields<webrtc_adapter::SframeStats> =
+    std::tuple{&webrtc_adapter::SframeStats::encrypted,   &webrtc_adapter::SframeStats::encrypt_failures,
+               &webrtc_adapter::SframeStats::decrypted,   &webrtc_adapter::SframeStats::missing_key,
+               &webrtc_adapter::SframeStats::replayed,    &webrtc_adapter::SframeStats::decrypt_failures,
+               &webrtc_adapter::SframeStats::last_error};
+
+namespace webrtc_adapter {
+
 // The SFrame keys and state that FrameEncryptor/FrameDecryptor use: a mutex-guarded
 // sframe::FrameCryptor<S>. Make one per local participant, holding its sending key and every remote
 // sender's key, and share it between all of that participant's streams (audio, video, simulcast):
@@ -104,18 +115,7 @@ class SframeKeys {
     return std::forward<F>(f)(cryptor_);
   }
 
-  [[nodiscard]] SframeStats stats() const noexcept {
-    auto get = [](const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); };
-    SframeStats s;
-    s.encrypted = get(stats_.encrypted);
-    s.encrypt_failures = get(stats_.encrypt_failures);
-    s.decrypted = get(stats_.decrypted);
-    s.missing_key = get(stats_.missing_key);
-    s.replayed = get(stats_.replayed);
-    s.decrypt_failures = get(stats_.decrypt_failures);
-    s.last_error = stats_.last_error.load(std::memory_order_relaxed);
-    return s;
-  }
+  [[nodiscard]] SframeStats stats() const noexcept { return stats_.snapshot(); }
 
   // The frame path (what the adapters call): sframe::FrameCryptor::encrypt/decrypt with
   // metadata, under the lock, counted.
@@ -125,10 +125,10 @@ class SframeKeys {
       return cryptor_.encrypt(frame, out, metadata);
     }();
     if (r) {
-      bump(stats_.encrypted);
+      bump(&SframeStats::encrypted);
     } else {
-      bump(stats_.encrypt_failures);
-      stats_.last_error.store(r.error(), std::memory_order_relaxed);
+      bump(&SframeStats::encrypt_failures);
+      stats_.set(&SframeStats::last_error, r.error());
     }
     return r;
   }
@@ -138,31 +138,25 @@ class SframeKeys {
       return cryptor_.decrypt(frame, out, metadata);
     }();
     if (r) {
-      bump(stats_.decrypted);
+      bump(&SframeStats::decrypted);
       return r;
     }
     switch (r.error()) {
-      case Errc::missing_key: bump(stats_.missing_key); break;
-      case Errc::replay: bump(stats_.replayed); break;
-      default: bump(stats_.decrypt_failures); break;
+      case Errc::missing_key: bump(&SframeStats::missing_key); break;
+      case Errc::replay: bump(&SframeStats::replayed); break;
+      default: bump(&SframeStats::decrypt_failures); break;
     }
-    stats_.last_error.store(r.error(), std::memory_order_relaxed);
+    stats_.set(&SframeStats::last_error, r.error());
     return r;
   }
 
  private:
-  struct AtomicStats {
-    std::atomic<std::uint64_t> encrypted{0}, encrypt_failures{0}, decrypted{0}, missing_key{0}, replayed{0},
-        decrypt_failures{0};
-    std::atomic<Errc> last_error{Errc::ok};
-  };
-
   explicit SframeKeys(cryptor_type c) noexcept : cryptor_(std::move(c)) {}
-  static void bump(std::atomic<std::uint64_t>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+  void bump(std::uint64_t SframeStats::*field) noexcept { stats_.add(field); }
 
   std::mutex mutex_;
   cryptor_type cryptor_;
-  AtomicStats stats_;
+  frameseal::detail::RelaxedCounters<SframeStats> stats_;
 };
 
 namespace detail {

@@ -98,6 +98,16 @@ struct TransformerStats {
   std::uint64_t out_of_memory = 0;      // dropped: the scratch buffer could not grow
 };
 
+}  // namespace webrtc_adapter
+
+template <>
+inline constexpr auto detail::counter_fields<webrtc_adapter::TransformerStats> =
+    std::tuple{&webrtc_adapter::TransformerStats::frames, &webrtc_adapter::TransformerStats::forwarded,
+               &webrtc_adapter::TransformerStats::dropped, &webrtc_adapter::TransformerStats::no_sink,
+               &webrtc_adapter::TransformerStats::unknown_direction, &webrtc_adapter::TransformerStats::out_of_memory};
+
+namespace webrtc_adapter {
+
 namespace detail {
 
 // "video/VP8" -> (video, vp8); case-insensitive, as libwebrtc spells codec names in upper case
@@ -191,24 +201,14 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   [[nodiscard]] frame_cryptor_type& cryptor() noexcept { return cryptor_; }
   [[nodiscard]] const TransformerOptions& options() const noexcept { return options_; }
 
-  [[nodiscard]] TransformerStats stats() const noexcept {
-    auto get = [](const std::atomic<std::uint64_t>& a) noexcept { return a.load(std::memory_order_relaxed); };
-    TransformerStats s;
-    s.frames = get(stats_.frames);
-    s.forwarded = get(stats_.forwarded);
-    s.dropped = get(stats_.dropped);
-    s.no_sink = get(stats_.no_sink);
-    s.unknown_direction = get(stats_.unknown_direction);
-    s.out_of_memory = get(stats_.out_of_memory);
-    return s;
-  }
+  [[nodiscard]] TransformerStats stats() const noexcept { return stats_.snapshot(); }
 
   void Transform(std::unique_ptr<Frame> frame) override {
     if (!frame) return;
-    bump(stats_.frames);
+    bump(&TransformerStats::frames);
     CallbackRef sink = sink_for(frame->GetSsrc());
     if (!sink) {
-      bump(stats_.no_sink);
+      bump(&TransformerStats::no_sink);
       return;
     }
     bool encrypt = false;
@@ -220,13 +220,13 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
           case Frame::Direction::kSender: encrypt = true; break;
           case Frame::Direction::kReceiver: encrypt = false; break;
           default:
-            bump(stats_.unknown_direction);
+            bump(&TransformerStats::unknown_direction);
             return;
         }
         break;
     }
     if (!process(*frame, encrypt)) return;
-    bump(stats_.forwarded);
+    bump(&TransformerStats::forwarded);
     sink->OnTransformedFrame(std::move(frame));
   }
 
@@ -253,10 +253,6 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   }
 
  private:
-  struct AtomicStats {
-    std::atomic<std::uint64_t> frames{0}, forwarded{0}, dropped{0}, no_sink{0}, unknown_direction{0}, out_of_memory{0};
-  };
-
   FrameTransformer(frame_cryptor_type cryptor, TransformerOptions options)
       : cryptor_(std::move(cryptor)), options_(std::move(options)) {
     pt_codecs_.fill(Codec::unknown);
@@ -264,7 +260,7 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
     if (options_.reserve_bytes) (void)ensure_scratch(options_.reserve_bytes);
   }
 
-  static void bump(std::atomic<std::uint64_t>& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
+  void bump(std::uint64_t TransformerStats::*field) noexcept { stats_.add(field); }
 
   [[nodiscard]] CallbackRef sink_for(std::uint32_t ssrc) {
     std::lock_guard<std::mutex> lock(sinks_mutex_);
@@ -297,13 +293,13 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
     const std::size_t need = encrypt ? frame_cryptor_type::max_encrypted_size(in.size()) : in.size();
     std::lock_guard<std::mutex> lock(scratch_mutex_);
     if (!ensure_scratch(need)) {
-      bump(stats_.out_of_memory);
+      bump(&TransformerStats::out_of_memory);
       return false;
     }
     const BytesOut out(scratch_.get(), need);
     auto r = encrypt ? cryptor_.encrypt(info, in, out) : cryptor_.decrypt(info, in, out);
     if (!r) {
-      bump(stats_.dropped);
+      bump(&TransformerStats::dropped);
       return false;
     }
     frame.SetData(detail::view_of<DataView>(BytesIn(*r)));
@@ -322,7 +318,7 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   frame_cryptor_type cryptor_;
   const TransformerOptions options_;
   std::array<Codec, 128> pt_codecs_{};
-  AtomicStats stats_;
+  frameseal::detail::RelaxedCounters<TransformerStats> stats_;
 
   std::mutex scratch_mutex_;  // guards the scratch buffer, and so serialises frames
   std::unique_ptr<std::uint8_t[]> scratch_;
