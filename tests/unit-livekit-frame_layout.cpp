@@ -51,7 +51,7 @@ TEST_CASE("parse_frame: livekit-client 2.23.0's frames, every codec") {
     const auto lay = livekit::parse_frame(info_of(v), frame, scratch);
     CHECK(lay.problem == Errc::ok);
     CHECK(lay.kind == FrameKind::encrypted);
-    CHECK(lay.has_key_index);
+    CHECK(lay.has_key_index());
     CHECK(lay.key_index == num(v["key_index"]));
     CHECK(lay.clear_bytes == num(v["unencrypted_bytes_in"]));
     REQUIRE(lay.iv.has_value());
@@ -78,20 +78,20 @@ TEST_CASE("parse_frame: the steps report the first problem, with what they read 
     CHECK(lay.problem == Errc::ok);
     CHECK(lay.kind == FrameKind::empty);
     CHECK(lay.plaintext_bytes == 0u);
-    CHECK_FALSE(lay.has_key_index);
+    CHECK_FALSE(lay.has_key_index());
   }
   SUBCASE("one byte: malformed before a key index") {
     const Bytes f = {0x05};
     const auto lay = livekit::parse_frame(opus(), f, scratch);
     CHECK(lay.problem == Errc::malformed_frame);
-    CHECK_FALSE(lay.has_key_index);
+    CHECK_FALSE(lay.has_key_index());
   }
   SUBCASE("a short body: the key index is read, the trailer is not") {
     Bytes f = opus_frame(3);
     f.erase(f.begin() + 1, f.begin() + 30);  // 1 + 7 + 14 bytes: under tag + trailer
     const auto lay = livekit::parse_frame(opus(), f, scratch);
     CHECK(lay.problem == Errc::malformed_frame);
-    CHECK(lay.has_key_index);
+    CHECK(lay.has_key_index());
     CHECK(lay.key_index == 3);
     CHECK(lay.clear_bytes == 1);
     CHECK_FALSE(lay.iv.has_value());
@@ -109,7 +109,7 @@ TEST_CASE("parse_frame: the steps report the first problem, with what they read 
     av1.codec = Codec::av1;
     const auto lay = livekit::parse_frame(av1, opus_frame(1), scratch);
     CHECK(lay.problem == Errc::unsupported_codec);
-    CHECK(lay.has_key_index);
+    CHECK(lay.has_key_index());
   }
   SUBCASE("a well-formed frame: sizes and the IV") {
     const Bytes f = opus_frame(7, 33);

@@ -932,7 +932,7 @@ int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher
     const std::optional<bool> key = lay.key_frame;
     const std::string shown_codec(fs::to_string(lay.codec));
     const std::size_t clear = lay.clear_bytes;
-    const std::optional<unsigned> kid = lay.has_key_index ? std::optional<unsigned>(lay.key_index) : std::nullopt;
+    const std::optional<unsigned> kid = lay.has_key_index() ? std::optional<unsigned>(lay.key_index) : std::nullopt;
     const std::string iv = lay.iv ? to_hex(*lay.iv) : std::string();
     const bool sif = lay.kind == fs::livekit::FrameKind::sif || problem == fs::Errc::sif_rejected;
     std::size_t plaintext_size = lay.plaintext_bytes.value_or(0);

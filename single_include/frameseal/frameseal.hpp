@@ -3120,8 +3120,7 @@ struct FrameLayout {
   bool packet_trailer = false;       // an LKTS packet trailer was stripped
   std::uint64_t user_timestamp = 0;  // its fields
   std::uint32_t frame_id = 0;
-  std::uint8_t key_index = 0;  // encrypted frames
-  bool has_key_index = false;
+  std::uint8_t key_index = 0;  // encrypted frames (has_key_index())
   std::size_t clear_bytes = 0;
   Codec codec = Codec::unknown;  // info.codec, or h264/h265 as the bytes decide
   bool escaped = false;          // the body held emulation-prevention bytes
@@ -3131,6 +3130,9 @@ struct FrameLayout {
   // VP8: the frame's bit; H.264/H.265: whether the clear header ends in an IDR/IRAP slice header;
   // unknown for the other codecs (their key-frame flag is not in the clear bytes).
   std::optional<bool> key_frame;
+
+  // Steps 1-4 succeeded on an encrypted frame (kind is set only then).
+  [[nodiscard]] bool has_key_index() const noexcept { return kind == FrameKind::encrypted; }
 };
 
 // All six steps. scratch receives the un-escaped body of an H.264/H.265 frame that needs it (give
@@ -3156,7 +3158,6 @@ struct FrameLayout {
   }
   const BytesIn f = outer->frame;
   r.key_index = outer->key_index;
-  r.has_key_index = true;
   if (info.codec == Codec::vp8) r.key_frame = key_frame_flag(info, f);
   auto clear = read_clear(info, f);
   if (!clear) {

@@ -31,7 +31,7 @@ void run(BytesIn frame, std::uint8_t b0) {
   for (std::size_t i = frame.size(); i < scratch.size(); ++i) FS_FUZZ_CHECK(scratch[i] == 0xa5);
   FS_FUZZ_CHECK(lay.clear_bytes <= frame.size());
   if (lay.plaintext_bytes) FS_FUZZ_CHECK(*lay.plaintext_bytes <= frame.size());
-  if (lay.has_key_index) FS_FUZZ_CHECK(!frame.empty());
+  if (lay.has_key_index()) FS_FUZZ_CHECK(!frame.empty());
   if (lay.iv) FS_FUZZ_CHECK(lay.problem == Errc::ok && lay.kind == livekit::FrameKind::encrypted);
   FS_FUZZ_CHECK(lay.problem != Errc::buffer_too_small);  // the scratch was the frame's size
 
@@ -41,7 +41,7 @@ void run(BytesIn frame, std::uint8_t b0) {
   livekit::DecryptReport rep;
   auto d = rx.decrypt(info, frame, out, &rep);
 
-  if (!lay.has_key_index && lay.problem != Errc::ok) {  // steps 1-4 failed: no key was looked at
+  if (!lay.has_key_index() && lay.problem != Errc::ok) {  // steps 1-4 failed: no key was looked at
     FS_FUZZ_CHECK(!d && d.error() == lay.problem);
     return;
   }
