@@ -1,4 +1,4 @@
-// `frameseal frame encrypt|decrypt --format sframe` (tools/cmd_frame.hpp, through the session layer)
+// `frameseal frame encrypt|decrypt --format sframe` (tools/commands/frame.cpp, through the session layer)
 // against a bare sframe::FrameCryptor: the CLI's frames are RFC 9605 frames for KID = key index
 // (<< R plus the ratchet step), a bare sender's frames decrypt in the CLI, and the bad
 // combinations are refused with a reason. The CLI path comes from the FRAMESEAL_CLI environment
@@ -17,8 +17,8 @@
 
 using namespace frameseal;
 using fstest::Bytes;
-using fstest::from_hex;
 using fstest::cli;
+using fstest::from_hex;
 using fstest::Run;
 using fstest::to_hex;
 
@@ -47,7 +47,8 @@ Bytes bare_decrypt(const Bytes& wire, std::uint64_t kid, BytesIn base_key, unsig
 
 TEST_CASE("CLI SFrame frames decrypt with a bare sframe::FrameCryptor (suite 4, KID = key index)") {
   const Bytes p1 = from_hex("00112233445566778899"), p2(1000, 0x42);
-  Run enc = cli("frame encrypt --format sframe --key " + key_hex + " --key-index 3 " + to_hex(p1) + " " + to_hex(p2));
+  Run enc = cli("frame encrypt --format sframe --key " + key_hex + " --key-index 3 " + to_hex(p1) + " " +
+                to_hex(p2));
   REQUIRE(enc.status == 0);
   REQUIRE(enc.lines.size() == 2);
   const Bytes w1 = from_hex(enc.lines[0]), w2 = from_hex(enc.lines[1]);
@@ -58,7 +59,8 @@ TEST_CASE("CLI SFrame frames decrypt with a bare sframe::FrameCryptor (suite 4, 
   CHECK(bare_decrypt<sframe::Suite4>(w1, 3, key) == p1);
   CHECK(bare_decrypt<sframe::Suite4>(w2, 3, key) == p2);
   // The same frame under suite 5 does not authenticate: the suite id is in the key schedule.
-  Run other = cli("frame decrypt --format sframe --cipher aes256gcm --key " + key_hex + " --key-index 3 " + enc.lines[0]);
+  Run other = cli("frame decrypt --format sframe --cipher aes256gcm --key " + key_hex + " --key-index 3 " +
+                  enc.lines[0]);
   REQUIRE(other.status == 0);
   CHECK(other.lines == std::vector<std::string>{"drop auth_failed"});
 }
@@ -82,8 +84,9 @@ TEST_CASE("a bare sender's frames decrypt in the CLI; replays and wrong keys are
 
 TEST_CASE("CLI --ratchet is the RFC 9605 5.1 ratchet: KID = index << R | step (suite 5)") {
   const Bytes p = from_hex("0102030405");
-  Run enc = cli("frame encrypt --format sframe --cipher aes256gcm --ratchet-bits 8 --key-index 1 --ratchet 2 --key " +
-                key_hex + " " + to_hex(p));
+  Run enc = cli(
+      "frame encrypt --format sframe --cipher aes256gcm --ratchet-bits 8 --key-index 1 --ratchet 2 --key " +
+      key_hex + " " + to_hex(p));
   REQUIRE(enc.status == 0);
   REQUIRE(enc.lines.size() == 1);
   const Bytes w = from_hex(enc.lines[0]);
@@ -94,10 +97,11 @@ TEST_CASE("CLI --ratchet is the RFC 9605 5.1 ratchet: KID = index << R | step (s
   else
     CHECK(bare_decrypt<sframe::Suite5Openssl>(w, 1u << 8, key, 8) == p);
   // Without ratchet bits the receiver reads KID 258 as key index 258: no such key.
-  Run flat = cli("frame decrypt --format sframe --cipher aes256gcm --key-index 1 --key " + key_hex + " " + enc.lines[0]);
+  Run flat = cli("frame decrypt --format sframe --cipher aes256gcm --key-index 1 --key " + key_hex + " " +
+                 enc.lines[0]);
   CHECK(flat.lines == std::vector<std::string>{"drop missing_key"});
-  Run follow = cli("frame decrypt --format sframe --cipher aes256gcm --ratchet-bits 8 --key-index 1 --key " + key_hex + " " +
-                   enc.lines[0]);
+  Run follow = cli("frame decrypt --format sframe --cipher aes256gcm --ratchet-bits 8 --key-index 1 --key " +
+                   key_hex + " " + enc.lines[0]);
   CHECK(follow.lines == std::vector<std::string>{to_hex(p)});
 }
 
@@ -108,7 +112,8 @@ TEST_CASE("CLI refuses the combinations SFrame cannot do, with the reason") {
     REQUIRE(!r.lines.empty());
     CHECK_MESSAGE(r.lines[0].find(reason) != std::string::npos, r.lines[0]);
   };
-  refused("frame encrypt --format sframe --cipher chacha20poly1305 --key " + key_hex + " 00", "no ChaCha20-Poly1305 suite");
+  refused("frame encrypt --format sframe --cipher chacha20poly1305 --key " + key_hex + " 00",
+          "no ChaCha20-Poly1305 suite");
   refused("frame encrypt --format sframe --shared-key --key " + key_hex + " 00", "reuse nonces");
   refused("frame encrypt --format sframe --ratchet 1 --key " + key_hex + " 00", "--ratchet-bits");
   refused("frame encrypt --format sframe --kdf pbkdf2 --key " + key_hex + " 00", "LiveKit option");

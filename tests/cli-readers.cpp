@@ -1,5 +1,5 @@
 // The CLI's container readers (tools/media/) on hostile files: memory bounded by the input size.
-#include <media/input.hpp>
+#include <media/containers.hpp>
 #include <media/ogg.hpp>
 
 #include <string>

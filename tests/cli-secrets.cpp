@@ -12,7 +12,7 @@
 namespace {
 const void* g_watch = nullptr;  // the block whose release is checked
 std::size_t g_watch_bytes = 0;
-int g_released_zeroed = -1;     // -1: not released yet; 0: released with data; 1: released wiped
+int g_released_zeroed = -1;  // -1: not released yet; 0: released with data; 1: released wiped
 
 void check_release(void* p) noexcept {
   if (p == nullptr || p != g_watch) return;

@@ -12,7 +12,8 @@ using fstest::Run;
 namespace {
 
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fs-vectors-" + name + ".json";
+  const std::string path =
+      std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/fs-vectors-" + name + ".json";
   std::ofstream(path) << text;
   return path;
 }
@@ -23,8 +24,8 @@ bool has_line(const Run& r, const std::string& line) {
   return false;
 }
 
-const char* receiver =
-    R"("receiver": {"options": {"ratchetWindowSize": 16}, "key_index_0_material_hex": "00112233445566778899aabbccddeeff"})";
+const char* receiver = R"("receiver": {"options": {"ratchetWindowSize": 16}, )"
+                       R"("key_index_0_material_hex": "00112233445566778899aabbccddeeff"})";
 
 }  // namespace
 
@@ -36,14 +37,18 @@ TEST_CASE("vectors: the public file passes") {
 }
 
 TEST_CASE("vectors: missing and mistyped fields are one line each, never an abort") {
-  const std::string path = write_file("bad", std::string(R"({"decode_behaviour": [)") +
-      R"({"direction": "encode", "id": "no-input", "result": {"error": "x"}},)" +
-      R"({"id": "no-receiver", "input": {"codec": "vp8"}, "result": {}},)" +
-      R"({"id": "bad-hex", )" + receiver + R"(, "input": {"codec": "vp8", "encrypted_frame_hex": "zz"}, "result": {}},)" +
-      R"({"id": "bad-type", )" + receiver + R"(, "input": {"codec": 7, "encrypted_frame_hex": "00"}, "result": {}},)" +
-      R"(42],)" +
-      R"("vectors": [{"id": "key-index-string", "codec": "opus", "kind": "audio", "key_index": "3", "key_material_hex": "00", "plaintext_hex": "00", "encrypted_frame_hex": "00"}],)" +
-      R"("ratchet_chains": {"not": "an array"}})");
+  const std::string path = write_file(
+      "bad", std::string(R"({"decode_behaviour": [)") +
+                 R"({"direction": "encode", "id": "no-input", "result": {"error": "x"}},)" +
+                 R"({"id": "no-receiver", "input": {"codec": "vp8"}, "result": {}},)" +
+                 R"({"id": "bad-hex", )" + receiver +
+                 R"(, "input": {"codec": "vp8", "encrypted_frame_hex": "zz"}, "result": {}},)" +
+                 R"({"id": "bad-type", )" + receiver +
+                 R"(, "input": {"codec": 7, "encrypted_frame_hex": "00"}, "result": {}},)" + R"(42],)" +
+                 R"("vectors": [{"id": "key-index-string", "codec": "opus", "kind": "audio", )"
+                 R"("key_index": "3", "key_material_hex": "00", "plaintext_hex": "00", )"
+                 R"("encrypted_frame_hex": "00"}],)" +
+                 R"("ratchet_chains": {"not": "an array"}})");
   const Run r = cli("vectors " + path);
   CHECK(r.status == 1);  // not 134 (abort) or a signal
   CHECK(has_line(r, "FAIL no-input: field 'input': missing"));
@@ -59,18 +64,29 @@ TEST_CASE("vectors: missing and mistyped fields are one line each, never an abor
 }
 
 TEST_CASE("vectors: encode-direction records are checked, not skipped") {
-  const std::string path = write_file("encode", std::string(R"({"decode_behaviour": [)") +
-      R"({"direction": "encode", "id": "av1-refused", )" + receiver +
-      R"(, "input": {"codec": "av1", "kind": "video", "frame_type": "key", "plaintext_hex": "0a0b0c0d0e0f"}, "result": {"error": "AV1 is not supported"}},)" +
-      R"({"direction": "encode", "id": "vp8-2-byte-delta", "input": {"codec": "vp8", "frame_type": "delta", "plaintext_hex": "0102"}, "result": {"threw": true}},)" +
-      R"({"direction": "encode", "id": "empty", "input": {"codec": "opus", "kind": "audio", "plaintext_hex": ""}, "result": {"output_frame_hex": ""}},)" +
-      R"({"direction": "encode", "id": "opus-sent", "input": {"codec": "opus", "kind": "audio", "plaintext_hex": "fc0102030405"}, "result": {"output_frame_hex": "fc000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200c00"}},)" +
-      R"({"direction": "encode", "id": "claims-av1-sent", "input": {"codec": "av1", "plaintext_hex": "0a0b"}, "result": {"output_frame_hex": "0a0b"}},)" +
-      R"({"direction": "encode", "id": "claims-opus-refused", "input": {"codec": "opus", "plaintext_hex": "fc01"}, "result": {"encrypted": false}})" +
-      R"(]})");
+  const std::string path = write_file(
+      "encode",
+      std::string(R"({"decode_behaviour": [)") + R"({"direction": "encode", "id": "av1-refused", )" +
+          receiver +
+          R"(, "input": {"codec": "av1", "kind": "video", "frame_type": "key", )"
+          R"("plaintext_hex": "0a0b0c0d0e0f"}, "result": {"error": "AV1 is not supported"}},)" +
+          R"({"direction": "encode", "id": "vp8-2-byte-delta", "input": {"codec": "vp8", )"
+          R"("frame_type": "delta", "plaintext_hex": "0102"}, "result": {"threw": true}},)" +
+          R"({"direction": "encode", "id": "empty", "input": {"codec": "opus", )"
+          R"("kind": "audio", "plaintext_hex": ""}, "result": {"output_frame_hex": ""}},)" +
+          R"({"direction": "encode", "id": "opus-sent", "input": {"codec": "opus", )"
+          R"("kind": "audio", "plaintext_hex": "fc0102030405"}, )"
+          R"("result": {"output_frame_hex": )"
+          R"("fc000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200c00"}},)" +
+          R"({"direction": "encode", "id": "claims-av1-sent", "input": {"codec": "av1", )"
+          R"("plaintext_hex": "0a0b"}, "result": {"output_frame_hex": "0a0b"}},)" +
+          R"({"direction": "encode", "id": "claims-opus-refused", "input": {"codec": "opus", )"
+          R"("plaintext_hex": "fc01"}, "result": {"encrypted": false}})" +
+          R"(]})");
   const Run r = cli("vectors " + path);
   CHECK(r.status == 1);
-  CHECK(has_line(r, "FAIL claims-av1-sent: the package sent the frame, frameseal refused: unsupported_codec"));
+  CHECK(
+      has_line(r, "FAIL claims-av1-sent: the package sent the frame, frameseal refused: unsupported_codec"));
   CHECK(has_line(r, "FAIL claims-opus-refused: the package refused the frame, frameseal sent it"));
   CHECK(r.lines.back() == "4 passed, 2 failed");
 }

@@ -3,13 +3,15 @@
 
 Every `#include "..."` of a frameseal header is replaced by that header's text, once, in
 dependency order; system includes are kept (once each, where first seen). Opt-in edge headers
-(ciphers/openssl.hpp, webrtc/*.hpp) are copied unchanged next to the single header: they include
-"../frameseal.hpp" (or "../../frameseal.hpp"), which there is the amalgamated core.
+(ciphers/openssl.hpp, sframe/openssl_suites.hpp, webrtc/*.hpp) are copied next to the single header
+with their includes of core headers replaced by one include of "../frameseal.hpp", which there is
+the amalgamated core (in the tree they include only the core headers they use).
 
 The output is deterministic (no dates, no paths of this machine), so `--check` can compare it
 byte for byte: it exits 1 when the committed file is stale, which the test suite runs.
 """
 import argparse
+import os
 import pathlib
 import re
 import sys
@@ -65,12 +67,33 @@ def amalgamate():
     return BANNER.format(version=version()) + "#pragma once\n" + "".join(out)
 
 
+def edge_copy(rel, edges):
+    """An edge header as it goes next to the single header: each include of a core header (one the
+    umbrella brings in) becomes one include of the amalgamated umbrella; includes of other edges
+    stay. So an edge includes only what it uses in the tree and still works beside the single header."""
+    path = SRC / rel
+    umbrella = os.path.relpath(SRC / UMBRELLA, path.parent)
+    out, done = [], False
+    for line in path.read_text().splitlines(keepends=True):
+        m = INCLUDE_RE.match(line)
+        resolved = (path.parent / m.group(1)).resolve() if m else None
+        if resolved is not None and resolved.is_file() and resolved.is_relative_to(SRC):  # not libwebrtc's
+            target = resolved.relative_to(SRC).as_posix()
+            if target not in edges:
+                if not done:
+                    out.append(f'#include "{umbrella}"\n')
+                    done = True
+                continue
+        out.append(line)
+    return "".join(out)
+
+
 def outputs():
     files = {OUT / UMBRELLA: amalgamate()}
     edges = list(EDGES) + sorted(p.relative_to(SRC).as_posix() for p in (SRC / "webrtc").glob("*.hpp"))
     for rel in edges:
         if (SRC / rel).exists():
-            files[OUT / rel] = (SRC / rel).read_text()
+            files[OUT / rel] = edge_copy(rel, edges)
     return files
 
 

@@ -1,5 +1,5 @@
-// Shared pieces of the frameseal CLI: hex, option parsing, key options and the runtime choice of
-// cipher and IV policy (the library is templated; the CLI picks the instantiation per run).
+// Shared pieces of the frameseal CLI: hex, the option parser (Args), errors, and the runtime choice
+// of cipher and suite (the library is templated; the CLI picks the instantiation per run).
 #pragma once
 
 #include <frameseal/frameseal.hpp>
@@ -56,7 +56,10 @@ inline std::optional<V> parse_hex(std::string_view hex) {
   V out(hex.size() / 2);
   for (std::size_t i = 0; i < hex.size(); ++i) {
     char c = hex[i];
-    int v = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+    int v = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
     if (v < 0) return std::nullopt;
     out[i / 2] = static_cast<std::uint8_t>(out[i / 2] << 4 | v);
   }
@@ -86,7 +89,8 @@ inline std::uint64_t parse_uint(std::string_view what, std::string_view s, std::
   std::uint64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') die(std::string(what) + ": not a decimal number: " + std::string(s));
-    if (v > (max - static_cast<std::uint64_t>(c - '0')) / 10) die(std::string(what) + ": out of range: " + std::string(s));
+    if (v > (max - static_cast<std::uint64_t>(c - '0')) / 10)
+      die(std::string(what) + ": out of range: " + std::string(s));
     v = v * 10 + static_cast<std::uint64_t>(c - '0');
   }
   return v;
@@ -106,11 +110,13 @@ inline CipherId parse_cipher(std::string_view s) {
 template <class F>
 decltype(auto) with_cipher(CipherId id, F&& f) {
   switch (id) {
-    case CipherId::aes128gcm: return f.template operator()<fs::openssl::Aes128Gcm>();
+    case CipherId::aes128gcm:
+      return f.template operator()<fs::openssl::Aes128Gcm>();
     case CipherId::aes256gcm:
       if (fs::sodium::Aes256Gcm::available()) return f.template operator()<fs::sodium::Aes256Gcm>();
       return f.template operator()<fs::openssl::Aes256Gcm>();
-    case CipherId::chacha20poly1305: break;
+    case CipherId::chacha20poly1305:
+      break;
   }
   return f.template operator()<fs::sodium::ChaCha20Poly1305>();
 }
@@ -128,14 +134,37 @@ decltype(auto) with_suite(CipherId id, F&& f) {
 }
 
 inline const char* sframe_cipher_error =
-    "--format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm (suite 5)";
+    "--format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm "
+    "(suite 5)";
 
-// The KDF the CLI uses: LiveKit's, with OpenSSL's PBKDF2 (about twice libsodium-HMAC's speed).
-inline fs::LivekitKdf make_kdf(fs::KdfAlgorithm algorithm) {
-  fs::LivekitKdf k;
-  k.algorithm = algorithm;
-  k.pbkdf2 = &fs::openssl::pbkdf2_hmac_sha256;
-  return k;
-}
+// The one option parser of every command: a cursor over argv. A command loops
+//   while (args.more()) { const std::string a = args.next(); if (parse_key_option(key, args, a)) continue;
+//   ... }
+// and takes an option's value with args.value(a) (a char* so a secret can be overwritten in place).
+class Args {
+ public:
+  Args(int argc, char** argv) noexcept : argc_(argc), argv_(argv) {}
+  [[nodiscard]] bool more() const noexcept { return i_ < argc_; }
+  // The next argument, an option or an operand.
+  std::string next() { return argv_[i_++]; }
+  // The value of `option`, the argument after it; exits 2 with "OPTION needs a value" if none.
+  char* value(std::string_view option) {
+    if (i_ >= argc_) die(std::string(option) + " needs a value");
+    return argv_[i_++];
+  }
+  // The index in argv of the argument next() returned last (for "argument N" in messages).
+  [[nodiscard]] int last_index() const noexcept { return i_ - 1; }
+  // Whether `option` appears anywhere in argv (before the loop reads it).
+  [[nodiscard]] bool given(std::string_view option) const noexcept {
+    for (int k = 0; k < argc_; ++k)
+      if (option == argv_[k]) return true;
+    return false;
+  }
+
+ private:
+  int argc_;
+  char** argv_;
+  int i_ = 0;
+};
 
 }  // namespace cli

@@ -1,5 +1,5 @@
-// Key options of the media-file commands (encrypt, decrypt, inspect), the same spellings as
-// `frameseal frame`: --key HEX | --key-file PATH | --passphrase TEXT, --kdf, --salt/--salt-hex,
+// Key options of every command that takes a key (frame, data, encrypt, decrypt, inspect): --key HEX |
+// --key-file PATH | --passphrase TEXT, --kdf, --salt/--salt-hex,
 // --key-index, --cipher, --format, --ratchet-window.
 //
 // A key given on the command line is never printed back: the commands show fingerprint() (the
@@ -38,6 +38,8 @@ struct KeyOptions {
   Bytes sif_trailer;
   std::size_t ratchet_bits = 0;  // SFrame: R of RFC 9605 §5.1 (KID = key index << R | step)
   bool kdf_set = false, salt_set = false, window_set = false;  // given explicitly
+  std::vector<std::string> livekit_only;  // LiveKit-only options given (refused with --format sframe)
+  std::size_t max_ratchet_bits = 63;      // what --ratchet-bits accepts (the session layer: 56)
 
   [[nodiscard]] bool has_key() const noexcept { return !material.empty(); }
   void wipe() noexcept {
@@ -57,36 +59,49 @@ inline const char* key_options_usage =
     "  --salt TEXT | --salt-hex HEX   ratchet salt (default LKFrameEncryptionKey)\n"
     "  --key-index N          key slot (default 0)\n"
     "  --cipher aes128gcm|aes256gcm|chacha20poly1305\n"
-    "                         (encrypt: default aes128gcm, LiveKit's; decrypt: default the file's)\n"
+    "                         (default aes128gcm, LiveKit's; decrypt and inspect of a file: the file's)\n"
     "  --format livekit|sframe   frame format (default livekit). SFrame (RFC 9605): the key is the\n"
     "                         base key of KID = key index (<< R); --cipher aes128gcm = suite 4\n"
     "                         AES_128_GCM_SHA256_128, aes256gcm = suite 5 AES_256_GCM_SHA512_128\n"
-    "  --ratchet-bits R       SFrame: ratchet bits R (1..63) of the KID; needed by --rotate-every\n";
+    "  --ratchet-bits R       SFrame: ratchet bits R of the KID (1..63; frame: 1..56), for a sender\n"
+    "                         that ratchets (--rotate-every, frame --ratchet) and its receiver\n"
+    "  --ratchet-window N     receiver: ratchet steps searched (default 16; SFrame 8)\n"
+    "  --sif-trailer HEX      receiver: the room's SIF trailer\n";
 
 inline std::string name_of(CipherId c) {
   switch (c) {
-    case CipherId::aes128gcm: return "aes128gcm";
-    case CipherId::aes256gcm: return "aes256gcm";
-    case CipherId::chacha20poly1305: return "chacha20poly1305";
+    case CipherId::aes128gcm:
+      return "aes128gcm";
+    case CipherId::aes256gcm:
+      return "aes256gcm";
+    case CipherId::chacha20poly1305:
+      return "chacha20poly1305";
   }
   return "?";
 }
 
 inline std::uint8_t cipher_mark(CipherId c) noexcept {
   switch (c) {
-    case CipherId::aes128gcm: return 1;
-    case CipherId::aes256gcm: return 2;
-    case CipherId::chacha20poly1305: return 3;
+    case CipherId::aes128gcm:
+      return 1;
+    case CipherId::aes256gcm:
+      return 2;
+    case CipherId::chacha20poly1305:
+      return 3;
   }
   return 0;
 }
 
 inline std::optional<CipherId> cipher_of_mark(std::uint8_t m) noexcept {
   switch (m) {
-    case 1: return CipherId::aes128gcm;
-    case 2: return CipherId::aes256gcm;
-    case 3: return CipherId::chacha20poly1305;
-    default: return std::nullopt;
+    case 1:
+      return CipherId::aes128gcm;
+    case 2:
+      return CipherId::aes256gcm;
+    case 3:
+      return CipherId::chacha20poly1305;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -118,21 +133,18 @@ inline SecretVec read_key_file(const std::string& path) {
   while (n > 0 && (raw[n - 1] == '\n' || raw[n - 1] == '\r' || raw[n - 1] == ' ' || raw[n - 1] == '\t')) --n;
   SecretVec key;
   if (n >= 2 && n % 2 == 0) {
-    if (auto h = parse_hex<SecretVec>(std::string_view(reinterpret_cast<const char*>(raw.data()), n))) key = std::move(*h);
+    if (auto h = parse_hex<SecretVec>(std::string_view(reinterpret_cast<const char*>(raw.data()), n)))
+      key = std::move(*h);
   }
   if (key.empty()) key = raw;
   if (key.empty()) die("--key-file " + path + ": the file is empty");
   return key;
 }
 
-
-// If argv[i] is a key option, consumes it (and its value) and returns true.
-inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
-  const std::string a = argv[i];
-  auto value = [&]() -> char* {
-    if (i + 1 >= argc) die(a + " needs a value");
-    return argv[++i];
-  };
+// If `a` (just read from args) is a key option, takes its value from args and returns true. The
+// one parser of the key options of every command (frame, data, encrypt, decrypt, inspect).
+inline bool parse_key_option(KeyOptions& o, Args& args, const std::string& a) {
+  auto value = [&]() -> char* { return args.value(a); };
   auto set_material = [&](SecretVec m, std::string source) {
     if (o.has_key()) die("give one key: --key, --key-file or --passphrase");
     o.material = std::move(m);
@@ -159,15 +171,18 @@ inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
     if (!k) die("--kdf: expected hkdf or pbkdf2");
     o.kdf = *k;
     o.kdf_set = true;
+    o.livekit_only.push_back(a);
   } else if (a == "--salt") {
     const std::string s = value();
     o.salt.assign(s.begin(), s.end());
     o.salt_set = true;
+    o.livekit_only.push_back(a);
   } else if (a == "--salt-hex") {
     auto s = parse_hex(value());
     if (!s) die("--salt-hex: expected hex");
     o.salt = *s;
     o.salt_set = true;
+    o.livekit_only.push_back(a);
   } else if (a == "--key-index") {
     o.key_index = parse_uint(a, value(), 255);
   } else if (a == "--cipher") {
@@ -179,8 +194,9 @@ inline bool parse_key_option(KeyOptions& o, int argc, char** argv, int& i) {
     auto s = parse_hex(value());
     if (!s) die("--sif-trailer: expected hex");
     o.sif_trailer = *s;
+    o.livekit_only.push_back(a);
   } else if (a == "--ratchet-bits") {
-    o.ratchet_bits = parse_uint(a, value(), 63);
+    o.ratchet_bits = parse_uint(a, value(), o.max_ratchet_bits);
   } else if (a == "--format") {
     o.format = value();
     if (o.format != "livekit" && o.format != "sframe") die("--format: expected livekit or sframe");

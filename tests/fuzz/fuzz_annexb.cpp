@@ -8,7 +8,7 @@
 // stream back byte for byte), and a key frame has a slice; sniff_annexb_codec never reads past the
 // stream; read_media's frames are exactly the access units of the codec it chose.
 #include <media/annexb.hpp>
-#include <media/input.hpp>
+#include <media/containers.hpp>
 
 #include "fuzz_common.hpp"
 
@@ -51,12 +51,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   media::MediaFile mf;
   const auto merr = media::read_media(in, names[(cfg >> 1) & 3], frameseal::Codec::unknown, mf);
   if (!merr) {
-    if (mf.container != media::Container::annexb) return 0;  // the bytes said IVF or Ogg
+    if (mf.container != media::AnnexBContainer::name) return 0;  // the bytes said IVF or Ogg
     std::vector<media::AccessUnit> want;
     FS_FUZZ_CHECK(!media::split_access_units(in, mf.codec, want));
     FS_FUZZ_CHECK(mf.frames.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
-      FS_FUZZ_CHECK(mf.frames[i].data.data() == file.data() + want[i].offset && mf.frames[i].data.size() == want[i].size);
+      FS_FUZZ_CHECK(mf.frames[i].data.data() == file.data() + want[i].offset &&
+                    mf.frames[i].data.size() == want[i].size);
       FS_FUZZ_CHECK(mf.frames[i].key && *mf.frames[i].key == want[i].key);
     }
   } else {

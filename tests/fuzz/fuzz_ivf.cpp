@@ -7,7 +7,7 @@
 // header fields and frames; a refusal names a frame index only for frame-level problems;
 // read_media's frames are the parsed frames' bytes (and refused exactly when the header cannot be
 // parsed, or for its own documented reasons).
-#include <media/input.hpp>
+#include <media/containers.hpp>
 #include <media/ivf.hpp>
 
 #include "fuzz_common.hpp"
@@ -55,9 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FS_FUZZ_CHECK(same_header(ivf.header, again.header) && again.frames.size() == ivf.frames.size());
     for (std::size_t i = 0; i < ivf.frames.size(); ++i) {
       FS_FUZZ_CHECK(again.frames[i].size == ivf.frames[i].size && again.frames[i].pts == ivf.frames[i].pts);
-      FS_FUZZ_CHECK(std::equal(file.begin() + static_cast<std::ptrdiff_t>(ivf.frames[i].offset),
-                               file.begin() + static_cast<std::ptrdiff_t>(ivf.frames[i].offset + ivf.frames[i].size),
-                               out.begin() + static_cast<std::ptrdiff_t>(again.frames[i].offset)));
+      FS_FUZZ_CHECK(
+          std::equal(file.begin() + static_cast<std::ptrdiff_t>(ivf.frames[i].offset),
+                     file.begin() + static_cast<std::ptrdiff_t>(ivf.frames[i].offset + ivf.frames[i].size),
+                     out.begin() + static_cast<std::ptrdiff_t>(again.frames[i].offset)));
     }
   }
 
@@ -65,7 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto merr = media::read_media(in, "input.ivf", frameseal::Codec::unknown, mf);
   if (err) FS_FUZZ_CHECK(merr.has_value());
   if (!merr) {
-    FS_FUZZ_CHECK(!err && mf.container == media::Container::ivf && mf.frames.size() == ivf.frames.size());
+    FS_FUZZ_CHECK(!err && mf.container == media::IvfContainer::name && mf.frames.size() == ivf.frames.size());
     for (std::size_t i = 0; i < mf.frames.size(); ++i) {
       FS_FUZZ_CHECK(within(mf.frames[i].data, in));
       FS_FUZZ_CHECK(mf.frames[i].data.data() == file.data() + ivf.frames[i].offset &&

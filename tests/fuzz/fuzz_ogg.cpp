@@ -8,7 +8,7 @@
 // packet has a valid TOC; the packets written back with OggWriter (a page after each header packet
 // and every 8 packets, end of stream on the last) parse again to the same packets; read_media
 // gives the same packets as frames; opus_packet_samples is defined for any packet.
-#include <media/input.hpp>
+#include <media/containers.hpp>
 #include <media/ogg.hpp>
 
 #include "fuzz_common.hpp"
@@ -29,7 +29,8 @@ void fix_crcs(Bytes& f) {
     if (pos + len > f.size()) return;
     std::memset(f.data() + pos + 22, 0, 4);
     const std::uint32_t crc = media::ogg_crc(f.data() + pos, len);
-    for (int i = 0; i < 4; ++i) f[pos + 22 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+      f[pos + 22 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
     pos += len;
   }
 }
@@ -46,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   media::OggOpus ogg;
   const auto err = media::parse_ogg_opus(in, ogg);
-  for (std::size_t i = 0; i < ogg.packets.size() && i < 4; ++i) (void)media::opus_packet_samples(ogg.packet(i));
+  for (std::size_t i = 0; i < ogg.packets.size() && i < 4; ++i)
+    (void)media::opus_packet_samples(ogg.packet(i));
   if (err) {
     FS_FUZZ_CHECK(!err->what.empty());
   } else {
@@ -64,7 +66,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FS_FUZZ_CHECK(pos == ogg.data.size());
     FS_FUZZ_CHECK(std::memcmp(ogg.packet(0).data(), "OpusHead", 8) == 0);
     FS_FUZZ_CHECK(std::memcmp(ogg.packet(1).data(), "OpusTags", 8) == 0);
-    for (std::size_t i = 2; i < ogg.packets.size(); ++i) FS_FUZZ_CHECK(media::opus_packet_samples(ogg.packet(i)).has_value());
+    for (std::size_t i = 2; i < ogg.packets.size(); ++i)
+      FS_FUZZ_CHECK(media::opus_packet_samples(ogg.packet(i)).has_value());
 
     // Written back and read again.
     Bytes out;
@@ -87,14 +90,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   media::MediaFile mf;
   const auto merr = media::read_media(in, "input.opus", frameseal::Codec::unknown, mf);
   if (!merr) {
-    if (mf.container != media::Container::ogg) return 0;  // the bytes said IVF
+    if (mf.container != media::OggOpusContainer::name) return 0;  // the bytes said IVF
     FS_FUZZ_CHECK(!err && mf.frames.size() == ogg.packets.size());
     for (std::size_t i = 0; i < mf.frames.size(); ++i) {
       FS_FUZZ_CHECK(equal(mf.frames[i].data, ogg.packet(i)));
       FS_FUZZ_CHECK(mf.frames[i].header == (i < 2));
     }
   } else {
-    FS_FUZZ_CHECK(err.has_value() || media::is_ivf(in));  // the same parser refused it (or the bytes said IVF)
+    FS_FUZZ_CHECK(err.has_value() ||
+                  media::is_ivf(in));  // the same parser refused it (or the bytes said IVF)
     FS_FUZZ_CHECK(!merr->what.empty());
   }
   return 0;

@@ -1,7 +1,7 @@
-// `frameseal vectors` on mutated vector files (tools/cmd_vectors.hpp run_vectors): any JSON, any
+// `frameseal vectors` on mutated vector files (tools/vector_check.hpp run_vectors): any JSON, any
 // field missing or of any type, must give failing lines and a count, never an abort, an uncaught
 // exception or a sanitizer report. The count must cover every record it was given.
-#include <cmd_vectors.hpp>
+#include <vector_check.hpp>
 
 #include <string_view>
 

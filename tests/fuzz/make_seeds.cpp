@@ -12,7 +12,7 @@
 #  include <frameseal/sframe/openssl_suites.hpp>
 #endif
 #include <media/annexb.hpp>
-#include <media/input.hpp>
+#include <media/containers.hpp>
 #include <media/ivf.hpp>
 #include <media/ogg.hpp>
 #include <nlohmann/json.hpp>
@@ -39,7 +39,8 @@ std::map<std::string, std::size_t> g_counts, g_bytes;
 
 Bytes hex(std::string_view h) {
   Bytes b;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+    b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
   return b;
 }
 Bytes cat(std::initializer_list<BytesIn> parts) {
@@ -47,7 +48,9 @@ Bytes cat(std::initializer_list<BytesIn> parts) {
   for (BytesIn p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
 }
-Bytes str(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes str(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 Bytes read_file(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   if (!f) {
@@ -108,13 +111,19 @@ Bytes h264_key(std::size_t n, bool zeros = true) {
   return cat({b, body});
 }
 Bytes h264_short_codes(std::size_t n) {  // 3-byte start codes: normalised on send
-  return cat({hex("0000016742c01fda0507e840000003004000000f03c50aa8000001" "68ce3c80000001" "65888400"), random_bytes(n, 5)});
+  return cat({hex("0000016742c01fda0507e840000003004000000f03c50aa8000001"
+                  "68ce3c80000001"
+                  "65888400"),
+              random_bytes(n, 5)});
 }
-Bytes h264_delta(std::size_t n) { return cat({hex("0000000141e2"), random_bytes(n, 6)}); }
+Bytes h264_delta(std::size_t n) {
+  return cat({hex("0000000141e2"), random_bytes(n, 6)});
+}
 Bytes h265_key(std::size_t n) {
-  return cat({hex("0000000140010c01ffff016000000300b0000003000003005d1702400000000142010101600000030000030000030000"
-                  "0300000000000144c172b46240000000012601af"),
-              random_bytes(n, 7)});
+  return cat(
+      {hex("0000000140010c01ffff016000000300b0000003000003005d1702400000000142010101600000030000030000030000"
+           "0300000000000144c172b46240000000012601af"),
+       random_bytes(n, 7)});
 }
 
 struct Plain {
@@ -165,9 +174,12 @@ void livekit_seeds(const nlohmann::json& lk) {
     if (v["frame_type"] == "delta") b0 |= 2 << 3;
     const Bytes frame = hex(v["encrypted_frame_hex"].get<std::string>());
     seed_livekit_frame("vector-" + v["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, frame}));
-    seed_livekit_frame("vector-in-place-" + v["id"].get<std::string>(), cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), 2 | 1 << 2, 0}, frame}));
-    seed("nalu", "vector-" + v["id"].get<std::string>(), cat({Bytes{1}, hex(v["plaintext_hex"].get<std::string>())}));
-    seed("livekit_encrypt", "vector-" + v["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, hex(v["plaintext_hex"].get<std::string>())}));
+    seed_livekit_frame("vector-in-place-" + v["id"].get<std::string>(),
+                       cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), 2 | 1 << 2, 0}, frame}));
+    seed("nalu", "vector-" + v["id"].get<std::string>(),
+         cat({Bytes{1}, hex(v["plaintext_hex"].get<std::string>())}));
+    seed("livekit_encrypt", "vector-" + v["id"].get<std::string>(),
+         cat({Bytes{b0, 2, 0}, hex(v["plaintext_hex"].get<std::string>())}));
   }
   for (const auto& d : lk["decode_behaviour"]) {
     const std::string codec = d["input"]["codec"];
@@ -175,7 +187,8 @@ void livekit_seeds(const nlohmann::json& lk) {
     if (d["input"]["frame_type"] == "key") b0 |= 1 << 3;
     const bool sif = d["id"].get<std::string>().find("sif") != std::string::npos;
     if (sif) b0 |= 0x40;
-    seed_livekit_frame("decode-" + d["id"].get<std::string>(), cat({Bytes{b0, 2, 0}, hex(d["input"]["encrypted_frame_hex"].get<std::string>())}));
+    seed_livekit_frame("decode-" + d["id"].get<std::string>(),
+                       cat({Bytes{b0, 2, 0}, hex(d["input"]["encrypted_frame_hex"].get<std::string>())}));
   }
 
   // Mode A: frames this library encrypts, per codec and cipher; and mode B: every mutation.
@@ -183,44 +196,56 @@ void livekit_seeds(const nlohmann::json& lk) {
     for (std::uint8_t cipher : {0, 1, 2}) {
       Bytes enc;
       if (cipher == 0) enc = lk_encrypt<sodium::ChaCha20Poly1305>(p.codec, p.frame);
-      if (cipher == 1 && sodium::Aes256Gcm::available()) enc = lk_encrypt<sodium::Aes256Gcm>(p.codec, p.frame);
+      if (cipher == 1 && sodium::Aes256Gcm::available())
+        enc = lk_encrypt<sodium::Aes256Gcm>(p.codec, p.frame);
 #if defined(FRAMESEAL_FUZZ_OPENSSL)
       if (cipher == 2) enc = lk_encrypt<openssl::Aes128Gcm>(p.codec, p.frame);
 #endif
       if (enc.empty()) continue;
       const std::string tag = std::string(p.name) + "-c" + std::to_string(cipher);
       seed_livekit_frame("frame-" + tag, cat({Bytes{p.codec, cipher, 0}, enc}));
-      seed_livekit_frame("frame-in-place-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x80), static_cast<std::uint8_t>(cipher | 1 << 2), 0}, enc}));
+      seed_livekit_frame("frame-in-place-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x80),
+                                                             static_cast<std::uint8_t>(cipher | 1 << 2), 0},
+                                                       enc}));
       if (cipher == 0) {
-        seed_livekit_frame("frame-out-short-" + tag, cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | 2 << 2), 1}, enc}));
+        seed_livekit_frame("frame-out-short-" + tag,
+                           cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | 2 << 2), 1}, enc}));
         // With an LKTS packet trailer (frame id 7, timestamp) after the E2EE trailer.
         livekit::PacketTrailerFields f;
         f.user_timestamp = 1700000000000000ull;
         f.frame_id = 7;
         Bytes with(enc.size() + livekit::packet_trailer_size(f));
         auto a = livekit::append_packet_trailer(enc, f, with);
-        if (a) seed_livekit_frame("frame-lkts-" + tag, cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x20), cipher, 0}, with}));
+        if (a)
+          seed_livekit_frame("frame-lkts-" + tag,
+                             cat({Bytes{static_cast<std::uint8_t>(p.codec | 0x20), cipher, 0}, with}));
       }
     }
     for (std::uint8_t mutation = 0; mutation < 8; ++mutation) {
       const std::uint8_t b1 = static_cast<std::uint8_t>(0x10 | mutation << 5);
       seed_livekit_frame("mutate-" + std::to_string(mutation) + "-" + p.name,
-           cat({Bytes{p.codec, b1, 0, static_cast<std::uint8_t>(mutation % 3), 0, static_cast<std::uint8_t>(7 * mutation + 3), 0x0c}, p.frame}));
+                         cat({Bytes{p.codec, b1, 0, static_cast<std::uint8_t>(mutation % 3), 0,
+                                    static_cast<std::uint8_t>(7 * mutation + 3), 0x0c},
+                              p.frame}));
     }
     for (std::uint8_t cipher : {0, 1, 2}) {
-      seed("livekit_encrypt", std::string(p.name) + "-c" + std::to_string(cipher), cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | (cipher << 2)), cipher}, p.frame}));
+      seed("livekit_encrypt", std::string(p.name) + "-c" + std::to_string(cipher),
+           cat({Bytes{p.codec, static_cast<std::uint8_t>(cipher | (cipher << 2)), cipher}, p.frame}));
     }
     seed("nalu", p.name, cat({Bytes{3}, p.frame}));
   }
-  // Bad input of the README table.
+  // Bad input of the table in docs/api.md.
   for (std::uint8_t b0 : {0, 1 | 1 << 3, 3 | 1 << 3}) {
     seed_livekit_frame("empty-" + std::to_string(b0), Bytes{b0, 0, 0});
     seed_livekit_frame("one-byte-" + std::to_string(b0), Bytes{b0, 0, 0, 0x78});
     seed_livekit_frame("two-bytes-" + std::to_string(b0), Bytes{b0, 0, 0, 0x0c, 0x00});
   }
-  seed_livekit_frame("sif-known", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, livekit::sif_vp8_key_frame_8x8, sif_trailer_bytes}));
-  seed_livekit_frame("sif-unknown", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, random_bytes(30, 11), sif_trailer_bytes}));
-  seed_livekit_frame("lkts-bad-length", cat({Bytes{0x20, 0, 0}, opus_frame(40), Bytes{0xff ^ 200}, str("LKTS")}));
+  seed_livekit_frame(
+      "sif-known", cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, livekit::sif_vp8_key_frame_8x8, sif_trailer_bytes}));
+  seed_livekit_frame("sif-unknown",
+                     cat({Bytes{1 | 1 << 3 | 0x40, 0, 0}, random_bytes(30, 11), sif_trailer_bytes}));
+  seed_livekit_frame("lkts-bad-length",
+                     cat({Bytes{0x20, 0, 0}, opus_frame(40), Bytes{0xff ^ 200}, str("LKTS")}));
 }
 
 void codec_seeds() {
@@ -235,7 +260,8 @@ void codec_seeds() {
       {"h265-after-h264-sei", hex("00000001060000000126010000000141e2")},
       {"leading", hex("0100000165888400")},
       {"zeros-only", Bytes(12, 0)},
-      {"dense-start-codes", [] {
+      {"dense-start-codes",
+       [] {
          Bytes b;
          for (int i = 0; i < 40; ++i) b.insert(b.end(), {0, 0, 1, static_cast<std::uint8_t>(i)});
          return b;
@@ -249,7 +275,8 @@ void codec_seeds() {
       Bytes x(run, 0);
       x.push_back(b);
       x.insert(x.end(), {0x12, 0, 0});
-      seed("rbsp", "run" + std::to_string(run) + "-then-" + std::to_string(b), cat({Bytes{static_cast<std::uint8_t>(run)}, x}));
+      seed("rbsp", "run" + std::to_string(run) + "-then-" + std::to_string(b),
+           cat({Bytes{static_cast<std::uint8_t>(run)}, x}));
     }
   seed("rbsp", "escaped", cat({Bytes{1}, hex("0000030100000302000003030000030012000003")}));
   seed("rbsp", "trailing-escape", cat({Bytes{2}, hex("aa000003")}));
@@ -280,7 +307,8 @@ void codec_seeds() {
       {"h264-idr", Bytes(livekit::sif_h264_idr_2x2.begin(), livekit::sif_h264_idr_2x2.end())},
       {"pcmu", Bytes(160, 0xff)},
       {"pcma", Bytes(160, 0xd5)},
-      {"annexb-sps-pps-idr", cat({sc, livekit::sif_h264_sps_2x2, sc, livekit::sif_h264_pps_2x2, sc, livekit::sif_h264_idr_2x2})},
+      {"annexb-sps-pps-idr",
+       cat({sc, livekit::sif_h264_sps_2x2, sc, livekit::sif_h264_pps_2x2, sc, livekit::sif_h264_idr_2x2})},
       {"annexb-idr", cat({sc, livekit::sif_h264_idr_2x2})},
       {"unknown", random_bytes(31, 13)},
       {"empty", Bytes{}},
@@ -313,12 +341,14 @@ void codec_seeds() {
   }
   seed("packet_trailer", "magic-only", cat({Bytes{0}, str("LKTS")}));
   seed("packet_trailer", "bad-length", cat({Bytes{0}, opus_frame(10), Bytes{0xff ^ 3}, str("LKTS")}));
-  seed("packet_trailer", "unknown-tlv", cat({Bytes{0}, opus_frame(10), Bytes{0xff ^ 9, 0xff ^ 1, 0x00, 0xff ^ 8}, str("LKTS")}));
+  seed("packet_trailer", "unknown-tlv",
+       cat({Bytes{0}, opus_frame(10), Bytes{0xff ^ 9, 0xff ^ 1, 0x00, 0xff ^ 8}, str("LKTS")}));
   seed("packet_trailer", "long-user-data", cat({Bytes{1 | 8, 250}, random_bytes(250, 14), opus_frame(10)}));
 }
 
 template <class S>
-Bytes sf_encrypt(unsigned ratchet_bits, std::uint64_t generation, std::size_t steps, BytesIn plain, BytesIn metadata) {
+Bytes sf_encrypt(unsigned ratchet_bits, std::uint64_t generation, std::size_t steps, BytesIn plain,
+                 BytesIn metadata) {
   sframe::FrameCryptorOptions o;
   o.ratchet_bits = ratchet_bits;
   o.max_metadata_bytes = 16;
@@ -347,7 +377,9 @@ void sframe_seeds(const nlohmann::json& rfc) {
   std::size_t i = 0;
   for (const auto& h : rfc["header"]) {
     if (i++ % 6 != 0) continue;  // a sample of the 289 headers
-    seed("sframe_header", "rfc-" + std::to_string(h["kid"].get<std::uint64_t>()) + "-" + std::to_string(h["ctr"].get<std::uint64_t>()),
+    seed("sframe_header",
+         "rfc-" + std::to_string(h["kid"].get<std::uint64_t>()) + "-" +
+             std::to_string(h["ctr"].get<std::uint64_t>()),
          hex(h["encoded"].get<std::string>()));
   }
   seed("sframe_header", "empty", Bytes{});
@@ -358,10 +390,14 @@ void sframe_seeds(const nlohmann::json& rfc) {
 
   // Mode A: the RFC's frames (other keys: they fail, but their shapes are right), and ours.
   for (const auto& v : rfc["sframe"]) {
-    const std::uint8_t suite = v["cipher_suite"] == 5 ? 1 : v["cipher_suite"] == 4 ? 2 : v["cipher_suite"] == 1 ? 3 : 0;
+    const std::uint8_t suite = v["cipher_suite"] == 5   ? 1
+                               : v["cipher_suite"] == 4 ? 2
+                               : v["cipher_suite"] == 1 ? 3
+                                                        : 0;
     const Bytes meta = hex(v["metadata"].get<std::string>());
     seed("sframe_decrypt", "rfc-suite-" + std::to_string(v["cipher_suite"].get<int>()),
-         cat({Bytes{suite, 0, 0, static_cast<std::uint8_t>(meta.size())}, meta, hex(v["ct"].get<std::string>())}));
+         cat({Bytes{suite, 0, 0, static_cast<std::uint8_t>(meta.size())}, meta,
+              hex(v["ct"].get<std::string>())}));
   }
   const Bytes plain = str("a frame of media, more or less");
   const Bytes meta = str("rtp hdr");
@@ -369,8 +405,11 @@ void sframe_seeds(const nlohmann::json& rfc) {
     for (std::uint8_t rb = 0; rb < 4; ++rb) {
       static constexpr unsigned bits[4] = {0, 2, 4, 8};
       Bytes enc;
-      if (suite == 0) enc = sf_encrypt<sframe::Suite<0xF001, sodium::ChaCha20Poly1305, sframe::Sha256>>(bits[rb], 1, rb, plain, meta);
-      if (suite == 1 && sframe::Suite5::available()) enc = sf_encrypt<sframe::Suite5>(bits[rb], 1, rb, plain, meta);
+      if (suite == 0)
+        enc = sf_encrypt<sframe::Suite<0xF001, sodium::ChaCha20Poly1305, sframe::Sha256>>(bits[rb], 1, rb,
+                                                                                          plain, meta);
+      if (suite == 1 && sframe::Suite5::available())
+        enc = sf_encrypt<sframe::Suite5>(bits[rb], 1, rb, plain, meta);
 #if defined(FRAMESEAL_FUZZ_OPENSSL)
       if (suite == 2) enc = sf_encrypt<sframe::Suite4>(bits[rb], 1, rb, plain, meta);
       if (suite == 3) enc = sf_encrypt<sframe::Suite1>(bits[rb], 1, rb, plain, meta);
@@ -378,14 +417,18 @@ void sframe_seeds(const nlohmann::json& rfc) {
       if (enc.empty()) continue;
       const std::uint8_t b0 = static_cast<std::uint8_t>(suite | rb << 2 | 2 << 4);
       const std::string tag = "s" + std::to_string(suite) + "-r" + std::to_string(bits[rb]);
-      seed("sframe_decrypt", "frame-" + tag, cat({Bytes{b0, 0, 0, static_cast<std::uint8_t>(meta.size())}, meta, enc}));
-      seed("sframe_decrypt", "frame-in-place-" + tag, cat({Bytes{static_cast<std::uint8_t>(b0 | 0x40), 1, 0, static_cast<std::uint8_t>(meta.size())}, meta, enc}));
+      seed("sframe_decrypt", "frame-" + tag,
+           cat({Bytes{b0, 0, 0, static_cast<std::uint8_t>(meta.size())}, meta, enc}));
+      seed("sframe_decrypt", "frame-in-place-" + tag,
+           cat({Bytes{static_cast<std::uint8_t>(b0 | 0x40), 1, 0, static_cast<std::uint8_t>(meta.size())},
+                meta, enc}));
       seed("sframe_header", "frame-" + tag, enc);
       for (std::uint8_t mutation = 0; mutation < 8; ++mutation) {
         const std::uint8_t b1 = static_cast<std::uint8_t>(mutation << 2 | (mutation % 8) << 5);
         seed("sframe_decrypt", "mutate-" + std::to_string(mutation) + "-" + tag,
-             cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), b1, 0, static_cast<std::uint8_t>(meta.size() | (mutation % 3) << 4)}, meta,
-                  Bytes{0, static_cast<std::uint8_t>(mutation * 5 + 1), 0x55}, plain}));
+             cat({Bytes{static_cast<std::uint8_t>(b0 | 0x80), b1, 0,
+                        static_cast<std::uint8_t>(meta.size() | (mutation % 3) << 4)},
+                  meta, Bytes{0, static_cast<std::uint8_t>(mutation * 5 + 1), 0x55}, plain}));
       }
     }
   seed("sframe_decrypt", "empty", Bytes{0, 0, 0, 0});
@@ -432,7 +475,8 @@ void media_seeds(const fs::path& data) {
     media::set_frameseal_mark(h, {1, 3});
     Bytes opus;
     media::write_ivf_header(h, opus);
-    for (const Bytes& pkt : {cat({str("OpusHead"), Bytes(11, 1)}), cat({str("OpusTags"), Bytes(8, 0)}), Bytes{0x78, 1, 2}}) {
+    for (const Bytes& pkt :
+         {cat({str("OpusHead"), Bytes(11, 1)}), cat({str("OpusTags"), Bytes(8, 0)}), Bytes{0x78, 1, 2}}) {
       media::write_ivf_frame_header(pkt.size(), 0, opus);
       opus.insert(opus.end(), pkt.begin(), pkt.end());
     }
@@ -440,7 +484,8 @@ void media_seeds(const fs::path& data) {
   }
 
   // Annex-B: the first access units of each sample (cut), both codec choices.
-  for (const auto& [name, codec] : {std::pair{"h264-160x120-2s.h264", Codec::h264}, std::pair{"h265-160x120-2s.h265", Codec::h265}}) {
+  for (const auto& [name, codec] :
+       {std::pair{"h264-160x120-2s.h264", Codec::h264}, std::pair{"h265-160x120-2s.h265", Codec::h265}}) {
     const Bytes file = read_file(data / name);
     std::vector<media::AccessUnit> units;
     if (media::split_access_units(file, codec, units)) continue;
@@ -452,10 +497,13 @@ void media_seeds(const fs::path& data) {
     }
     const std::uint8_t cfg = codec == Codec::h265 ? 1 | 1 << 1 : 0;
     seed("annexb", name, cat({Bytes{cfg}, out}));
-    seed("annexb", std::string("no-extension-") + name, cat({Bytes{static_cast<std::uint8_t>(cfg | 2 << 1)}, out}));
-    seed("nalu", std::string("sample-") + name, cat({Bytes{0}, BytesIn(out).first(std::min<std::size_t>(out.size(), 300))}));
+    seed("annexb", std::string("no-extension-") + name,
+         cat({Bytes{static_cast<std::uint8_t>(cfg | 2 << 1)}, out}));
+    seed("nalu", std::string("sample-") + name,
+         cat({Bytes{0}, BytesIn(out).first(std::min<std::size_t>(out.size(), 300))}));
   }
-  seed("annexb", "aud-sei-slices", cat({Bytes{0}, hex("0000000109f0000000010605ff000000016588840000000141e2000000014188")}));
+  seed("annexb", "aud-sei-slices",
+       cat({Bytes{0}, hex("0000000109f0000000010605ff000000016588840000000141e2000000014188")}));
   seed("annexb", "leading-data", cat({Bytes{0}, hex("ff0000000165888400")}));
   seed("annexb", "h265-aud-vcl", cat({Bytes{1}, hex("00000001460150000000012601af00000000012601")}));
 
@@ -469,7 +517,8 @@ void media_seeds(const fs::path& data) {
       const std::size_t n = std::min<std::size_t>(ogg.packets.size(), 8);
       for (std::size_t i = 0; i < n; ++i) {
         const BytesIn p = ogg.packet(i);
-        w.packet(i < 2 ? p : p.first(std::min<std::size_t>(p.size(), 40)), ogg.packets[i].end_granule, i < 2 || i == 4, i + 1 == n);
+        w.packet(i < 2 ? p : p.first(std::min<std::size_t>(p.size(), 40)), ogg.packets[i].end_granule,
+                 i < 2 || i == 4, i + 1 == n);
       }
       seed("ogg", "sample-rewritten", cat({Bytes{0}, out}));
       seed("ogg", "sample-rewritten-fix-crc", cat({Bytes{1}, out}));
@@ -507,13 +556,19 @@ void key_ring_seeds() {
   // Options: size 4 (3), window 3 (3 << 2), keep 2 (2 << 4), tolerance -1 (0 << 6).
   const std::uint8_t opts = 3 | 3 << 2 | 2 << 4;
   seed("key_ring", "send-same-key", ops({Bytes{opts, 0}, Bytes{7, 1}, k7, Bytes{4, 4, 4}}));
-  seed("key_ring", "sender-ratchets-receiver-follows", ops({Bytes{opts, 0}, Bytes{7, 0}, k7, Bytes{4, 1, 0, 4, 1, 0, 1, 0, 4, 4}}));
-  seed("key_ring", "both-ratchet-late", ops({Bytes{opts, 0}, Bytes{7, 2}, k7, Bytes{1, 2, 4, 1 | 8, 2, 4, 4}}));
-  seed("key_ring", "receiver-ahead", ops({Bytes{opts, 1}, Bytes{7, 0}, k7, Bytes{1 | 8, 0, 4, 1 | 8, 0, 4, 1, 0, 4}}));
-  seed("key_ring", "rotate-index", ops({Bytes{opts, 0}, Bytes{7, 0}, k7, Bytes{4, 7, 1}, k7, Bytes{4, 2, 0, 4, 2 | 8, 0, 4}}));
-  seed("key_ring", "failures-invalidate", ops({Bytes{static_cast<std::uint8_t>(opts | 2 << 6), 0}, Bytes{7, 0}, k7,
-                                               Bytes{5 | 16, 9, 5 | 16, 3, 5 | 16, 1, 4, 1, 0, 4, 0 | 8, 0, 3, 9, 9, 9, 4}}));
-  seed("key_ring", "export-clear", ops({Bytes{opts, 0}, Bytes{0, 2}, k0, Bytes{6, 2, 6 | 8, 2, 3, 2, 6, 2, 6, 4, 0, 0, 0}}));
+  seed("key_ring", "sender-ratchets-receiver-follows",
+       ops({Bytes{opts, 0}, Bytes{7, 0}, k7, Bytes{4, 1, 0, 4, 1, 0, 1, 0, 4, 4}}));
+  seed("key_ring", "both-ratchet-late",
+       ops({Bytes{opts, 0}, Bytes{7, 2}, k7, Bytes{1, 2, 4, 1 | 8, 2, 4, 4}}));
+  seed("key_ring", "receiver-ahead",
+       ops({Bytes{opts, 1}, Bytes{7, 0}, k7, Bytes{1 | 8, 0, 4, 1 | 8, 0, 4, 1, 0, 4}}));
+  seed("key_ring", "rotate-index",
+       ops({Bytes{opts, 0}, Bytes{7, 0}, k7, Bytes{4, 7, 1}, k7, Bytes{4, 2, 0, 4, 2 | 8, 0, 4}}));
+  seed("key_ring", "failures-invalidate",
+       ops({Bytes{static_cast<std::uint8_t>(opts | 2 << 6), 0}, Bytes{7, 0}, k7,
+            Bytes{5 | 16, 9, 5 | 16, 3, 5 | 16, 1, 4, 1, 0, 4, 0 | 8, 0, 3, 9, 9, 9, 4}}));
+  seed("key_ring", "export-clear",
+       ops({Bytes{opts, 0}, Bytes{0, 2}, k0, Bytes{6, 2, 6 | 8, 2, 3, 2, 6, 2, 6, 4, 0, 0, 0}}));
   seed("key_ring", "window-zero", ops({Bytes{1, 0}, Bytes{7, 0}, k7, Bytes{1, 0, 4, 1 | 8, 0, 4}}));
 }
 

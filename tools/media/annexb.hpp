@@ -25,7 +25,7 @@
 #include <frameseal/codec/codec.hpp>
 #include <frameseal/codec/nalu.hpp>
 
-#include "common.hpp"
+#include "media_file.hpp"
 
 namespace media {
 
@@ -48,7 +48,8 @@ inline frameseal::Codec sniff_annexb_codec(BytesIn data) noexcept {
   const std::uint8_t b0 = data[u.offset], b1 = data[u.offset + 1];
   const unsigned t265 = (b0 >> 1) & 0x3f;
   if ((b0 & 0x80) == 0 && ((b0 & 0x1f) == 7 || (b0 & 0x1f) == 9)) return frameseal::Codec::h264;  // SPS, AUD
-  if ((b0 & 0x80) == 0 && (b0 & 1) == 0 && b1 == 0x01 && ((t265 >= 32 && t265 <= 35) || t265 == 39 || t265 <= 21))
+  if ((b0 & 0x80) == 0 && (b0 & 1) == 0 && b1 == 0x01 &&
+      ((t265 >= 32 && t265 <= 35) || t265 == 39 || t265 <= 21))
     return frameseal::Codec::h265;
   return frameseal::Codec::h264;
 }
@@ -60,18 +61,20 @@ inline bool starts_with_start_code(BytesIn data) noexcept {
 }
 
 // Splits `data` into access units. Errors: no start code, or data before the first start code.
-inline std::optional<ParseError> split_access_units(BytesIn data, frameseal::Codec codec, std::vector<AccessUnit>& out) {
+inline std::optional<ParseError> split_access_units(BytesIn data, frameseal::Codec codec,
+                                                    std::vector<AccessUnit>& out) {
   using frameseal::Codec;
   out.clear();
   if (data.empty()) return ParseError{no_frame, "empty file"};
   frameseal::AnnexBScanner scanner(data);
   if (scanner.leading_data() || !starts_with_start_code(data))
-    return ParseError{0, "no Annex-B start code (00 00 01 or 00 00 00 01) at the start of the stream: not an " +
-                             std::string(codec == Codec::h265 ? "H.265" : "H.264") + " Annex-B elementary stream"};
+    return ParseError{
+        0, "no Annex-B start code (00 00 01 or 00 00 00 01) at the start of the stream: not an " +
+               std::string(codec == Codec::h265 ? "H.265" : "H.264") + " Annex-B elementary stream"};
   const bool h265 = codec == Codec::h265;
   AccessUnit cur;
-  bool open = false;       // cur has at least one NAL unit
-  bool seen_vcl = false;   // cur has a coded slice
+  bool open = false;      // cur has at least one NAL unit
+  bool seen_vcl = false;  // cur has a coded slice
   frameseal::Nalu u;
   auto start_new = [&](std::size_t at) {
     if (open) {
@@ -116,5 +119,64 @@ inline std::optional<ParseError> split_access_units(BytesIn data, frameseal::Cod
   out.push_back(cur);
   return std::nullopt;
 }
+
+inline frameseal::Codec annexb_codec_of_extension(std::string_view ext) noexcept {
+  if (ext == "h264" || ext == "264" || ext == "avc" || ext == "h26l") return frameseal::Codec::h264;
+  if (ext == "h265" || ext == "265" || ext == "hevc") return frameseal::Codec::h265;
+  return frameseal::Codec::unknown;
+}
+
+// The Annex-B container of the CLI (see containers.hpp): an H.264 or H.265 elementary stream, one
+// access unit a frame, pts = the access unit's index. Tried last, it takes every file the other
+// containers did not claim and says so when it has no start code.
+struct AnnexBContainer {
+  static constexpr std::string_view name = "annexb";
+
+  [[nodiscard]] static bool claims(BytesIn, std::string_view) noexcept { return true; }
+
+  // codec_hint (h264/h265) first, then the file extension, then the bytes.
+  static std::optional<ParseError> read(BytesIn data, std::string_view ext, frameseal::Codec codec_hint,
+                                        MediaFile& out) {
+    using frameseal::Codec;
+    Codec codec = codec_hint != Codec::unknown ? codec_hint : annexb_codec_of_extension(ext);
+    if (codec == Codec::unknown && !starts_with_start_code(data))
+      return ParseError{no_frame, "unrecognised file format (\"" +
+                                      show_magic(data.first(std::min<std::size_t>(4, data.size()))) +
+                                      "...\"): expected IVF, Ogg Opus, or an H.264/H.265 Annex-B stream"};
+    if (codec == Codec::unknown) codec = sniff_annexb_codec(data);
+    out.container = name;
+    out.codec = codec;
+    std::vector<AccessUnit> units;
+    if (auto e = split_access_units(data, codec, units)) return e;
+    out.frames.reserve(units.size());
+    for (std::size_t i = 0; i < units.size(); ++i) {
+      MediaFrame m;
+      m.data = data.subspan(units[i].offset, units[i].size);
+      m.pts = i;
+      m.key = units[i].key;
+      out.frames.push_back(m);
+    }
+    return std::nullopt;
+  }
+
+  [[nodiscard]] static bool writes(frameseal::Codec c) noexcept {
+    return c == frameseal::Codec::h264 || c == frameseal::Codec::h265;
+  }
+
+  // The access units back to back: the stream.
+  static void write(const MediaFile&, std::span<const BytesIn> frames, Bytes& out) {
+    for (const BytesIn& f : frames) out.insert(out.end(), f.begin(), f.end());
+  }
+
+  // fourcc H264/H265, no size, time base 1/25, frame count = access units.
+  [[nodiscard]] static IvfHeader encrypted_header(const MediaFile& source) noexcept {
+    IvfHeader h;
+    h.fourcc = fourcc_of(source.codec);
+    h.rate = 25;
+    h.scale = 1;
+    h.frame_count = static_cast<std::uint32_t>(source.frames.size());
+    return h;
+  }
+};
 
 }  // namespace media

@@ -11,29 +11,16 @@
 // An encrypted IVF is an ordinary IVF whose reserved word (bytes 28-31) is the frameseal mark
 // "FS" | format (1 = LiveKit, 2 = SFrame) | cipher (1 = aes128gcm, 2 = aes256gcm,
 // 3 = chacha20poly1305). Standard IVF tools still list its frames and timestamps; the last frame is
-// the frameseal manifest (cmd_media.hpp), which they list as one more frame.
+// the frameseal manifest (tools/encrypted_ivf.hpp), which they list as one more frame.
 #pragma once
 
 #include <array>
 #include <cstring>
 
-#include "common.hpp"
+#include "keyframes.hpp"
+#include "media_file.hpp"
 
 namespace media {
-
-inline constexpr std::size_t ivf_header_bytes = 32;
-inline constexpr std::size_t ivf_frame_header_bytes = 12;
-
-struct IvfHeader {
-  std::uint16_t version = 0;
-  std::uint16_t header_bytes = ivf_header_bytes;
-  std::array<std::uint8_t, 4> fourcc{};
-  std::uint16_t width = 0, height = 0;
-  std::uint32_t rate = 0;   // time base denominator
-  std::uint32_t scale = 0;  // time base numerator
-  std::uint32_t frame_count = 0;
-  std::array<std::uint8_t, 4> reserved{};
-};
 
 struct IvfFrame {
   std::size_t offset = 0;  // of the frame data in the file
@@ -58,7 +45,8 @@ inline std::string fourcc_string(const std::array<std::uint8_t, 4>& f) {
 inline std::optional<ParseError> parse_ivf(BytesIn data, IvfFile& out) {
   out = IvfFile{};
   if (data.size() < 4 || std::memcmp(data.data(), "DKIF", 4) != 0)
-    return ParseError{no_frame, "not an IVF file (signature \"" + show_magic(data.first(std::min<std::size_t>(4, data.size()))) +
+    return ParseError{no_frame, "not an IVF file (signature \"" +
+                                    show_magic(data.first(std::min<std::size_t>(4, data.size()))) +
                                     "\", expected \"DKIF\")"};
   if (data.size() < ivf_header_bytes)
     return ParseError{no_frame, "truncated IVF header (" + std::to_string(data.size()) + " of 32 bytes)"};
@@ -73,27 +61,28 @@ inline std::optional<ParseError> parse_ivf(BytesIn data, IvfFile& out) {
   h.scale = le32(p + 20);
   h.frame_count = le32(p + 24);
   std::memcpy(h.reserved.data(), p + 28, 4);
-  if (h.version != 0) return ParseError{no_frame, "unsupported IVF version " + std::to_string(h.version) + " (expected 0)"};
+  if (h.version != 0)
+    return ParseError{no_frame, "unsupported IVF version " + std::to_string(h.version) + " (expected 0)"};
   if (h.header_bytes < ivf_header_bytes)
     return ParseError{no_frame, "bad IVF header size " + std::to_string(h.header_bytes) + " (at least 32)"};
   if (h.header_bytes > data.size())
-    return ParseError{no_frame, "truncated IVF header (header size " + std::to_string(h.header_bytes) + ", file " +
-                                    std::to_string(data.size()) + " bytes)"};
+    return ParseError{no_frame, "truncated IVF header (header size " + std::to_string(h.header_bytes) +
+                                    ", file " + std::to_string(data.size()) + " bytes)"};
   std::size_t pos = h.header_bytes;
   while (pos < data.size()) {
     const std::size_t index = out.frames.size();
     const std::size_t left = data.size() - pos;
     if (left < ivf_frame_header_bytes)
-      return ParseError{index, "truncated IVF frame header at byte " + std::to_string(pos) + " (" + std::to_string(left) +
-                                   " of 12 bytes)"};
+      return ParseError{index, "truncated IVF frame header at byte " + std::to_string(pos) + " (" +
+                                   std::to_string(left) + " of 12 bytes)"};
     IvfFrame f;
     f.size = le32(p + pos);
     f.pts = le64(p + pos + 4);
     f.offset = pos + ivf_frame_header_bytes;
     if (f.size > left - ivf_frame_header_bytes)
       return ParseError{index, "truncated: the IVF frame header at byte " + std::to_string(pos) + " says " +
-                                   std::to_string(f.size) + " bytes, " + std::to_string(left - ivf_frame_header_bytes) +
-                                   " are left"};
+                                   std::to_string(f.size) + " bytes, " +
+                                   std::to_string(left - ivf_frame_header_bytes) + " are left"};
     out.frames.push_back(f);
     pos = f.offset + f.size;
   }
@@ -118,21 +107,65 @@ inline void write_ivf_frame_header(std::size_t size, std::uint64_t pts, Bytes& o
   put_le64(out, pts);
 }
 
-// The frameseal mark in the reserved word.
-inline constexpr std::uint8_t mark_format_livekit = 1, mark_format_sframe = 2;
+// The IVF container of the CLI (see containers.hpp for the interface): VP8, VP9 and AV1 in, and
+// frameseal's encrypted IVF of any codec. An encrypted Opus IVF keeps the Ogg serial number in
+// width | height << 16, and its frames 0 and 1 are the OpusHead and OpusTags header packets.
+struct IvfContainer {
+  static constexpr std::string_view name = "ivf";
 
-struct FramesealMark {
-  std::uint8_t format = 0;  // mark_format_*
-  std::uint8_t cipher = 0;  // 1 aes128gcm, 2 aes256gcm, 3 chacha20poly1305
+  [[nodiscard]] static bool claims(BytesIn data, std::string_view ext) noexcept {
+    return is_ivf(data) || ext == "ivf";
+  }
+
+  static std::optional<ParseError> read(BytesIn data, std::string_view, frameseal::Codec, MediaFile& out) {
+    using frameseal::Codec;
+    IvfFile ivf;
+    if (auto e = parse_ivf(data, ivf)) return e;
+    out.container = name;
+    out.ivf = ivf.header;
+    out.mark = frameseal_mark(ivf.header);
+    out.codec = codec_of_fourcc(ivf.header.fourcc);
+    if (out.codec == Codec::unknown)
+      return ParseError{no_frame, "unsupported IVF fourcc \"" + fourcc_string(ivf.header.fourcc) +
+                                      "\" (expected VP80, VP90 or AV01, or a frameseal-encrypted IVF)"};
+    out.frames.reserve(ivf.frames.size());
+    for (const IvfFrame& f : ivf.frames) {
+      MediaFrame m;
+      m.data = data.subspan(f.offset, f.size);
+      m.pts = f.pts;
+      if (!out.mark) m.key = plain_key_frame(out.codec, m.data);
+      out.frames.push_back(m);
+    }
+    if (out.codec == Codec::opus) {
+      if (!out.mark) return ParseError{no_frame, "an IVF with Opus audio that frameseal did not write"};
+      out.ogg_serial = std::uint32_t{out.ivf.width} | (std::uint32_t{out.ivf.height} << 16);
+      if (out.frames.size() < 2 || out.frames[0].data.size() < 8 ||
+          std::memcmp(out.frames[0].data.data(), "OpusHead", 8) != 0)
+        return ParseError{0, "frame 0 of an Opus IVF must be the OpusHead header packet"};
+      if (out.frames[1].data.size() < 8 || std::memcmp(out.frames[1].data.data(), "OpusTags", 8) != 0)
+        return ParseError{1, "frame 1 of an Opus IVF must be the OpusTags header packet"};
+      out.frames[0].header = out.frames[1].header = true;
+    }
+    return std::nullopt;
+  }
+
+  // The codecs decrypt writes to IVF: the ones IVF carries in the wild.
+  [[nodiscard]] static bool writes(frameseal::Codec c) noexcept {
+    return c == frameseal::Codec::vp8 || c == frameseal::Codec::vp9 || c == frameseal::Codec::av1;
+  }
+
+  // m.ivf as the header, then frames[i] with pts m.frames[i].pts.
+  static void write(const MediaFile& m, std::span<const BytesIn> frames, Bytes& out) {
+    write_ivf_header(m.ivf, out);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      write_ivf_frame_header(frames[i].size(), m.frames[i].pts, out);
+      out.insert(out.end(), frames[i].begin(), frames[i].end());
+    }
+  }
+
+  // The header of the encrypted IVF made from an IVF: the source's (fourcc, size, time base, frame
+  // count), unchanged but for the mark the caller sets.
+  [[nodiscard]] static IvfHeader encrypted_header(const MediaFile& source) noexcept { return source.ivf; }
 };
-
-inline std::optional<FramesealMark> frameseal_mark(const IvfHeader& h) noexcept {
-  if (h.reserved[0] != 'F' || h.reserved[1] != 'S') return std::nullopt;
-  return FramesealMark{h.reserved[2], h.reserved[3]};
-}
-
-inline void set_frameseal_mark(IvfHeader& h, FramesealMark m) noexcept {
-  h.reserved = {'F', 'S', m.format, m.cipher};
-}
 
 }  // namespace media

@@ -21,7 +21,7 @@
 #include <cstring>
 #include <limits>
 
-#include "common.hpp"
+#include "media_file.hpp"
 
 namespace media {
 
@@ -46,7 +46,9 @@ struct OggOpus {
   }
 };
 
-inline bool is_ogg(BytesIn data) noexcept { return data.size() >= 4 && std::memcmp(data.data(), "OggS", 4) == 0; }
+inline bool is_ogg(BytesIn data) noexcept {
+  return data.size() >= 4 && std::memcmp(data.data(), "OggS", 4) == 0;
+}
 
 // Samples at 48 kHz in an Opus packet (RFC 6716 3.1), or nullopt when the packet is malformed.
 // An empty packet has no samples.
@@ -54,14 +56,21 @@ inline std::optional<std::uint32_t> opus_packet_samples(BytesIn p) noexcept {
   if (p.empty()) return 0u;
   const unsigned config = p[0] >> 3;
   std::uint32_t per_frame;
-  if (config < 12) per_frame = std::array<std::uint32_t, 4>{480, 960, 1920, 2880}[config & 3];
-  else if (config < 16) per_frame = (config & 1) ? 960 : 480;
-  else per_frame = std::array<std::uint32_t, 4>{120, 240, 480, 960}[config & 3];
+  if (config < 12)
+    per_frame = std::array<std::uint32_t, 4>{480, 960, 1920, 2880}[config & 3];
+  else if (config < 16)
+    per_frame = (config & 1) ? 960 : 480;
+  else
+    per_frame = std::array<std::uint32_t, 4>{120, 240, 480, 960}[config & 3];
   std::uint32_t frames;
   switch (p[0] & 3) {
-    case 0: frames = 1; break;
+    case 0:
+      frames = 1;
+      break;
     case 1:
-    case 2: frames = 2; break;
+    case 2:
+      frames = 2;
+      break;
     default:
       if (p.size() < 2) return std::nullopt;
       frames = p[1] & 0x3f;
@@ -102,10 +111,13 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
     const std::size_t frame = out.packets.size();
     const std::string where = "Ogg page " + std::to_string(page) + " at byte " + std::to_string(pos) + ": ";
     const std::size_t left = in.size() - pos;
-    if (eos) return ParseError{frame, where + "data after the end-of-stream page: chained Ogg is not supported"};
+    if (eos)
+      return ParseError{frame, where + "data after the end-of-stream page: chained Ogg is not supported"};
     if (std::memcmp(p + pos, "OggS", std::min<std::size_t>(4, left)) != 0)
-      return ParseError{frame, where + "expected an Ogg page (\"OggS\"), found \"" + show_magic(in.subspan(pos, std::min<std::size_t>(4, left))) + "\""};
-    if (left < 27) return ParseError{frame, where + "truncated page header (" + std::to_string(left) + " of 27 bytes)"};
+      return ParseError{frame, where + "expected an Ogg page (\"OggS\"), found \"" +
+                                   show_magic(in.subspan(pos, std::min<std::size_t>(4, left))) + "\""};
+    if (left < 27)
+      return ParseError{frame, where + "truncated page header (" + std::to_string(left) + " of 27 bytes)"};
     const std::uint8_t* h = p + pos;
     if (h[4] != 0) return ParseError{frame, where + "unsupported Ogg version " + std::to_string(h[4])};
     const std::uint8_t type = h[5];
@@ -117,8 +129,8 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
     for (std::size_t i = 0; i < nseg; ++i) body += h[27 + i];
     const std::size_t page_bytes = 27 + nseg + body;
     if (left < page_bytes)
-      return ParseError{frame, where + "truncated page (needs " + std::to_string(page_bytes) + " bytes, " + std::to_string(left) +
-                                   " are left)"};
+      return ParseError{frame, where + "truncated page (needs " + std::to_string(page_bytes) + " bytes, " +
+                                   std::to_string(left) + " are left)"};
     std::uint32_t crc = ogg_crc(h, 22);
     const std::uint8_t zero[4] = {0, 0, 0, 0};
     crc = ogg_crc(zero, 4, crc);
@@ -134,17 +146,21 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
     } else {
       if (serial != out.serial) {
         char buf[96];
-        std::snprintf(buf, sizeof buf, "a second logical stream (serial %08x, first %08x)", serial, out.serial);
+        std::snprintf(buf, sizeof buf, "a second logical stream (serial %08x, first %08x)", serial,
+                      out.serial);
         return ParseError{frame, where + buf + ": multiplexed Ogg is not supported"};
       }
-      if (type & 2) return ParseError{frame, where + "a second beginning-of-stream page: chained Ogg is not supported"};
+      if (type & 2)
+        return ParseError{frame, where + "a second beginning-of-stream page: chained Ogg is not supported"};
     }
     if (seq != expected_seq)
-      return ParseError{frame, where + "page sequence number " + std::to_string(seq) + ", expected " + std::to_string(expected_seq) +
-                                   " (a page is missing)"};
+      return ParseError{frame, where + "page sequence number " + std::to_string(seq) + ", expected " +
+                                   std::to_string(expected_seq) + " (a page is missing)"};
     ++expected_seq;
-    if ((type & 1) && !pending) return ParseError{frame, where + "the page continues a packet, but none was started"};
-    if (!(type & 1) && pending) return ParseError{frame, where + "a packet is cut short: this page does not continue it"};
+    if ((type & 1) && !pending)
+      return ParseError{frame, where + "the page continues a packet, but none was started"};
+    if (!(type & 1) && pending)
+      return ParseError{frame, where + "a packet is cut short: this page does not continue it"};
 
     const std::size_t first_completed = out.packets.size();
     const std::uint8_t* b = h + 27 + nseg;
@@ -161,10 +177,13 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
         const std::size_t size = out.data.size() - pending_start;
         // RFC 6716 3.4 [R1]: an Opus packet holds at least one byte (the TOC). Refusing empty ones
         // also bounds the packet table by the input size (see OggPacket).
-        if (size == 0) return ParseError{out.packets.size(), where + "an empty packet (an Opus packet has at least one byte)"};
+        if (size == 0)
+          return ParseError{out.packets.size(),
+                            where + "an empty packet (an Opus packet has at least one byte)"};
         if (size > 0xffffffffu) return ParseError{out.packets.size(), where + "a packet of 4 GiB or more"};
         if (pending_page > 0xffffffffu) return ParseError{out.packets.size(), where + "more than 2^32 pages"};
-        out.packets.push_back(OggPacket{pending_start, static_cast<std::uint32_t>(size), static_cast<std::uint32_t>(pending_page), 0});
+        out.packets.push_back(OggPacket{pending_start, static_cast<std::uint32_t>(size),
+                                        static_cast<std::uint32_t>(pending_page), 0});
         pending = false;
       }
     }
@@ -176,7 +195,8 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
       // A granule position is a sample count: -1 (no packet ends here) is the only negative value
       // Ogg allows, and one within 2^32 of the int64 limit would overflow the running ends below.
       if (granule < 0 || granule > std::numeric_limits<std::int64_t>::max() - (std::int64_t{1} << 32))
-        return ParseError{first_audio, where + "granule position " + std::to_string(granule) + " is out of range"};
+        return ParseError{first_audio,
+                          where + "granule position " + std::to_string(granule) + " is out of range"};
       std::int64_t total = 0;
       std::vector<std::uint32_t> d;
       for (std::size_t k = first_audio; k < out.packets.size(); ++k) {
@@ -208,11 +228,13 @@ inline std::optional<ParseError> parse_ogg_opus(BytesIn in, OggOpus& out) {
   }
   if (pending)
     return ParseError{out.packets.size(), "truncated: the last packet continues past the end of the file"};
-  if (out.packets.empty() || out.packets[0].size < 19 || std::memcmp(out.data.data() + out.packets[0].offset, "OpusHead", 8) != 0)
+  if (out.packets.empty() || out.packets[0].size < 19 ||
+      std::memcmp(out.data.data() + out.packets[0].offset, "OpusHead", 8) != 0)
     return ParseError{0, "not an Ogg Opus stream (the first packet is not an OpusHead header)"};
   const std::uint8_t version = out.data[static_cast<std::size_t>(out.packets[0].offset) + 8];
   if (version >> 4 != 0) return ParseError{0, "unsupported OpusHead version " + std::to_string(version)};
-  if (out.packets.size() < 2 || out.packets[1].size < 8 || std::memcmp(out.data.data() + out.packets[1].offset, "OpusTags", 8) != 0)
+  if (out.packets.size() < 2 || out.packets[1].size < 8 ||
+      std::memcmp(out.data.data() + out.packets[1].offset, "OpusTags", 8) != 0)
     return ParseError{1, "the second packet is not an OpusTags header"};
   return std::nullopt;
 }
@@ -230,7 +252,8 @@ class OggWriter {
       if (lacing_.size() == 255) emit(false, true);
       const std::size_t n = i < full ? 255 : p.size() % 255;
       lacing_.push_back(static_cast<std::uint8_t>(n));
-      body_.insert(body_.end(), p.begin() + static_cast<std::ptrdiff_t>(at), p.begin() + static_cast<std::ptrdiff_t>(at + n));
+      body_.insert(body_.end(), p.begin() + static_cast<std::ptrdiff_t>(at),
+                   p.begin() + static_cast<std::ptrdiff_t>(at + n));
       at += n;
     }
     granule_ = granule;
@@ -251,7 +274,8 @@ class OggWriter {
     out_.insert(out_.end(), lacing_.begin(), lacing_.end());
     out_.insert(out_.end(), body_.begin(), body_.end());
     const std::uint32_t crc = ogg_crc(out_.data() + start, out_.size() - start);
-    for (int i = 0; i < 4; ++i) out_[start + 22 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
+    for (int i = 0; i < 4; ++i)
+      out_[start + 22 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(crc >> (8 * i));
     lacing_.clear();
     body_.clear();
     bos_ = false;
@@ -267,6 +291,67 @@ class OggWriter {
   bool completed_ = false;
   std::int64_t granule_ = -1;
   Bytes lacing_, body_;
+};
+
+// The Ogg Opus container of the CLI (see containers.hpp): packets 0 and 1 (OpusHead, OpusTags) are
+// header frames, sent in clear; each other packet is one frame whose pts is its end granule.
+struct OggOpusContainer {
+  static constexpr std::string_view name = "ogg";
+
+  [[nodiscard]] static bool claims(BytesIn data, std::string_view ext) noexcept {
+    return is_ogg(data) || ext == "ogg" || ext == "opus" || ext == "oga";
+  }
+
+  static std::optional<ParseError> read(BytesIn data, std::string_view, frameseal::Codec, MediaFile& out) {
+    OggOpus ogg;
+    out.container = name;
+    out.codec = frameseal::Codec::opus;
+    if (auto e = parse_ogg_opus(data, ogg)) return e;
+    out.ogg_serial = ogg.serial;
+    out.storage = std::move(ogg.data);  // the packets, back to back; a moved vector keeps its buffer
+    const BytesIn packets(out.storage);
+    out.frames.reserve(ogg.packets.size());
+    for (std::size_t i = 0; i < ogg.packets.size(); ++i) {
+      MediaFrame m;
+      m.data = packets.subspan(static_cast<std::size_t>(ogg.packets[i].offset), ogg.packets[i].size);
+      m.pts = static_cast<std::uint64_t>(ogg.packets[i].end_granule);
+      m.header = i < 2;
+      out.frames.push_back(m);
+    }
+    return std::nullopt;
+  }
+
+  [[nodiscard]] static bool writes(frameseal::Codec c) noexcept { return c == frameseal::Codec::opus; }
+
+  // frames[0], frames[1]: the header packets, each on its own page; then the audio packets in
+  // pages of about one second (as ffmpeg writes), granules from m.frames[k].pts, serial m.ogg_serial.
+  static void write(const MediaFile& m, std::span<const BytesIn> frames, Bytes& out) {
+    OggWriter w(out, m.ogg_serial);
+    const std::size_t n = frames.size();
+    if (n < 2) return;
+    w.packet(frames[0], 0, true, false);
+    w.packet(frames[1], 0, true, n == 2);
+    std::int64_t page_begin = n > 2 ? static_cast<std::int64_t>(m.frames[2].pts) : 0;
+    for (std::size_t k = 2; k < n; ++k) {
+      const auto g = static_cast<std::int64_t>(m.frames[k].pts);
+      const bool last = k + 1 == n;
+      const bool flush = last || g - page_begin >= 48000;
+      w.packet(frames[k], g, flush, last);
+      if (flush) page_begin = g;
+    }
+  }
+
+  // fourcc Opus, time base 1/48000, width | height << 16 = the Ogg serial number.
+  [[nodiscard]] static IvfHeader encrypted_header(const MediaFile& source) noexcept {
+    IvfHeader h;
+    h.fourcc = fourcc_of(source.codec);
+    h.width = static_cast<std::uint16_t>(source.ogg_serial & 0xffff);
+    h.height = static_cast<std::uint16_t>(source.ogg_serial >> 16);
+    h.rate = 48000;
+    h.scale = 1;
+    h.frame_count = static_cast<std::uint32_t>(source.frames.size());
+    return h;
+  }
 };
 
 }  // namespace media

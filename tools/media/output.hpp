@@ -84,7 +84,8 @@ class AtomicFile {
 
   void write(BytesIn b) {
     if (!ok() || b.empty()) return;
-    if (std::fwrite(b.data(), 1, b.size(), file_) != b.size()) error_ = std::string("write failed: ") + std::strerror(errno);
+    if (std::fwrite(b.data(), 1, b.size(), file_) != b.size())
+      error_ = std::string("write failed: ") + std::strerror(errno);
   }
 
   // Returns false (and removes the temporary file) when anything failed.
@@ -151,8 +152,8 @@ class Progress {
     if (now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
     const double s = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "\rframeseal: %s %zu/%zu frames, %.1f MB, %.1f MB/s ", verb_, frames, total_, bytes / 1e6,
-                 s > 0 ? bytes / 1e6 / s : 0.0);
+    std::fprintf(stderr, "\rframeseal: %s %zu/%zu frames, %.1f MB, %.1f MB/s ", verb_, frames, total_,
+                 bytes / 1e6, s > 0 ? bytes / 1e6 / s : 0.0);
     shown_ = true;
   }
   void finish() {

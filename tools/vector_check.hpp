@@ -1,4 +1,5 @@
-// `frameseal vectors FILE.json`: checks a LiveKit known-answer file (schema:
+// The checker behind `frameseal vectors FILE.json` (commands/vectors.cpp) and the vectors fuzz
+// target: checks a LiveKit known-answer file (schema:
 // tests/vectors/livekit/README.md) and prints one line per failing case and a last line
 // "N passed, M failed". Exit 1 on any failure.
 //
@@ -116,7 +117,8 @@ inline fs::KdfAlgorithm kdf_field(const nlohmann::json& j) {
 template <class F>
 void guarded(const nlohmann::json& record, const char* kind, VectorRun& run, F&& check) {
   std::string id = kind;
-  if (record.is_object() && record.contains("id") && record["id"].is_string()) id = record["id"].get<std::string>();
+  if (record.is_object() && record.contains("id") && record["id"].is_string())
+    id = record["id"].get<std::string>();
   try {
     check(id);
   } catch (const FieldError& e) {
@@ -134,7 +136,7 @@ inline Bytes hex_item(const nlohmann::json& array, std::size_t i, const char* fi
 }
 
 inline void check_chain(const nlohmann::json& c, VectorRun& run, const std::string& id) {
-  const auto kdf = make_kdf(kdf_field(c));
+  const auto kdf = fs::openssl::livekit_kdf(kdf_field(c));
   const std::string salt_s = opt_string(c, "ratchet_salt_utf8", std::string(fs::default_ratchet_salt));
   const fs::BytesIn salt = fs::as_bytes(salt_s);
   const auto& mats = req_array(c, "materials_hex");
@@ -198,7 +200,7 @@ template <class C>
 void check_vector_with(const nlohmann::json& v, VectorRun& run, const std::string& id) {
   fs::KeyRingOptions ro;
   if (v.contains("ratchet_salt_hex")) ro.salt = req_hex(v, "ratchet_salt_hex");
-  const auto kdf = make_kdf(kdf_field(v));
+  const auto kdf = fs::openssl::livekit_kdf(kdf_field(v));
   const std::size_t kid = static_cast<std::size_t>(opt_uint(v, "key_index", 0, 255));
   const Bytes material = material_field(v);
   const fs::FrameInfo info = frame_info(v);
@@ -207,20 +209,24 @@ void check_vector_with(const nlohmann::json& v, VectorRun& run, const std::strin
   const std::uint64_t ratchets = opt_uint(v, "ratchet_count", 0, 1000);
 
   auto sender = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
-  if (!sender || sender->set_key(kid, material) != fs::Errc::ok) return run.check(false, id, "cannot set the key");
+  if (!sender || sender->set_key(kid, material) != fs::Errc::ok)
+    return run.check(false, id, "cannot set the key");
   for (std::uint64_t r = 0; r < ratchets; ++r)
     if (!sender->ratchet(kid % sender->size())) return run.check(false, id, "ratchet failed");
   std::string why;
   if (v.contains("current_material_hex")) {
     auto m = sender->export_key(kid % sender->size());
-    if (!m || Bytes(m->view().begin(), m->view().end()) != req_hex(v, "current_material_hex")) why += "exported material differs; ";
+    if (!m || Bytes(m->view().begin(), m->view().end()) != req_hex(v, "current_material_hex"))
+      why += "exported material differs; ";
     if (m && v.contains("aes_key_hex")) {
       Bytes k(C::key_bytes);
-      if (kdf.derive(m->view(), ro.salt, k) != fs::Errc::ok || k != req_hex(v, "aes_key_hex")) why += "aes key differs; ";
+      if (kdf.derive(m->view(), ro.salt, k) != fs::Errc::ok || k != req_hex(v, "aes_key_hex"))
+        why += "aes key differs; ";
     }
   }
   fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::LivekitIv> enc(
-      *sender, {}, fs::livekit::LivekitIv(static_cast<std::uint32_t>(opt_uint(v, "send_count_mod_65535", 0, 65534))));
+      *sender, {},
+      fs::livekit::LivekitIv(static_cast<std::uint32_t>(opt_uint(v, "send_count_mod_65535", 0, 65534))));
   Bytes out(decltype(enc)::max_encrypted_size(plaintext.size()));
   auto r = enc.encrypt(info, plaintext, out);
   if (!r) {
@@ -230,7 +236,8 @@ void check_vector_with(const nlohmann::json& v, VectorRun& run, const std::strin
   }
   // A receiver that holds the un-ratcheted material catches up through its ratchet window.
   auto receiver = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
-  if (!receiver || receiver->set_key(kid, material) != fs::Errc::ok) return run.check(false, id, "cannot set the receiver key");
+  if (!receiver || receiver->set_key(kid, material) != fs::Errc::ok)
+    return run.check(false, id, "cannot set the receiver key");
   fs::livekit::FrameCryptor<C, fs::LivekitKdf> dec(*receiver);
   Bytes back(expected.size());
   auto d = dec.decrypt(info, expected, back);
@@ -277,10 +284,11 @@ template <class C>
 std::optional<DataRings<C>> data_rings(const nlohmann::json& v) {
   fs::KeyRingOptions ro;
   if (v.contains("ratchet_salt_hex")) ro.salt = req_hex(v, "ratchet_salt_hex");
-  const auto kdf = make_kdf(kdf_field(v));
+  const auto kdf = fs::openssl::livekit_kdf(kdf_field(v));
   const std::size_t kid = static_cast<std::size_t>(opt_uint(v, "key_index", 0, 255));
   const Bytes material = material_field(v);
-  auto tx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf), rx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
+  auto tx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf),
+       rx = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
   if (!tx || !rx || tx->set_key(kid, material) != fs::Errc::ok || rx->set_key(kid, material) != fs::Errc::ok)
     return std::nullopt;
   for (std::uint64_t r = opt_uint(v, "ratchet_count", 0, 1000); r > 0; --r)
@@ -293,7 +301,8 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
   auto rings = data_rings<C>(v);
   if (!rings) return run.check(false, id, "cannot set the key");
   const Bytes payload = req_hex(v, "payload_hex");
-  fs::livekit::DataCryptor<C, fs::LivekitKdf, fs::livekit::LivekitDataIv> tx(rings->sender, data_iv_of(req_hex(v, "iv_hex")));
+  fs::livekit::DataCryptor<C, fs::LivekitKdf, fs::livekit::LivekitDataIv> tx(
+      rings->sender, data_iv_of(req_hex(v, "iv_hex")));
   fs::livekit::DataCryptor<C, fs::LivekitKdf> rx(rings->receiver);
   std::string why;
   Bytes plain;
@@ -301,12 +310,16 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
     const Bytes expected = req_hex(v, "encrypted_packet_hex");
     Bytes out(decltype(tx)::max_packet_size(payload.size()));
     auto e = tx.encrypt(payload, out);
-    if (!e) why += "encrypt failed: " + std::string(fs::to_string(e.error())) + "; ";
-    else if (Bytes(e->begin(), e->end()) != expected) why += "encrypted packet differs: got " + to_hex(*e) + "; ";
+    if (!e)
+      why += "encrypt failed: " + std::string(fs::to_string(e.error())) + "; ";
+    else if (Bytes(e->begin(), e->end()) != expected)
+      why += "encrypted packet differs: got " + to_hex(*e) + "; ";
     Bytes back(expected.size());
     auto d = rx.decrypt(expected, back);
-    if (!d) why += "decrypt failed: " + std::string(fs::to_string(d.error())) + "; ";
-    else plain.assign(d->begin(), d->end());
+    if (!d)
+      why += "decrypt failed: " + std::string(fs::to_string(d.error())) + "; ";
+    else
+      plain.assign(d->begin(), d->end());
   } else {
     const auto& packets = req_array(v, "packets_hex");
     std::vector<Bytes> expected;
@@ -324,8 +337,9 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
         user_ts = opt_uint(v, "user_timestamp", 0, ~std::uint64_t{0});
       }
     }
-    auto pk = fs::livekit::DataTrackPacketizer::create(static_cast<std::uint16_t>(opt_uint(v, "handle", 1, 0xffff)),
-                                                       opt_uint(v, "mtu", fs::livekit::data_track_default_mtu, 1 << 20));
+    auto pk = fs::livekit::DataTrackPacketizer::create(
+        static_cast<std::uint16_t>(opt_uint(v, "handle", 1, 0xffff)),
+        opt_uint(v, "mtu", fs::livekit::data_track_default_mtu, 1 << 20));
     if (!pk) throw FieldError{"handle", "0, or an mtu too small for a header"};
     Bytes sealed(payload.size() + C::tag_bytes), scratch(pk->mtu());
     auto s = tx.seal(payload, sealed);
@@ -336,8 +350,11 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
       auto n = pk->packetize(s->value, static_cast<std::uint32_t>(opt_uint(v, "timestamp", 0, 0xffffffffu)),
                              fs::livekit::DataTrackE2ee{s->key_index, s->iv}, user_ts, scratch,
                              [&](fs::BytesIn p) { made.emplace_back(p.begin(), p.end()); });
-      if (!n) why += "packetize failed; ";
-      else if (made != expected) why += "packets differ (" + std::to_string(made.size()) + " made, " + std::to_string(expected.size()) + " expected); ";
+      if (!n)
+        why += "packetize failed; ";
+      else if (made != expected)
+        why += "packets differ (" + std::to_string(made.size()) + " made, " +
+               std::to_string(expected.size()) + " expected); ";
     }
     fs::livekit::DataTrackDepacketizer d;
     for (const Bytes& p : expected) {
@@ -354,8 +371,10 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
       }
       Bytes back(frame.payload.size());
       auto o = rx.open(frame.header.e2ee->key_index, frame.header.e2ee->iv, frame.payload, back);
-      if (!o) why += "decrypt failed: " + std::string(fs::to_string(o.error())) + "; ";
-      else plain.assign(o->begin(), o->end());
+      if (!o)
+        why += "decrypt failed: " + std::string(fs::to_string(o.error())) + "; ";
+      else
+        plain.assign(o->begin(), o->end());
     }
   }
   if (why.empty() && plain != payload) why += "decrypted payload differs; ";
@@ -392,7 +411,7 @@ inline void setup_receiver(const nlohmann::json& spec, DecodeReceiver& rx) {
   ro.size = static_cast<std::size_t>(opt_uint(opt, "keyringSize", 16, 256));
   std::string salt = opt_string(opt, "ratchetSalt", std::string(fs::default_ratchet_salt));
   ro.salt.assign(salt.begin(), salt.end());
-  auto ring = Ring::create(ro, make_kdf(kdf_field(spec)));
+  auto ring = Ring::create(ro, fs::openssl::livekit_kdf(kdf_field(spec)));
   if (!ring) throw FieldError{"options", "not accepted by KeyRing::create"};
   rx.ring = std::make_unique<Ring>(std::move(*ring));
   rx.cryptor.reset();
@@ -410,7 +429,8 @@ inline void setup_receiver(const nlohmann::json& spec, DecodeReceiver& rx) {
   }
   fs::livekit::FrameCryptorOptions fo;
   fo.sif_trailer = opt_hex(spec, "sif_trailer_hex");
-  rx.cryptor = std::make_unique<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm, fs::LivekitKdf>>(*rx.ring, fo);
+  rx.cryptor =
+      std::make_unique<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm, fs::LivekitKdf>>(*rx.ring, fo);
 }
 
 // An encode-direction record: what the package's sender did with a frame (see the header comment).
@@ -420,7 +440,8 @@ inline void check_encode(const nlohmann::json& d, DecodeReceiver& rx, VectorRun&
   if (!res.is_object()) throw FieldError{"result", "not an object"};
   const fs::FrameInfo info = frame_info(in);
   const Bytes plain = opt_hex(in, "plaintext_hex");
-  if (!in.contains("plaintext_hex") && !in.contains("frame_hex")) throw FieldError{"input.plaintext_hex", "missing"};
+  if (!in.contains("plaintext_hex") && !in.contains("frame_hex"))
+    throw FieldError{"input.plaintext_hex", "missing"};
   const Bytes frame = in.contains("plaintext_hex") ? plain : req_hex(in, "frame_hex");
   Bytes package_out;
   bool have_out = false;
@@ -443,14 +464,19 @@ inline void check_encode(const nlohmann::json& d, DecodeReceiver& rx, VectorRun&
   Bytes out(decltype(tx)::max_encrypted_size(frame.size()));
   auto r = tx.encrypt(info, frame, out);
   if (refused) return run.check(!r, id, "the package refused the frame, frameseal sent it");
-  if (!r) return run.check(false, id, "the package sent the frame, frameseal refused: " + std::string(fs::to_string(r.error())));
+  if (!r)
+    return run.check(
+        false, id, "the package sent the frame, frameseal refused: " + std::string(fs::to_string(r.error())));
   const Bytes mine(r->begin(), r->end());
-  if (package_out == frame) return run.check(mine == frame, id, "the package passed the frame through, frameseal did not");
-  const bool key = info.key_frame ? *info.key_frame : (info.codec == fs::Codec::vp8 && fs::vp8_is_key_frame(frame));
+  if (package_out == frame)
+    return run.check(mine == frame, id, "the package passed the frame through, frameseal did not");
+  const bool key =
+      info.key_frame ? *info.key_frame : (info.codec == fs::Codec::vp8 && fs::vp8_is_key_frame(frame));
   auto ch = fs::livekit::sender_clear_header(info, key, frame);
   const std::size_t h = ch ? ch->out_bytes : 0;
-  const bool same_shape = mine.size() == package_out.size() && h <= mine.size() &&
-                          std::equal(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(h), package_out.begin());
+  const bool same_shape =
+      mine.size() == package_out.size() && h <= mine.size() &&
+      std::equal(mine.begin(), mine.begin() + static_cast<std::ptrdiff_t>(h), package_out.begin());
   run.check(same_shape, id, "frameseal's frame differs in length or clear header from the package's");
 }
 
@@ -463,7 +489,8 @@ inline void check_decode(const nlohmann::json& d, DecodeReceiver& rx, VectorRun&
   if (spec.is_object()) {
     const nlohmann::json no_options = nlohmann::json::object();
     const auto& opt = spec.contains("options") ? req(spec, "options") : no_options;
-    if (opt.is_object() && opt_uint(opt, "keySize", 128) != 128) return run.check(true, id, "");  // AES-256 receivers: vectors[]
+    if (opt.is_object() && opt_uint(opt, "keySize", 128) != 128)
+      return run.check(true, id, "");  // AES-256 receivers: vectors[]
     setup_receiver(spec, rx);
   } else if (!spec.is_string()) {
     throw FieldError{"receiver", "neither an object nor a continuation string"};
@@ -478,8 +505,11 @@ inline void check_decode(const nlohmann::json& d, DecodeReceiver& rx, VectorRun&
   const auto& res = req(d, "result");
   const bool js_ok = opt_bool(res, "decrypted", false);
   if (js_ok) {
-    if (!r) return run.check(false, id, "package decrypted, frameseal dropped: " + std::string(fs::to_string(r.error())));
-    return run.check(Bytes(r->begin(), r->end()) == req_hex(res, "output_frame_hex"), id, "decrypted bytes differ");
+    if (!r)
+      return run.check(false, id,
+                       "package decrypted, frameseal dropped: " + std::string(fs::to_string(r.error())));
+    return run.check(Bytes(r->begin(), r->end()) == req_hex(res, "output_frame_hex"), id,
+                     "decrypted bytes differ");
   }
   if (!r) return run.check(true, id, "");
   run.check(rep.match.ratchet_steps > 0, id, "package rejected the frame but frameseal accepted it");
@@ -496,26 +526,19 @@ inline VectorRun run_vectors(const nlohmann::json& j, bool quiet = false) {
   auto each = [&](const char* section, auto&& check) {
     if (!j.contains(section)) return;
     if (!j[section].is_array()) return run.check(false, section, "not an array");
-    for (const auto& record : j[section]) guarded(record, section, run, [&](const std::string& id) { check(record, id); });
+    for (const auto& record : j[section])
+      guarded(record, section, run, [&](const std::string& id) { check(record, id); });
   };
   each("ratchet_chains", [&](const nlohmann::json& c, const std::string& id) { check_chain(c, run, id); });
   each("vectors", [&](const nlohmann::json& v, const std::string& id) { check_vector(v, run, id); });
   DecodeReceiver rx;
-  each("decode_behaviour", [&](const nlohmann::json& d, const std::string& id) { check_decode(d, rx, run, id); });
-  each("data_vectors", [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, false); });
-  each("data_track_vectors", [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, true); });
+  each("decode_behaviour",
+       [&](const nlohmann::json& d, const std::string& id) { check_decode(d, rx, run, id); });
+  each("data_vectors",
+       [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, false); });
+  each("data_track_vectors",
+       [&](const nlohmann::json& v, const std::string& id) { check_data_vector(v, run, id, true); });
   return run;
-}
-
-inline int cmd_vectors(int argc, char** argv) {
-  if (argc != 1) die("usage: frameseal vectors FILE.json");
-  std::ifstream file(argv[0]);
-  if (!file) die(std::string("cannot open ") + argv[0]);
-  nlohmann::json j = nlohmann::json::parse(file, nullptr, false);
-  if (j.is_discarded()) die(std::string(argv[0]) + ": not valid JSON");
-  const VectorRun run = run_vectors(j);
-  std::printf("%d passed, %d failed\n", run.passed, run.failed);
-  return run.failed == 0 && run.passed > 0 ? 0 : 1;
 }
 
 }  // namespace cli

@@ -16,15 +16,32 @@
 //   decrypt: each HEX is one packet, in arrival order; prints each reassembled and decrypted frame's
 //            payload, "drop <reason>" for a packet that is not one or a frame that fails (decrypt
 //            errors, or the depacketizer's interrupted / unknown_frame / buffer_full / incomplete)
-#pragma once
-
-#include "cmd_media.hpp"
+#include "command.hpp"
+#include "file_engine.hpp"
 
 #include <cstdio>
 #include <string>
 #include <vector>
 
 namespace cli {
+namespace {
+
+class Data final : public Command {
+ public:
+  Data()
+      : Command("data encrypt|decrypt [options] HEX...",
+                "LiveKit E2EE data packets (see frameseal data --help)") {}
+  int run(int argc, char** argv) override;
+};
+
+// `frameseal data-track ...` = `frameseal data --track ...`.
+class DataTrack final : public Command {
+ public:
+  DataTrack()
+      : Command("data-track encrypt|decrypt [options] HEX...",
+                "LiveKit data track frames / packets (= data --track)") {}
+  int run(int argc, char** argv) override;
+};
 
 inline const char* data_usage =
     "usage: frameseal data encrypt|decrypt [options] HEX [HEX...]\n"
@@ -68,13 +85,11 @@ inline DataOptions parse_data_options(int argc, char** argv) {
   }
   if (mode != "encrypt" && mode != "decrypt") die("frameseal data: expected encrypt or decrypt, got " + mode);
   o.encrypt = mode == "encrypt";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (parse_key_option(o.key, argc, argv, i)) continue;
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
+  Args args(argc - 1, argv + 1);
+  while (args.more()) {
+    const std::string a = args.next();
+    if (parse_key_option(o.key, args, a)) continue;
+    auto value = [&]() -> std::string { return args.value(a); };
     if (a == "--ratchet") {
       o.ratchets = parse_uint(a, value(), 1000);
     } else if (a == "--iv") {
@@ -89,9 +104,12 @@ inline DataOptions parse_data_options(int argc, char** argv) {
       o.iv_count = static_cast<std::uint32_t>(parse_uint(a, value(), 0xffffffffu));
     } else if (a == "--type") {
       const std::string v = value();
-      if (v == "none") o.type = fs::livekit::DataEncryptionType::none;
-      else if (v == "gcm") o.type = fs::livekit::DataEncryptionType::gcm;
-      else die("--type: expected none or gcm");
+      if (v == "none")
+        o.type = fs::livekit::DataEncryptionType::none;
+      else if (v == "gcm")
+        o.type = fs::livekit::DataEncryptionType::gcm;
+      else
+        die("--type: expected none or gcm");
     } else if (a == "--data-packet") {
       o.data_packet = true;
     } else if (a == "--track") {
@@ -112,13 +130,14 @@ inline DataOptions parse_data_options(int argc, char** argv) {
       die("unknown option for data: " + a + " (frameseal data --help)");
     } else {
       auto b = parse_hex(a);
-      if (!b) die("not hex: argument " + std::to_string(i));
+      if (!b) die("not hex: argument " + std::to_string(args.last_index() + 1));
       o.inputs.push_back(std::move(*b));
     }
   }
   if (!o.key.has_key()) die("data: a key is needed: --key-file PATH, --key HEX or --passphrase TEXT");
   if (o.key.format != "livekit") die("data: only LiveKit's format has data packets (--format livekit)");
-  if ((o.iv_random || o.iv_timestamp) && !o.livekit_iv) die("--iv-random/--iv-timestamp go with --iv livekit");
+  if ((o.iv_random || o.iv_timestamp) && !o.livekit_iv)
+    die("--iv-random/--iv-timestamp go with --iv livekit");
   if (o.iv_random.has_value() != o.iv_timestamp.has_value()) die("give both --iv-random and --iv-timestamp");
   if (o.inputs.empty()) die("data: no packets given");
   if (o.track && o.data_packet) die("--track and --data-packet: a data track packet is not a DataPacket");
@@ -139,13 +158,14 @@ void run_data_track(DataOptions& o, Cryptor& dc, Ring& ring) {
       out.assign(in.size() + Ring::cipher_type::tag_bytes, 0);
       auto s = dc.seal(in, out);
       if (!s) die(std::string("encrypt: ") + std::string(fs::to_string(s.error())));
-      auto n = pk->packetize(s->value, o.timestamp, lk::DataTrackE2ee{s->key_index, s->iv}, o.user_timestamp, scratch,
-                             [](fs::BytesIn p) { std::printf("%s\n", to_hex(p).c_str()); });
+      auto n = pk->packetize(s->value, o.timestamp, lk::DataTrackE2ee{s->key_index, s->iv}, o.user_timestamp,
+                             scratch, [](fs::BytesIn p) { std::printf("%s\n", to_hex(p).c_str()); });
       if (!n) die(std::string("packetize: ") + std::string(fs::to_string(n.error())));
     }
     return;
   }
-  static constexpr const char* drops[] = {"none", "interrupted", "unknown_frame", "buffer_full", "incomplete"};
+  static constexpr const char* drops[] = {"none", "interrupted", "unknown_frame", "buffer_full",
+                                          "incomplete"};
   lk::DataTrackDepacketizer d;
   for (const Bytes& in : o.inputs) {
     lk::DataTrackDrop why;
@@ -214,14 +234,31 @@ int run_data(DataOptions& o, Iv iv) {
   return 0;
 }
 
-inline int cmd_data(int argc, char** argv) {
+int run_data_command(int argc, char** argv) {
   DataOptions o = parse_data_options(argc, argv);
   const CipherId cipher = o.key.cipher.value_or(CipherId::aes128gcm);
   return with_cipher(cipher, [&]<class C>() {
     if (!o.livekit_iv) return run_data<C>(o, fs::livekit::UniqueIv());
-    if (o.iv_random) return run_data<C>(o, fs::livekit::LivekitDataIv(*o.iv_random, *o.iv_timestamp, o.iv_count));
+    if (o.iv_random)
+      return run_data<C>(o, fs::livekit::LivekitDataIv(*o.iv_random, *o.iv_timestamp, o.iv_count));
     return run_data<C>(o, fs::livekit::LivekitDataIv());
   });
 }
+
+int Data::run(int argc, char** argv) {
+  return run_data_command(argc, argv);
+}
+
+int DataTrack::run(int argc, char** argv) {
+  std::vector<char*> args(argv, argv + argc);
+  static char track[] = "--track";
+  args.insert(args.begin() + (args.empty() ? 0 : 1), track);
+  return run_data_command(static_cast<int>(args.size()), args.data());
+}
+
+FRAMESEAL_CLI_COMMAND("data", Data);
+FRAMESEAL_CLI_COMMAND("data-track", DataTrack);
+
+}  // namespace
 
 }  // namespace cli
