@@ -36,19 +36,25 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 
 template <class C>
-concept Cipher =
-    std::is_nothrow_move_constructible_v<C> &&
-    requires { typename std::integral_constant<std::size_t, C::key_bytes>; } &&
-    requires { typename std::integral_constant<std::size_t, C::nonce_bytes>; } &&
-    requires { typename std::integral_constant<std::size_t, C::tag_bytes>; } &&
+concept Cipher = std::is_nothrow_move_constructible_v<C> && requires {
+  typename std::integral_constant<std::size_t, C::key_bytes>;
+} && requires {
+  typename std::integral_constant<std::size_t, C::nonce_bytes>;
+} && requires {
+  typename std::integral_constant<std::size_t, C::tag_bytes>;
+} &&
     requires(C& c, BytesOut out, BytesIn in, BytesIn aad, std::span<const std::uint8_t, C::nonce_bytes> nonce,
              std::span<const std::uint8_t, C::key_bytes> key) {
-      { C::name } -> std::convertible_to<std::string_view>;
-      { C::available() } noexcept -> std::same_as<bool>;
-      { C::create(key) } noexcept -> std::same_as<Result<C>>;
-      { c.seal(out, in, aad, nonce) } noexcept -> std::same_as<Result<BytesOut>>;
-      { c.open(out, in, aad, nonce) } noexcept -> std::same_as<Result<BytesOut>>;
-    };
+  { C::name } -> std::convertible_to<std::string_view>;
+  { C::available() }
+  noexcept->std::same_as<bool>;
+  { C::create(key) }
+  noexcept->std::same_as<Result<C>>;
+  { c.seal(out, in, aad, nonce) }
+  noexcept->std::same_as<Result<BytesOut>>;
+  { c.open(out, in, aad, nonce) }
+  noexcept->std::same_as<Result<BytesOut>>;
+};
 
 namespace detail {
 // Shared argument checks of seal/open (see the contract above).

@@ -21,6 +21,7 @@
 #include "livekit/sif.hpp"
 #include "livekit/packet_trailer.hpp"
 #include "livekit/iv.hpp"
+#include "livekit/frame_cryptor_options.hpp"
 #include "livekit/frame_layout.hpp"
 #include "livekit/frame_cryptor.hpp"
 #include "livekit/data_packet.hpp"

@@ -265,9 +265,11 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
 // The KDF policy shape KeyRing<C, Kdf> takes (see the header comment): a name, and derive() that
 // fills all of out from (material, salt), noexcept. prefix_extendable is optional.
 template <class K>
-concept KdfPolicy = std::copy_constructible<K> && requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
+concept KdfPolicy = std::copy_constructible<K> &&
+    requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
   { K::name } -> std::convertible_to<std::string_view>;
-  { k.derive(material, salt, out) } noexcept -> std::same_as<Errc>;
+  { k.derive(material, salt, out) }
+  noexcept->std::same_as<Errc>;
 };
 
 // livekit-client utils.ts getAlgoOptions: HKDF info is new ArrayBuffer(128), i.e. 128 zero bytes;

@@ -85,10 +85,10 @@ inline constexpr int default_failure_tolerance = -1;
 inline constexpr std::size_t ratchet_material_bytes = 32;
 
 struct KeyRingOptions {
-  std::size_t size = default_key_ring_size;               // slots, 1..256
+  std::size_t size = default_key_ring_size;                  // slots, 1..256
   std::size_t ratchet_window = default_ratchet_window_size;  // 0..256 forward steps searched
-  int failure_tolerance = default_failure_tolerance;      // < 0: never invalidate
-  std::size_t previous_generations = 16;                  // 0..256 old keys kept after a ratchet
+  int failure_tolerance = default_failure_tolerance;         // < 0: never invalidate
+  std::size_t previous_generations = 16;                     // 0..256 old keys kept after a ratchet
   std::vector<std::uint8_t> salt{default_ratchet_salt.begin(), default_ratchet_salt.end()};
   // Opt-in (LivekitKdf only): also derive each slot's key with the other algorithm (HKDF <-> PBKDF2)
   // when it is installed, and when no key of the search authenticates a frame, try that one key
@@ -140,9 +140,9 @@ class SlotAccessors {
 
 // How a received frame's key was found.
 struct KeyMatch {
-  std::size_t ratchet_steps = 0;      // > 0: found in the ratchet window and committed
+  std::size_t ratchet_steps = 0;        // > 0: found in the ratchet window and committed
   std::size_t previous_generation = 0;  // > 0: authenticated under an older generation (1 = newest)
-  std::size_t attempts = 0;           // AEAD attempts made
+  std::size_t attempts = 0;             // AEAD attempts made
 };
 
 template <Cipher C, KdfPolicy Kdf = LivekitKdf>
@@ -158,16 +158,16 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     Keyed keyed;
   };
   struct Slot {
-    SecretBuffer base;                                  // material as set (any length)
-    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
-    std::optional<Keyed> key;                           // AEAD key of the current material
-    std::vector<Keyed> previous;                        // oldest first
-    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
+    SecretBuffer base;                                        // material as set (any length)
+    SecretBytes<ratchet_material_bytes> ratcheted;            // material after >= 1 ratchet
+    std::optional<Keyed> key;                                 // AEAD key of the current material
+    std::vector<Keyed> previous;                              // oldest first
+    std::vector<Ahead> ahead;                                 // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
-    std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
-    std::optional<Keyed> other_salt;                    // ... under LiveKit's default salt (custom salt set)
+    std::optional<Keyed> other_kdf;   // AESKey of the current material under the other KDF
+    std::optional<Keyed> other_salt;  // ... under LiveKit's default salt (custom salt set)
     std::uint64_t generation = 0;
-    std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
+    std::uint64_t epoch = 0;  // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
     bool invalid = false;
 
@@ -209,11 +209,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
-  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
-    requires requires(const Kdf k) { k.algorithm; }
-  {
-    return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
-  }
+  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept requires requires(const Kdf k) { k.algorithm; }
+  { return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf; }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.
   // Derives the key and the whole ratchet window (1 + ratchet_window KDF calls).
@@ -303,9 +300,9 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     friend class KeyRing;
     std::size_t index_ = 0;
     std::uint64_t epoch_ = 0;
-    std::uint64_t end_ = 0;                                 // generation + cached steps, when planned
-    std::size_t count_ = 0;                                 // steps to derive
-    Slot chain_;                                            // base = the last known material
+    std::uint64_t end_ = 0;  // generation + cached steps, when planned
+    std::size_t count_ = 0;  // steps to derive
+    Slot chain_;             // base = the last known material
   };
   // Steps the slot's window lacks (0: full, empty slot or index out of range).
   [[nodiscard]] std::size_t window_deficit(std::size_t index) const noexcept {
@@ -322,7 +319,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     r.index_ = index;
     r.epoch_ = s.epoch;
     r.end_ = s.generation + s.ahead.size();
-    auto tail = SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
+    auto tail =
+        SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
     if (!tail) return std::nullopt;
     r.chain_.base = std::move(*tail);
     if (s.next) r.chain_.next = s.next->clone();
@@ -342,8 +340,10 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     const std::size_t room = cache_target() - std::min(cache_target(), s.ahead.size());
     const std::size_t take = std::min(room, r.chain_.ahead.size());
     for (std::size_t i = 0; i < take; ++i) s.ahead.push_back(std::move(r.chain_.ahead[i]));
-    if (take == r.chain_.ahead.size()) s.next = std::move(r.chain_.next);
-    else s.next.reset();
+    if (take == r.chain_.ahead.size())
+      s.next = std::move(r.chain_.next);
+    else
+      s.next.reset();
     return take > 0;
   }
   // plan_refill + derive + apply in one call, for a ring used from one thread.
@@ -402,7 +402,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
   // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
   // the sizes or salts differ, Errc::missing_key when src's slot is empty.
   [[nodiscard]] Errc set_key_from(const KeyRing& src, std::size_t index, bool make_current = true) noexcept {
-    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt) return Errc::invalid_argument;
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt)
+      return Errc::invalid_argument;
     const std::size_t slot_index = index % slots_.size();
     const Slot& from = src.slots_[slot_index];
     if (!from.key) return Errc::missing_key;
@@ -496,7 +497,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
     }
     ++s.failures;
-    if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
+    if (options_.failure_tolerance >= 0 &&
+        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
     return Errc::auth_failed;
   }
@@ -520,7 +522,9 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
   // Steps kept derived ahead: the ratchet window, and at least one so that ratchet() never waits for
   // a KDF either (with ratchet_window 0 the search uses none of them).
-  [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
+  [[nodiscard]] std::size_t cache_target() const noexcept {
+    return std::max<std::size_t>(options_.ratchet_window, 1);
+  }
 
   // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
   [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
@@ -535,8 +539,10 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       auto keyed = keyed_from(std::move(key));
       if (!keyed) return keyed.error();
       s.other_kdf.emplace(std::move(*keyed));
-      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()), default_ratchet_salt.size());
-      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end())) return Errc::ok;
+      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()),
+                                 default_ratchet_salt.size());
+      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end()))
+        return Errc::ok;
       SecretBytes<C::key_bytes> salted;
       if (Errc e = kdf_.derive(s.material(), default_salt, salted.mutable_view()); e != Errc::ok) return e;
       auto keyed_salt = keyed_from(std::move(salted));
@@ -600,7 +606,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       SecretBytes<C::key_bytes> key;
       if constexpr (kdf_prefix_extendable()) {
         SecretBytes<ratchet_material_bytes> after;
-        if (Errc e = kdf_.derive(material.view(), options_.salt, after.mutable_view()); e != Errc::ok) return e;
+        if (Errc e = kdf_.derive(material.view(), options_.salt, after.mutable_view()); e != Errc::ok)
+          return e;
         std::copy_n(after.data(), C::key_bytes, key.data());
         s.next.emplace(std::move(after));
       } else {
@@ -622,7 +629,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     if (incoming > 0) {
       const std::size_t room = keep - incoming;
       if (s.previous.size() > room)
-        s.previous.erase(s.previous.begin(), s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
+        s.previous.erase(s.previous.begin(),
+                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
       // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
       for (std::size_t c = r - incoming; c < r; ++c)
         s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));

@@ -54,8 +54,12 @@ class SecretBytes {
   [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
   [[nodiscard]] std::uint8_t* data() noexcept { return bytes_.data(); }
   [[nodiscard]] const std::uint8_t* data() const noexcept { return bytes_.data(); }
-  [[nodiscard]] std::span<const std::uint8_t, N> view() const noexcept { return std::span<const std::uint8_t, N>(bytes_); }
-  [[nodiscard]] std::span<std::uint8_t, N> mutable_view() noexcept { return std::span<std::uint8_t, N>(bytes_); }
+  [[nodiscard]] std::span<const std::uint8_t, N> view() const noexcept {
+    return std::span<const std::uint8_t, N>(bytes_);
+  }
+  [[nodiscard]] std::span<std::uint8_t, N> mutable_view() noexcept {
+    return std::span<std::uint8_t, N>(bytes_);
+  }
 
  private:
   std::array<std::uint8_t, N> bytes_;
@@ -68,7 +72,8 @@ class SecretBuffer {
   SecretBuffer() noexcept = default;
   SecretBuffer(const SecretBuffer&) = delete;
   SecretBuffer& operator=(const SecretBuffer&) = delete;
-  SecretBuffer(SecretBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  SecretBuffer(SecretBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   SecretBuffer& operator=(SecretBuffer&& o) noexcept {
     if (this != &o) {
       release();

@@ -61,43 +61,58 @@ inline constexpr const char* version_string = FRAMESEAL_VERSION_STRING;
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 
-enum class [[nodiscard]] Errc : std::uint8_t {
-  ok = 0,
-  invalid_argument,     // a parameter is out of range (empty key material, ring size 0, ...)
-  buffer_too_small,     // the output span cannot hold the result; nothing was written
-  malformed_frame,      // the frame cannot be parsed (too short, bad trailer, bad IV length)
-  missing_key,          // no key at the frame's key index (or none to encrypt with)
-  key_invalid,          // the key at that index failed too often and is disabled (failure tolerance)
-  auth_failed,          // the frame did not authenticate under any key tried
-  unsupported_codec,    // the codec has no safe clear-header rule (AV1, unknown)
-  sif_rejected,         // ends with the SIF trailer but the payload is not an allowed blank frame
-  counter_exhausted,    // the IV counter would wrap under this key: install a new key
-  backend_unavailable,  // the crypto backend cannot run here (e.g. AES-GCM without AES-NI)
-  replay,               // the frame's counter was already seen (SFrame replay window)
-  internal_error,       // a backend call failed unexpectedly
-  kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
-                        // the one configured: the sender derives differently (KeyRingOptions)
-  salt_mismatch,        // opt-in check: the frame authenticates under LiveKit's default ratchet salt, not
-                        // the custom one configured (KeyRingOptions::detect_kdf_mismatch)
+enum class [[nodiscard]] Errc : std::uint8_t{
+    ok = 0,
+    invalid_argument,     // a parameter is out of range (empty key material, ring size 0, ...)
+    buffer_too_small,     // the output span cannot hold the result; nothing was written
+    malformed_frame,      // the frame cannot be parsed (too short, bad trailer, bad IV length)
+    missing_key,          // no key at the frame's key index (or none to encrypt with)
+    key_invalid,          // the key at that index failed too often and is disabled (failure tolerance)
+    auth_failed,          // the frame did not authenticate under any key tried
+    unsupported_codec,    // the codec has no safe clear-header rule (AV1, unknown)
+    sif_rejected,         // ends with the SIF trailer but the payload is not an allowed blank frame
+    counter_exhausted,    // the IV counter would wrap under this key: install a new key
+    backend_unavailable,  // the crypto backend cannot run here (e.g. AES-GCM without AES-NI)
+    replay,               // the frame's counter was already seen (SFrame replay window)
+    internal_error,       // a backend call failed unexpectedly
+    kdf_mismatch,         // opt-in check: the frame authenticates under the other KDF (HKDF vs PBKDF2) than
+                          // the one configured: the sender derives differently (KeyRingOptions)
+    salt_mismatch,        // opt-in check: the frame authenticates under LiveKit's default ratchet salt, not
+                          // the custom one configured (KeyRingOptions::detect_kdf_mismatch)
 };
 
 [[nodiscard]] constexpr std::string_view to_string(Errc e) noexcept {
   switch (e) {
-    case Errc::ok: return "ok";
-    case Errc::invalid_argument: return "invalid_argument";
-    case Errc::buffer_too_small: return "buffer_too_small";
-    case Errc::malformed_frame: return "malformed_frame";
-    case Errc::missing_key: return "missing_key";
-    case Errc::key_invalid: return "key_invalid";
-    case Errc::auth_failed: return "auth_failed";
-    case Errc::unsupported_codec: return "unsupported_codec";
-    case Errc::sif_rejected: return "sif_rejected";
-    case Errc::counter_exhausted: return "counter_exhausted";
-    case Errc::backend_unavailable: return "backend_unavailable";
-    case Errc::replay: return "replay";
-    case Errc::internal_error: return "internal_error";
-    case Errc::kdf_mismatch: return "kdf_mismatch";
-    case Errc::salt_mismatch: return "salt_mismatch";
+    case Errc::ok:
+      return "ok";
+    case Errc::invalid_argument:
+      return "invalid_argument";
+    case Errc::buffer_too_small:
+      return "buffer_too_small";
+    case Errc::malformed_frame:
+      return "malformed_frame";
+    case Errc::missing_key:
+      return "missing_key";
+    case Errc::key_invalid:
+      return "key_invalid";
+    case Errc::auth_failed:
+      return "auth_failed";
+    case Errc::unsupported_codec:
+      return "unsupported_codec";
+    case Errc::sif_rejected:
+      return "sif_rejected";
+    case Errc::counter_exhausted:
+      return "counter_exhausted";
+    case Errc::backend_unavailable:
+      return "backend_unavailable";
+    case Errc::replay:
+      return "replay";
+    case Errc::internal_error:
+      return "internal_error";
+    case Errc::kdf_mismatch:
+      return "kdf_mismatch";
+    case Errc::salt_mismatch:
+      return "salt_mismatch";
   }
   return "unknown";
 }
@@ -124,17 +139,14 @@ class [[nodiscard]] Result {
       ::new (static_cast<void*>(&storage_.value)) T();
   }
 
-  Result(const Result& o) noexcept(std::is_nothrow_copy_constructible_v<T>)
-    requires std::is_copy_constructible_v<T>
-      : err_(o.err_) {
+  Result(const Result& o) noexcept(
+      std::is_nothrow_copy_constructible_v<T>) requires std::is_copy_constructible_v<T> : err_(o.err_) {
     if (has_value()) ::new (static_cast<void*>(&storage_.value)) T(o.storage_.value);
   }
   Result(Result&& o) noexcept(std::is_nothrow_move_constructible_v<T>) : err_(o.err_) {
     if (has_value()) ::new (static_cast<void*>(&storage_.value)) T(std::move(o.storage_.value));
   }
-  Result& operator=(const Result& o)
-    requires std::is_copy_constructible_v<T>
-  {
+  Result& operator=(const Result& o) requires std::is_copy_constructible_v<T> {
     if (this != &o) {
       reset();
       err_ = o.err_;
@@ -156,9 +168,18 @@ class [[nodiscard]] Result {
   explicit operator bool() const noexcept { return has_value(); }
   [[nodiscard]] Errc error() const noexcept { return err_; }
 
-  [[nodiscard]] T& value() & noexcept { check(); return storage_.value; }
-  [[nodiscard]] const T& value() const& noexcept { check(); return storage_.value; }
-  [[nodiscard]] T&& value() && noexcept { check(); return std::move(storage_.value); }
+  [[nodiscard]] T& value() & noexcept {
+    check();
+    return storage_.value;
+  }
+  [[nodiscard]] const T& value() const& noexcept {
+    check();
+    return storage_.value;
+  }
+  [[nodiscard]] T&& value() && noexcept {
+    check();
+    return std::move(storage_.value);
+  }
   T& operator*() & noexcept { return value(); }
   const T& operator*() const& noexcept { return value(); }
   T&& operator*() && noexcept { return std::move(*this).value(); }
@@ -324,8 +345,12 @@ class SecretBytes {
   [[nodiscard]] static constexpr std::size_t size() noexcept { return N; }
   [[nodiscard]] std::uint8_t* data() noexcept { return bytes_.data(); }
   [[nodiscard]] const std::uint8_t* data() const noexcept { return bytes_.data(); }
-  [[nodiscard]] std::span<const std::uint8_t, N> view() const noexcept { return std::span<const std::uint8_t, N>(bytes_); }
-  [[nodiscard]] std::span<std::uint8_t, N> mutable_view() noexcept { return std::span<std::uint8_t, N>(bytes_); }
+  [[nodiscard]] std::span<const std::uint8_t, N> view() const noexcept {
+    return std::span<const std::uint8_t, N>(bytes_);
+  }
+  [[nodiscard]] std::span<std::uint8_t, N> mutable_view() noexcept {
+    return std::span<std::uint8_t, N>(bytes_);
+  }
 
  private:
   std::array<std::uint8_t, N> bytes_;
@@ -338,7 +363,8 @@ class SecretBuffer {
   SecretBuffer() noexcept = default;
   SecretBuffer(const SecretBuffer&) = delete;
   SecretBuffer& operator=(const SecretBuffer&) = delete;
-  SecretBuffer(SecretBuffer&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  SecretBuffer(SecretBuffer&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
   SecretBuffer& operator=(SecretBuffer&& o) noexcept {
     if (this != &o) {
       release();
@@ -424,19 +450,25 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 
 template <class C>
-concept Cipher =
-    std::is_nothrow_move_constructible_v<C> &&
-    requires { typename std::integral_constant<std::size_t, C::key_bytes>; } &&
-    requires { typename std::integral_constant<std::size_t, C::nonce_bytes>; } &&
-    requires { typename std::integral_constant<std::size_t, C::tag_bytes>; } &&
+concept Cipher = std::is_nothrow_move_constructible_v<C> && requires {
+  typename std::integral_constant<std::size_t, C::key_bytes>;
+} && requires {
+  typename std::integral_constant<std::size_t, C::nonce_bytes>;
+} && requires {
+  typename std::integral_constant<std::size_t, C::tag_bytes>;
+} &&
     requires(C& c, BytesOut out, BytesIn in, BytesIn aad, std::span<const std::uint8_t, C::nonce_bytes> nonce,
              std::span<const std::uint8_t, C::key_bytes> key) {
-      { C::name } -> std::convertible_to<std::string_view>;
-      { C::available() } noexcept -> std::same_as<bool>;
-      { C::create(key) } noexcept -> std::same_as<Result<C>>;
-      { c.seal(out, in, aad, nonce) } noexcept -> std::same_as<Result<BytesOut>>;
-      { c.open(out, in, aad, nonce) } noexcept -> std::same_as<Result<BytesOut>>;
-    };
+  { C::name } -> std::convertible_to<std::string_view>;
+  { C::available() }
+  noexcept->std::same_as<bool>;
+  { C::create(key) }
+  noexcept->std::same_as<Result<C>>;
+  { c.seal(out, in, aad, nonce) }
+  noexcept->std::same_as<Result<BytesOut>>;
+  { c.open(out, in, aad, nonce) }
+  noexcept->std::same_as<Result<BytesOut>>;
+};
 
 namespace detail {
 // Shared argument checks of seal/open (see the contract above).
@@ -923,9 +955,11 @@ inline Errc pbkdf2_hmac_sha256(BytesIn password, BytesIn salt, std::uint32_t ite
 // The KDF policy shape KeyRing<C, Kdf> takes (see the header comment): a name, and derive() that
 // fills all of out from (material, salt), noexcept. prefix_extendable is optional.
 template <class K>
-concept KdfPolicy = std::copy_constructible<K> && requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
+concept KdfPolicy = std::copy_constructible<K> &&
+    requires(const K k, BytesIn material, BytesIn salt, BytesOut out) {
   { K::name } -> std::convertible_to<std::string_view>;
-  { k.derive(material, salt, out) } noexcept -> std::same_as<Errc>;
+  { k.derive(material, salt, out) }
+  noexcept->std::same_as<Errc>;
 };
 
 // livekit-client utils.ts getAlgoOptions: HKDF info is new ArrayBuffer(128), i.e. 128 zero bytes;
@@ -1033,13 +1067,20 @@ enum class Codec : std::uint8_t { unknown, opus, vp8, vp9, h264, h265, av1 };
 
 [[nodiscard]] constexpr std::string_view to_string(Codec c) noexcept {
   switch (c) {
-    case Codec::unknown: return "unknown";
-    case Codec::opus: return "opus";
-    case Codec::vp8: return "vp8";
-    case Codec::vp9: return "vp9";
-    case Codec::h264: return "h264";
-    case Codec::h265: return "h265";
-    case Codec::av1: return "av1";
+    case Codec::unknown:
+      return "unknown";
+    case Codec::opus:
+      return "opus";
+    case Codec::vp8:
+      return "vp8";
+    case Codec::vp9:
+      return "vp9";
+    case Codec::h264:
+      return "h264";
+    case Codec::h265:
+      return "h265";
+    case Codec::av1:
+      return "av1";
   }
   return "unknown";
 }
@@ -1468,10 +1509,10 @@ inline constexpr int default_failure_tolerance = -1;
 inline constexpr std::size_t ratchet_material_bytes = 32;
 
 struct KeyRingOptions {
-  std::size_t size = default_key_ring_size;               // slots, 1..256
+  std::size_t size = default_key_ring_size;                  // slots, 1..256
   std::size_t ratchet_window = default_ratchet_window_size;  // 0..256 forward steps searched
-  int failure_tolerance = default_failure_tolerance;      // < 0: never invalidate
-  std::size_t previous_generations = 16;                  // 0..256 old keys kept after a ratchet
+  int failure_tolerance = default_failure_tolerance;         // < 0: never invalidate
+  std::size_t previous_generations = 16;                     // 0..256 old keys kept after a ratchet
   std::vector<std::uint8_t> salt{default_ratchet_salt.begin(), default_ratchet_salt.end()};
   // Opt-in (LivekitKdf only): also derive each slot's key with the other algorithm (HKDF <-> PBKDF2)
   // when it is installed, and when no key of the search authenticates a frame, try that one key
@@ -1523,9 +1564,9 @@ class SlotAccessors {
 
 // How a received frame's key was found.
 struct KeyMatch {
-  std::size_t ratchet_steps = 0;      // > 0: found in the ratchet window and committed
+  std::size_t ratchet_steps = 0;        // > 0: found in the ratchet window and committed
   std::size_t previous_generation = 0;  // > 0: authenticated under an older generation (1 = newest)
-  std::size_t attempts = 0;           // AEAD attempts made
+  std::size_t attempts = 0;             // AEAD attempts made
 };
 
 template <Cipher C, KdfPolicy Kdf = LivekitKdf>
@@ -1541,16 +1582,16 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     Keyed keyed;
   };
   struct Slot {
-    SecretBuffer base;                                  // material as set (any length)
-    SecretBytes<ratchet_material_bytes> ratcheted;      // material after >= 1 ratchet
-    std::optional<Keyed> key;                           // AEAD key of the current material
-    std::vector<Keyed> previous;                        // oldest first
-    std::vector<Ahead> ahead;                           // ahead[i] = generation + i + 1
+    SecretBuffer base;                                        // material as set (any length)
+    SecretBytes<ratchet_material_bytes> ratcheted;            // material after >= 1 ratchet
+    std::optional<Keyed> key;                                 // AEAD key of the current material
+    std::vector<Keyed> previous;                              // oldest first
+    std::vector<Ahead> ahead;                                 // ahead[i] = generation + i + 1
     std::optional<SecretBytes<ratchet_material_bytes>> next;  // Ratchet(last known material), if computed
-    std::optional<Keyed> other_kdf;                     // AESKey of the current material under the other KDF
-    std::optional<Keyed> other_salt;                    // ... under LiveKit's default salt (custom salt set)
+    std::optional<Keyed> other_kdf;   // AESKey of the current material under the other KDF
+    std::optional<Keyed> other_salt;  // ... under LiveKit's default salt (custom salt set)
     std::uint64_t generation = 0;
-    std::uint64_t epoch = 0;                            // counts key installs: a stale Refill is dropped
+    std::uint64_t epoch = 0;  // counts key installs: a stale Refill is dropped
     std::uint32_t failures = 0;
     bool invalid = false;
 
@@ -1592,11 +1633,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
-  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept
-    requires requires(const Kdf k) { k.algorithm; }
-  {
-    return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
-  }
+  [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept requires requires(const Kdf k) { k.algorithm; }
+  { return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf; }
 
   // Installs material at index % size (LiveKit semantics); by default it becomes the sending index.
   // Derives the key and the whole ratchet window (1 + ratchet_window KDF calls).
@@ -1686,9 +1724,9 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     friend class KeyRing;
     std::size_t index_ = 0;
     std::uint64_t epoch_ = 0;
-    std::uint64_t end_ = 0;                                 // generation + cached steps, when planned
-    std::size_t count_ = 0;                                 // steps to derive
-    Slot chain_;                                            // base = the last known material
+    std::uint64_t end_ = 0;  // generation + cached steps, when planned
+    std::size_t count_ = 0;  // steps to derive
+    Slot chain_;             // base = the last known material
   };
   // Steps the slot's window lacks (0: full, empty slot or index out of range).
   [[nodiscard]] std::size_t window_deficit(std::size_t index) const noexcept {
@@ -1705,7 +1743,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     r.index_ = index;
     r.epoch_ = s.epoch;
     r.end_ = s.generation + s.ahead.size();
-    auto tail = SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
+    auto tail =
+        SecretBuffer::copy_of(s.ahead.empty() ? s.material() : BytesIn(s.ahead.back().material.view()));
     if (!tail) return std::nullopt;
     r.chain_.base = std::move(*tail);
     if (s.next) r.chain_.next = s.next->clone();
@@ -1725,8 +1764,10 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     const std::size_t room = cache_target() - std::min(cache_target(), s.ahead.size());
     const std::size_t take = std::min(room, r.chain_.ahead.size());
     for (std::size_t i = 0; i < take; ++i) s.ahead.push_back(std::move(r.chain_.ahead[i]));
-    if (take == r.chain_.ahead.size()) s.next = std::move(r.chain_.next);
-    else s.next.reset();
+    if (take == r.chain_.ahead.size())
+      s.next = std::move(r.chain_.next);
+    else
+      s.next.reset();
     return take > 0;
   }
   // plan_refill + derive + apply in one call, for a ring used from one thread.
@@ -1785,7 +1826,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
   // instead of once per participant (PBKDF2: 100000 iterations each). Errc::invalid_argument when
   // the sizes or salts differ, Errc::missing_key when src's slot is empty.
   [[nodiscard]] Errc set_key_from(const KeyRing& src, std::size_t index, bool make_current = true) noexcept {
-    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt) return Errc::invalid_argument;
+    if (src.slots_.size() != slots_.size() || src.options_.salt != options_.salt)
+      return Errc::invalid_argument;
     const std::size_t slot_index = index % slots_.size();
     const Slot& from = src.slots_[slot_index];
     if (!from.key) return Errc::missing_key;
@@ -1879,7 +1921,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
     }
     ++s.failures;
-    if (options_.failure_tolerance >= 0 && s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
+    if (options_.failure_tolerance >= 0 &&
+        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
       s.invalid = true;
     return Errc::auth_failed;
   }
@@ -1903,7 +1946,9 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
   // Steps kept derived ahead: the ratchet window, and at least one so that ratchet() never waits for
   // a KDF either (with ratchet_window 0 the search uses none of them).
-  [[nodiscard]] std::size_t cache_target() const noexcept { return std::max<std::size_t>(options_.ratchet_window, 1); }
+  [[nodiscard]] std::size_t cache_target() const noexcept {
+    return std::max<std::size_t>(options_.ratchet_window, 1);
+  }
 
   // The opt-in KDF-mismatch key (KeyRingOptions::detect_kdf_mismatch, LivekitKdf only).
   [[nodiscard]] Errc derive_other_kdf(Slot& s) const noexcept {
@@ -1918,8 +1963,10 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       auto keyed = keyed_from(std::move(key));
       if (!keyed) return keyed.error();
       s.other_kdf.emplace(std::move(*keyed));
-      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()), default_ratchet_salt.size());
-      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end())) return Errc::ok;
+      const BytesIn default_salt(reinterpret_cast<const std::uint8_t*>(default_ratchet_salt.data()),
+                                 default_ratchet_salt.size());
+      if (std::equal(options_.salt.begin(), options_.salt.end(), default_salt.begin(), default_salt.end()))
+        return Errc::ok;
       SecretBytes<C::key_bytes> salted;
       if (Errc e = kdf_.derive(s.material(), default_salt, salted.mutable_view()); e != Errc::ok) return e;
       auto keyed_salt = keyed_from(std::move(salted));
@@ -1983,7 +2030,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
       SecretBytes<C::key_bytes> key;
       if constexpr (kdf_prefix_extendable()) {
         SecretBytes<ratchet_material_bytes> after;
-        if (Errc e = kdf_.derive(material.view(), options_.salt, after.mutable_view()); e != Errc::ok) return e;
+        if (Errc e = kdf_.derive(material.view(), options_.salt, after.mutable_view()); e != Errc::ok)
+          return e;
         std::copy_n(after.data(), C::key_bytes, key.data());
         s.next.emplace(std::move(after));
       } else {
@@ -2005,7 +2053,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     if (incoming > 0) {
       const std::size_t room = keep - incoming;
       if (s.previous.size() > room)
-        s.previous.erase(s.previous.begin(), s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
+        s.previous.erase(s.previous.begin(),
+                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
       // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
       for (std::size_t c = r - incoming; c < r; ++c)
         s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));
@@ -2421,8 +2470,9 @@ struct ClearHeader {
 namespace detail {
 // H.264/H.265: the first slice decides (a NAL scan). Kept out of line, so that clear_header, which
 // the frame path calls for every frame, stays small enough to inline for audio and VP8/VP9.
-[[nodiscard, gnu::noinline]] inline Result<ClearHeader> nalu_clear_header(const FrameInfo& info, bool key_frame,
-                                                                         BytesIn frame, bool sender) noexcept {
+[[nodiscard, gnu::noinline]] inline Result<ClearHeader> nalu_clear_header(const FrameInfo& info,
+                                                                          bool key_frame, BytesIn frame,
+                                                                          bool sender) noexcept {
   ClearHeader h;
   h.codec = info.codec;
   std::size_t n = key_frame ? vp8_key_frame_clear_bytes : vp8_delta_frame_clear_bytes;
@@ -2856,7 +2906,8 @@ using Iv = std::array<std::uint8_t, iv_bytes>;
 // by accident (see the header comment).
 template <class P>
 concept IvSource = std::movable<P> && !std::copy_constructible<P> && requires(P p, const FrameInfo& info) {
-  { p.next(info) } noexcept -> std::same_as<Result<Iv>>;
+  { p.next(info) }
+  noexcept->std::same_as<Result<Iv>>;
 };
 
 class UniqueIv {
@@ -2984,6 +3035,29 @@ static_assert(IvSource<LivekitIv>);
 }  // namespace FRAMESEAL_ABI_NAMESPACE
 }  // namespace frameseal
 // ---- end frameseal/livekit/iv.hpp ----
+// ---- begin frameseal/livekit/frame_cryptor_options.hpp ----
+// frameseal/livekit/frame_cryptor_options.hpp: the options of livekit::FrameCryptor, on their own so
+// that the session layer's options (session/options.hpp), which both formats share, carry them
+// without pulling in the LiveKit frame path.
+//
+// Contract: plain data.
+
+
+
+namespace frameseal {
+inline namespace FRAMESEAL_ABI_NAMESPACE {
+namespace livekit {
+
+struct FrameCryptorOptions {
+  std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
+  bool packet_trailer = false;            // strip livekit's LKTS packet trailer before decrypting
+  std::size_t reserve_bytes = 0;          // pre-size the scratch buffer (no growth below this size)
+};
+
+}  // namespace livekit
+}  // namespace FRAMESEAL_ABI_NAMESPACE
+}  // namespace frameseal
+// ---- end frameseal/livekit/frame_cryptor_options.hpp ----
 // ---- begin frameseal/livekit/frame_layout.hpp ----
 // frameseal/livekit/frame_layout.hpp: one received LiveKit frame read without a key. The one parser
 // of the frame: FrameCryptor::decrypt and `frameseal inspect` both read frames through it.
@@ -3253,12 +3327,6 @@ namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace livekit {
 
-struct FrameCryptorOptions {
-  std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
-  bool packet_trailer = false;            // strip livekit's LKTS packet trailer before decrypting
-  std::size_t reserve_bytes = 0;          // pre-size the scratch buffer (no growth below this size)
-};
-
 // What decrypt found, for counters, states and `frameseal inspect`.
 struct DecryptReport {
   std::uint8_t key_index = 0;
@@ -3314,7 +3382,8 @@ class FrameCryptor {
 
     if (!ch->nalu) {  // h == n: header, then C || T || IV || 0x0C || KID
       if (!in_place) std::memcpy(out.data(), frame.data(), n);
-      auto sealed = (*cipher)->seal(out.subspan(n, body + C::tag_bytes), frame.subspan(n), frame.first(n), *iv);
+      auto sealed =
+          (*cipher)->seal(out.subspan(n, body + C::tag_bytes), frame.subspan(n), frame.first(n), *iv);
       if (!sealed) return fail_encrypt(out, in_place ? n + body : 0, sealed.error());
       write_trailer(out.data() + n + body + C::tag_bytes, *iv, kid);
       return out.first(n + bprime);
@@ -3408,7 +3477,8 @@ class FrameCryptor {
     if (!in_place) std::memcpy(out.data(), f.data(), n);
     const BytesIn aad = clear->aad;
     const BytesOut pt = out.subspan(n, plain);
-    auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
+    auto match =
+        ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
       // A failed open wipes its output; with kdf_mismatch the other KDF's key did open the frame,
       // so its plaintext is wiped here.
@@ -3539,7 +3609,8 @@ class Reader {
     const std::uint64_t field = *t >> 3;
     const auto wire = static_cast<std::uint8_t>(*t & 7);
     if (field == 0 || field > 0x1fffffff) return Errc::malformed_frame;
-    if (wire != 0 && wire != 1 && wire != 2 && wire != 5) return Errc::malformed_frame;  // groups (3, 4), 6, 7
+    if (wire != 0 && wire != 1 && wire != 2 && wire != 5)
+      return Errc::malformed_frame;  // groups (3, 4), 6, 7
     return Tag{static_cast<std::uint32_t>(field), static_cast<Wire>(wire)};
   }
   [[nodiscard]] Result<BytesIn> bytes() noexcept {
@@ -3552,10 +3623,14 @@ class Reader {
   }
   [[nodiscard]] Errc skip(Wire w) noexcept {
     switch (w) {
-      case Wire::varint: return varint() ? Errc::ok : Errc::malformed_frame;
-      case Wire::len: return bytes() ? Errc::ok : Errc::malformed_frame;
-      case Wire::i64: return advance(8);
-      case Wire::i32: return advance(4);
+      case Wire::varint:
+        return varint() ? Errc::ok : Errc::malformed_frame;
+      case Wire::len:
+        return bytes() ? Errc::ok : Errc::malformed_frame;
+      case Wire::i64:
+        return advance(8);
+      case Wire::i32:
+        return advance(4);
     }
     return Errc::malformed_frame;
   }
@@ -3596,7 +3671,7 @@ struct EncryptedPacket {
   DataEncryptionType encryption_type = DataEncryptionType::none;  // any value is accepted on input
   BytesIn iv;                                                     // 12 bytes
   std::uint32_t key_index = 0;
-  BytesIn encrypted_value;                                        // ciphertext || tag
+  BytesIn encrypted_value;  // ciphertext || tag
 };
 
 // Parses an EncryptedPacket; the spans point into `in`. malformed_frame for anything that is not
@@ -3619,7 +3694,8 @@ struct EncryptedPacket {
           if (*v > 0xffffffffu) return Errc::malformed_frame;
           p.key_index = static_cast<std::uint32_t>(*v);
         } else {
-          p.encryption_type = static_cast<DataEncryptionType>(static_cast<std::uint32_t>(*v));  // enums are int32
+          p.encryption_type =
+              static_cast<DataEncryptionType>(static_cast<std::uint32_t>(*v));  // enums are int32
         }
         break;
       }
@@ -3647,10 +3723,12 @@ struct EncryptedPacket {
 // proto3 encoding (defaults omitted, field order), as livekit-client's protobuf-es writes it.
 [[nodiscard]] inline std::size_t encoded_size(const EncryptedPacket& p) noexcept {
   std::size_t n = 0;
-  if (p.encryption_type != DataEncryptionType::none) n += 1 + pb::varint_size(static_cast<std::uint32_t>(p.encryption_type));
+  if (p.encryption_type != DataEncryptionType::none)
+    n += 1 + pb::varint_size(static_cast<std::uint32_t>(p.encryption_type));
   if (!p.iv.empty()) n += 1 + pb::varint_size(p.iv.size()) + p.iv.size();
   if (p.key_index != 0) n += 1 + pb::varint_size(p.key_index);
-  if (!p.encrypted_value.empty()) n += 1 + pb::varint_size(p.encrypted_value.size()) + p.encrypted_value.size();
+  if (!p.encrypted_value.empty())
+    n += 1 + pb::varint_size(p.encrypted_value.size()) + p.encrypted_value.size();
   return n;
 }
 // `out` must not overlap the packet's spans, except that encrypted_value may already sit exactly
@@ -3714,7 +3792,12 @@ class LivekitDataIv {
   LivekitDataIv(const LivekitDataIv&) = delete;
   LivekitDataIv& operator=(const LivekitDataIv&) = delete;
   LivekitDataIv(LivekitDataIv&& o) noexcept
-      : fixed_(o.fixed_), random_(o.random_), timestamp_(o.timestamp_), count_(o.count_), start_(o.start_), moved_(o.moved_) {
+      : fixed_(o.fixed_),
+        random_(o.random_),
+        timestamp_(o.timestamp_),
+        count_(o.count_),
+        start_(o.start_),
+        moved_(o.moved_) {
     o.moved_ = true;
   }
   LivekitDataIv& operator=(LivekitDataIv&&) = delete;
@@ -3725,7 +3808,8 @@ class LivekitDataIv {
     if (!fixed_) {
       if (sodium_init() < 0) return Errc::backend_unavailable;
       rnd = randombytes_random();
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
       ts = static_cast<std::uint32_t>(ms.count());
     }
     Iv iv;
@@ -3751,7 +3835,7 @@ struct DataCryptorOptions {
 
 // What DataCryptor::seal made: the sealed value (in the caller's buffer), its IV and key index.
 struct SealedData {
-  BytesOut value;                         // ciphertext || tag
+  BytesOut value;  // ciphertext || tag
   std::array<std::uint8_t, iv_bytes> iv{};
   std::uint8_t key_index = 0;
 };
@@ -3819,7 +3903,8 @@ class DataCryptor {
     if (out.size() < plain) return Errc::buffer_too_small;
     const std::span<const std::uint8_t, iv_bytes> nonce(iv.data(), iv_bytes);
     const BytesOut pt = out.first(plain);
-    auto match = ring_->open_with(key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
+    auto match = ring_->open_with(
+        key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
     if (!match) {
       if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
       return match.error();
@@ -3853,7 +3938,8 @@ class DataCryptor {
 
   // A serialized EncryptedPacket -> its payload (a serialized EncryptedPacketPayload) in `out`,
   // which needs encrypted_value.size() - tag bytes and must not overlap the input.
-  [[nodiscard]] Result<BytesOut> decrypt(BytesIn packet, BytesOut out, DataReport* report = nullptr) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn packet, BytesOut out,
+                                         DataReport* report = nullptr) noexcept {
     DataReport local;
     DataReport& rep = report ? *report : local;
     rep = DataReport{};
@@ -3870,7 +3956,8 @@ class DataCryptor {
 
  private:
   static bool overlaps(BytesIn a, BytesOut b) noexcept {
-    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()), b0 = reinterpret_cast<std::uintptr_t>(b.data());
+    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()),
+               b0 = reinterpret_cast<std::uintptr_t>(b.data());
     return a0 < b0 + b.size() && b0 < a0 + a.size();
   }
 
@@ -3944,7 +4031,7 @@ struct DataTrackHeader {
   std::uint16_t handle = 1;
   std::uint16_t sequence = 0;
   std::uint16_t frame_number = 0;
-  std::uint32_t timestamp = 0;                 // 90 kHz
+  std::uint32_t timestamp = 0;  // 90 kHz
   std::optional<std::uint64_t> user_timestamp;
   std::optional<DataTrackE2ee> e2ee;
   friend bool operator==(const DataTrackHeader&, const DataTrackHeader&) = default;
@@ -3959,7 +4046,8 @@ inline constexpr std::size_t data_track_base_header = 12;
 inline constexpr std::size_t data_track_default_mtu = 16000;  // livekit-client's TRANSPORT_MTU_BYTES
 
 namespace detail {
-inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len = 13, ext_user_timestamp_len = 8;
+inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len = 13,
+                              ext_user_timestamp_len = 8;
 
 [[nodiscard]] constexpr std::size_t extension_bytes(const DataTrackHeader& h) noexcept {
   return (h.e2ee ? 2 + ext_e2ee_len : 0) + (h.user_timestamp ? 2 + ext_user_timestamp_len : 0);
@@ -3975,7 +4063,8 @@ inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len
 }
 
 // Writes h into out; returns the bytes written.
-[[nodiscard]] inline Result<std::size_t> write_data_track_header(const DataTrackHeader& h, BytesOut out) noexcept {
+[[nodiscard]] inline Result<std::size_t> write_data_track_header(const DataTrackHeader& h,
+                                                                 BytesOut out) noexcept {
   if (h.handle == 0) return Errc::invalid_argument;
   const std::size_t n = data_track_header_size(h), ext = detail::extension_bytes(h);
   if (out.size() < n) return Errc::buffer_too_small;
@@ -4069,8 +4158,8 @@ class DataTrackPacketizer {
   template <class Emit>
   [[nodiscard]] Result<std::size_t> packetize(BytesIn payload, std::uint32_t timestamp,
                                               const std::optional<DataTrackE2ee>& e2ee,
-                                              const std::optional<std::uint64_t>& user_timestamp, BytesOut scratch,
-                                              Emit&& emit) noexcept {
+                                              const std::optional<std::uint64_t>& user_timestamp,
+                                              BytesOut scratch, Emit&& emit) noexcept {
     DataTrackHeader h;
     h.handle = handle_;
     h.frame_number = frame_number_++;
@@ -4081,9 +4170,10 @@ class DataTrackPacketizer {
     const std::size_t count = (payload.size() + room - 1) / room;
     for (std::size_t k = 0, off = 0; off < payload.size(); ++k, off += room) {
       const std::size_t n = payload.size() - off < room ? payload.size() - off : room;
-      h.marker = count <= 1 ? DataTrackMarker::single
-                 : k == 0   ? DataTrackMarker::start
-                 : k + 1 == count ? DataTrackMarker::final_ : DataTrackMarker::inter;
+      h.marker = count <= 1       ? DataTrackMarker::single
+                 : k == 0         ? DataTrackMarker::start
+                 : k + 1 == count ? DataTrackMarker::final_
+                                  : DataTrackMarker::inter;
       h.sequence = sequence_++;
       if (scratch.size() < head + n) return Errc::buffer_too_small;
       auto w = write_data_track_header(h, scratch);
@@ -4265,22 +4355,32 @@ enum class EncryptionState : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(EncryptionType t) noexcept {
   switch (t) {
-    case EncryptionType::none: return "none";
-    case EncryptionType::gcm: return "gcm";
-    case EncryptionType::custom: return "custom";
+    case EncryptionType::none:
+      return "none";
+    case EncryptionType::gcm:
+      return "gcm";
+    case EncryptionType::custom:
+      return "custom";
   }
   return "unknown";
 }
 
 [[nodiscard]] constexpr std::string_view to_string(EncryptionState s) noexcept {
   switch (s) {
-    case EncryptionState::new_: return "new";
-    case EncryptionState::ok: return "ok";
-    case EncryptionState::encryption_failed: return "encryption_failed";
-    case EncryptionState::decryption_failed: return "decryption_failed";
-    case EncryptionState::missing_key: return "missing_key";
-    case EncryptionState::key_ratcheted: return "key_ratcheted";
-    case EncryptionState::internal_error: return "internal_error";
+    case EncryptionState::new_:
+      return "new";
+    case EncryptionState::ok:
+      return "ok";
+    case EncryptionState::encryption_failed:
+      return "encryption_failed";
+    case EncryptionState::decryption_failed:
+      return "decryption_failed";
+    case EncryptionState::missing_key:
+      return "missing_key";
+    case EncryptionState::key_ratcheted:
+      return "key_ratcheted";
+    case EncryptionState::internal_error:
+      return "internal_error";
   }
   return "unknown";
 }
@@ -4426,12 +4526,14 @@ struct RefillSignal {
 
 // Whether a key store can refill its ratchet window outside its lock (KeyRing can).
 template <class Ring>
-concept RefillsOutsideLock = requires { typename Ring::Refill; } &&
-                             requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
-                               cr.plan_refill(std::size_t{});
-                               cr.derive(f);
-                               r.apply(std::move(f));
-                             };
+concept RefillsOutsideLock = requires {
+  typename Ring::Refill;
+}
+&&requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
+  cr.plan_refill(std::size_t{});
+  cr.derive(f);
+  r.apply(std::move(f));
+};
 template <class Ring>
 inline constexpr bool refills_outside_lock = RefillsOutsideLock<Ring>;
 
@@ -4464,7 +4566,7 @@ class ParticipantKeys {
 
   const std::string identity;
   std::mutex mutex;
-  ring_type ring;                          // guarded by mutex (its options and KDF never change)
+  ring_type ring;                               // guarded by mutex (its options and KDF never change)
   std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
   std::atomic<bool> needs_refill{false};
   // Frame path, after Errc::kdf_mismatch with adopt_sender_kdf: the KDF to re-derive the ring with
@@ -4616,8 +4718,11 @@ class BasicKeyProvider {
 
   // Steps missing from a participant's ratchet window at key_index (0: full; missing_key without
   // that participant). For monitoring and tests.
-  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity, std::size_t key_index = 0) const
-    requires requires(const Ring& r) { r.window_deficit(std::size_t{}); }
+  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity,
+                                                   std::size_t key_index = 0) const requires
+      requires(const Ring& r) {
+    r.window_deficit(std::size_t{});
+  }
   {
     std::shared_ptr<participant_type> p;
     {
@@ -4634,8 +4739,11 @@ class BasicKeyProvider {
   // KID >> R at ratchet step KID mod 2^R. A participant who joins after ratchet_key is given the
   // returned base key and the sender's key_id(). invalid_argument for empty key material or a KID
   // whose key index is >= key_ring_size. Makes that index the sending index, as set_key does.
-  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key, std::uint64_t kid)
-    requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
+  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key,
+                                     std::uint64_t kid) requires
+      requires(Ring& r, BytesIn k, std::uint64_t id) {
+    r.set_key_for_kid(id, k);
+  }
   {
     if (key.empty()) return Errc::invalid_argument;
     auto p = ensure(participant_identity);
@@ -4649,8 +4757,11 @@ class BasicKeyProvider {
 
   // SFrame: the KID that a participant's key index names now (index << R | current step), or
   // missing_key when the index has no key (invalid_argument: index >= key_ring_size).
-  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity, std::size_t key_index = 0) const
-    requires requires(const Ring& r, std::size_t i) { r.kid(i); }
+  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity,
+                                             std::size_t key_index = 0) const requires
+      requires(const Ring& r, std::size_t i) {
+    r.kid(i);
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     auto it = impl_->participants.find(participant_identity);
@@ -4678,7 +4789,8 @@ class BasicKeyProvider {
 
   // The step comes from the participant's ratchet window; the step derived to top the window up
   // again is derived outside that participant's lock.
-  [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity, std::size_t key_index = 0) {
+  [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity,
+                                                 std::size_t key_index = 0) {
     Impl& s = *impl_;
     std::shared_ptr<participant_type> p;
     bool shared = false;
@@ -4810,7 +4922,8 @@ class BasicKeyProvider {
   // The shared-key operations, instantiated only for a store that allows a shared key.
   // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
   // otherwise derived again from the material.
-  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index, BytesIn key) {
+  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index,
+                                                BytesIn key) {
     if constexpr (requires { ring.set_key_from(master, key_index); }) {
       return ring.set_key_from(master, key_index);
     } else {
@@ -4916,7 +5029,8 @@ class BasicKeyProvider {
         {
           std::lock_guard<std::mutex> lock(mutex);
           for (auto& entry : participants) {
-            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed))
+              todo.push_back(entry.second);
             if (entry.second->adopt_kdf.load(std::memory_order_relaxed) != 0) adopt.push_back(entry.second);
           }
         }
@@ -4943,7 +5057,8 @@ class BasicKeyProvider {
     return kdf;
   }
 
-  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf,
+                                                            Factory make) {
     if (!shared_key_supported && !options.shared_key.empty()) return Errc::invalid_argument;
     auto resolved = resolve_kdf(options.kdf, std::move(kdf));
     if (!resolved) return resolved.error();
@@ -5011,7 +5126,8 @@ class BasicKeyProvider {
     }
     if (!p) return Errc::internal_error;
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;  // lost a race
+    if (auto it = s.participants.find(identity); it != s.participants.end())
+      return it->second;  // lost a race
     {
       std::lock_guard<std::mutex> plock(p->mutex);
       if (s.key_epoch != epoch) {
@@ -5178,61 +5294,76 @@ namespace session {
 
 // What happened to one participant's frames since its state was created.
 struct Counters {
-  std::uint64_t encrypted = 0;           // frames encrypted
-  std::uint64_t decrypted = 0;           // frames decrypted (authenticated)
-  std::uint64_t encryption_failures = 0; // encrypts that failed, missing key excepted
-  std::uint64_t auth_failures = 0;       // Errc::auth_failed: no key tried authenticated the frame
-  std::uint64_t missing_key = 0;         // no key at the KID (decrypt) or sending index (encrypt)
-  std::uint64_t invalid_key = 0;         // Errc::key_invalid: the slot exceeded failure_tolerance
-  std::uint64_t malformed = 0;           // Errc::malformed_frame
-  std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
-  std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
-  std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
-  std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
-  std::uint64_t salt_mismatch = 0;       // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
-  std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
-  std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
-  std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
-  std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
-  std::uint64_t data_encrypted = 0;      // data packets / data track frames encrypted (encrypt_data, seal_data)
-  std::uint64_t data_decrypted = 0;      // data packets / data track frames decrypted (decrypt_data, open_data)
-  std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
-  Errc data_last_error = Errc::ok;       // the most recent data failure
-  Errc last_error = Errc::ok;            // the most recent failure
-  std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
-  std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
+  std::uint64_t encrypted = 0;            // frames encrypted
+  std::uint64_t decrypted = 0;            // frames decrypted (authenticated)
+  std::uint64_t encryption_failures = 0;  // encrypts that failed, missing key excepted
+  std::uint64_t auth_failures = 0;        // Errc::auth_failed: no key tried authenticated the frame
+  std::uint64_t missing_key = 0;          // no key at the KID (decrypt) or sending index (encrypt)
+  std::uint64_t invalid_key = 0;          // Errc::key_invalid: the slot exceeded failure_tolerance
+  std::uint64_t malformed = 0;            // Errc::malformed_frame
+  std::uint64_t sif_passed = 0;           // allowed server-injected frames passed unencrypted
+  std::uint64_t sif_dropped = 0;          // Errc::sif_rejected
+  std::uint64_t replayed = 0;             // Errc::replay (SFrame): a CTR already accepted or too old
+  std::uint64_t kdf_mismatch = 0;    // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
+  std::uint64_t salt_mismatch = 0;   // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
+  std::uint64_t other_failures = 0;  // other decrypt errors (unsupported_codec, buffer_too_small, ...)
+  std::uint64_t ratchets = 0;        // ratchet steps applied to the ring: receive-side and explicit
+  std::uint64_t passthrough = 0;     // frames passed unchanged because encryption was disabled
+  std::uint64_t empty = 0;           // empty frames passed through (LiveKit does not encrypt them)
+  std::uint64_t data_encrypted = 0;  // data packets / data track frames encrypted (encrypt_data, seal_data)
+  std::uint64_t data_decrypted = 0;  // data packets / data track frames decrypted (decrypt_data, open_data)
+  std::uint64_t data_failures = 0;   // data packets that failed either way (apart from frames)
+  Errc data_last_error = Errc::ok;   // the most recent data failure
+  Errc last_error = Errc::ok;        // the most recent failure
+  std::uint8_t last_error_key_index = 0;  // its KID (decrypt) or sending index (encrypt)
+  std::uint8_t last_key_index = 0;        // KID of the most recent frame encrypted or decrypted
 };
 
 }  // namespace session
 
 // Every field but ratchets (kept by the key provider's participant state).
 template <>
-inline constexpr auto detail::counter_fields<session::Counters> = std::tuple{
-    &session::Counters::encrypted, &session::Counters::decrypted, &session::Counters::encryption_failures,
-    &session::Counters::auth_failures, &session::Counters::missing_key, &session::Counters::invalid_key,
-    &session::Counters::malformed, &session::Counters::sif_passed, &session::Counters::sif_dropped,
-    &session::Counters::replayed, &session::Counters::kdf_mismatch, &session::Counters::salt_mismatch,
-    &session::Counters::other_failures, &session::Counters::passthrough, &session::Counters::empty,
-    &session::Counters::data_encrypted, &session::Counters::data_decrypted, &session::Counters::data_failures,
-    &session::Counters::data_last_error, &session::Counters::last_error, &session::Counters::last_error_key_index,
-    &session::Counters::last_key_index};
+inline constexpr auto detail::counter_fields<session::Counters> =
+    std::tuple{&session::Counters::encrypted,
+               &session::Counters::decrypted,
+               &session::Counters::encryption_failures,
+               &session::Counters::auth_failures,
+               &session::Counters::missing_key,
+               &session::Counters::invalid_key,
+               &session::Counters::malformed,
+               &session::Counters::sif_passed,
+               &session::Counters::sif_dropped,
+               &session::Counters::replayed,
+               &session::Counters::kdf_mismatch,
+               &session::Counters::salt_mismatch,
+               &session::Counters::other_failures,
+               &session::Counters::passthrough,
+               &session::Counters::empty,
+               &session::Counters::data_encrypted,
+               &session::Counters::data_decrypted,
+               &session::Counters::data_failures,
+               &session::Counters::data_last_error,
+               &session::Counters::last_error,
+               &session::Counters::last_error_key_index,
+               &session::Counters::last_key_index};
 
 namespace session {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
 // KeyProviderOptions::detect_kdf_mismatch: (identity, the KDF that participant's frames are derived with).
-using KdfMismatchCallback = std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
+using KdfMismatchCallback =
+    std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
 
 template <class Format>
 class BasicFrameCryptor;
 
 // What the facade needs to know about one decrypted (or refused) frame, whatever the format.
 struct FrameOutcome {
-  bool passthrough = false;        // an empty frame passed through
-  bool sif = false;                // an allowed server-injected frame passed unencrypted
-  std::uint8_t key_index = 0;      // the key index the frame named
-  std::size_t ratchet_steps = 0;   // receive-side ratchet steps committed for it
+  bool passthrough = false;       // an empty frame passed through
+  bool sif = false;               // an allowed server-injected frame passed unencrypted
+  std::uint8_t key_index = 0;     // the key index the frame named
+  std::size_t ratchet_steps = 0;  // receive-side ratchet steps committed for it
 };
 
 // LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
@@ -5258,8 +5389,8 @@ struct LivekitFormat {
     fo.sif_trailer.clear();  // applied through the key provider, so it reaches every participant
     return fo;
   }
-  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo, const factory_type& make_iv,
-                                                 const std::string& identity) {
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo,
+                                                 const factory_type& make_iv, const std::string& identity) {
     return cryptor_type(ring, fo, make_iv ? make_iv(identity) : IvPolicy());
   }
   [[nodiscard]] static FrameOutcome outcome(const cryptor_type&, const report_type& r) noexcept {
@@ -5273,8 +5404,8 @@ namespace detail {
 struct ManagerShared {
   explicit ManagerShared(bool on) noexcept : enabled(on) {}
   std::atomic<bool> enabled;
-  std::mutex enable_mutex;     // serialises flag changes so status reports match the flags
-  std::mutex callback_mutex;   // guards the two pointers below (copied out, then called unlocked)
+  std::mutex enable_mutex;    // serialises flag changes so status reports match the flags
+  std::mutex callback_mutex;  // guards the two pointers below (copied out, then called unlocked)
   std::shared_ptr<const StateCallback> on_state;
   std::shared_ptr<const EncryptionStatusCallback> on_status;
   std::shared_ptr<const KdfMismatchCallback> on_kdf_mismatch;
@@ -5311,7 +5442,9 @@ struct DataCryptorOf {
   static type make(typename Format::ring_type&) noexcept { return {}; }
 };
 template <class Format>
-  requires requires { typename Format::data_cryptor_type; }
+requires requires {
+  typename Format::data_cryptor_type;
+}
 struct DataCryptorOf<Format> {
   using type = typename Format::data_cryptor_type;
   static type make(typename Format::ring_type& ring) noexcept { return type(ring); }
@@ -5338,8 +5471,8 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
   }
 
   const std::shared_ptr<ManagerShared> manager;
-  typename Format::cryptor_type cryptor;  // guarded by mutex
-  typename DataCryptorOf<Format>::type data;  // guarded by mutex
+  typename Format::cryptor_type cryptor;                      // guarded by mutex
+  typename DataCryptorOf<Format>::type data;                  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   LiveCounters counters;
@@ -5389,7 +5522,9 @@ class BasicFrameCryptor {
   }
 
   [[nodiscard]] const std::string& participant_identity() const noexcept { return p_->identity; }
-  [[nodiscard]] std::uint8_t key_index() const noexcept { return p_->send_index.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint8_t key_index() const noexcept {
+    return p_->send_index.load(std::memory_order_relaxed);
+  }
   // This participant's flag (frames are processed only if the manager is enabled too).
   [[nodiscard]] bool enabled() const noexcept { return p_->enabled.load(std::memory_order_relaxed); }
   [[nodiscard]] EncryptionState state() const noexcept { return p_->state.load(std::memory_order_relaxed); }
@@ -5424,29 +5559,36 @@ class BasicFrameCryptor {
   // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
   // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
-    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
+    return encrypt_with(frame, out,
+                        [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
   }
 
   // SFrame only: `metadata` is authenticated with the frame but not sent (RFC 9605 §4.4.3: e.g. RTP
   // header fields both sides know); the receiver must pass the same bytes to decrypt.
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata) noexcept
-    requires requires(frame_cryptor_type& c) { c.encrypt(info, frame, out, metadata); }
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept requires requires(frame_cryptor_type& c) {
+    c.encrypt(info, frame, out, metadata);
+  }
   {
-    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
+    return encrypt_with(
+        frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
   }
 
   // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
   // the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
                                          report_type* report = nullptr) noexcept {
-    return decrypt_with(frame, out, report,
-                        [&](frame_cryptor_type& c, report_type* rep) noexcept { return c.decrypt(info, frame, out, rep); });
+    return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
+      return c.decrypt(info, frame, out, rep);
+    });
   }
 
   // SFrame only: decrypt with the metadata the sender authenticated (see encrypt).
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata,
-                                         report_type* report = nullptr) noexcept
-    requires requires(frame_cryptor_type& c, report_type* rep) { c.decrypt(info, frame, out, metadata, rep); }
+                                         report_type* report = nullptr) noexcept requires
+      requires(frame_cryptor_type& c, report_type* rep) {
+    c.decrypt(info, frame, out, metadata, rep);
+  }
   {
     return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
       return c.decrypt(info, frame, out, metadata, rep);
@@ -5460,36 +5602,48 @@ class BasicFrameCryptor {
   // The enabled flags do not apply: the room's encryption option decides whether data is
   // encrypted, and the caller calls these only then. No allocation; a decrypt that follows a
   // sender's ratchet moves the ring (frames too) and asks the refill thread to top the window up.
-  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload,
+                                              BytesOut packet_out) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return send_data<Result<BytesOut>>([&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
+    return send_data<Result<BytesOut>>(
+        [&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
   }
   // Room for the packet of an n-byte payload.
-  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
-    requires requires { typename Format::data_cryptor_type; }
-  {
-    return Format::data_cryptor_type::max_packet_size(n);
+  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept requires requires {
+    typename Format::data_cryptor_type;
   }
-  [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  { return Format::data_cryptor_type::max_packet_size(n); }
+  [[nodiscard]] Result<BytesOut> decrypt_data(
+      BytesIn packet, BytesOut payload_out,
+      livekit::DataReport* report = nullptr) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept { return data.decrypt(packet, payload_out, rep); });
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
+      return data.decrypt(packet, payload_out, rep);
+    });
   }
 
   // LiveKit data tracks (livekit/data_track.hpp): a frame's payload sealed as a whole (AES-GCM, no
   // AAD) under this participant's sending key index; key index and IV go into the packets' E2EE
   // extension (livekit-client's encryptData / handleEncryptedData). `value_out` needs payload +
   // tag bytes. Counted with the data packets (Counters::data_*).
-  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload, BytesOut value_out) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload,
+                                                      BytesOut value_out) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return send_data<Result<livekit::SealedData>>([&](auto& data) noexcept { return data.seal(payload, value_out); });
+    return send_data<Result<livekit::SealedData>>(
+        [&](auto& data) noexcept { return data.seal(payload, value_out); });
   }
   // The reverse, with the key index and IV of the frame's E2EE extension.
-  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value, BytesOut payload_out,
-                                           livekit::DataReport* report = nullptr) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value,
+                                           BytesOut payload_out,
+                                           livekit::DataReport* report = nullptr) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
     return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
       return data.open(key_index, iv, value, payload_out, rep);
@@ -5523,7 +5677,8 @@ class BasicFrameCryptor {
     {
       std::lock_guard<std::mutex> lock(p.mutex);
       r = call(p.data, &rep);
-      if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+      if (r && rep.match.ratchet_steps > 0)
+        p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
     if (mismatch) {
@@ -5585,7 +5740,8 @@ class BasicFrameCryptor {
   }
 
   template <class Call>
-  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report, Call&& call) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report,
+                                              Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     report_type local;
@@ -5624,13 +5780,27 @@ class BasicFrameCryptor {
           c.add(&Counters::missing_key);
           s = EncryptionState::missing_key;
           break;
-        case Errc::key_invalid: c.add(&Counters::invalid_key); break;
-        case Errc::auth_failed: c.add(&Counters::auth_failures); break;
-        case Errc::malformed_frame: c.add(&Counters::malformed); break;
-        case Errc::sif_rejected: c.add(&Counters::sif_dropped); break;
-        case Errc::replay: c.add(&Counters::replayed); break;
-        case Errc::kdf_mismatch: c.add(&Counters::kdf_mismatch); break;
-        case Errc::salt_mismatch: c.add(&Counters::salt_mismatch); break;
+        case Errc::key_invalid:
+          c.add(&Counters::invalid_key);
+          break;
+        case Errc::auth_failed:
+          c.add(&Counters::auth_failures);
+          break;
+        case Errc::malformed_frame:
+          c.add(&Counters::malformed);
+          break;
+        case Errc::sif_rejected:
+          c.add(&Counters::sif_dropped);
+          break;
+        case Errc::replay:
+          c.add(&Counters::replayed);
+          break;
+        case Errc::kdf_mismatch:
+          c.add(&Counters::kdf_mismatch);
+          break;
+        case Errc::salt_mismatch:
+          c.add(&Counters::salt_mismatch);
+          break;
         default:
           c.add(&Counters::other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -5670,7 +5840,9 @@ class BasicFrameCryptor {
 
   explicit BasicFrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
 
-  static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
+  static bool is_internal(Errc e) noexcept {
+    return e == Errc::internal_error || e == Errc::backend_unavailable;
+  }
 
   // Disabled: the frame goes through unchanged.
   Result<BytesOut> pass(BytesIn frame, BytesOut out) noexcept {
@@ -5700,8 +5872,10 @@ class BasicE2eeManager {
   // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
   // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
   // trailer).
-  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {}, IvFactory make_iv = {}) {
-    if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {},
+                                                       IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm &&
+        !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
     shared->adopt_sender_kdf = options.key_provider_options.adopt_sender_kdf;
@@ -5715,7 +5889,8 @@ class BasicE2eeManager {
         -> std::shared_ptr<typename key_provider_type::participant_type> {
       return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
-    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
+    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf),
+                                                   std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
     return BasicE2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
@@ -5737,7 +5912,8 @@ class BasicE2eeManager {
       std::lock_guard<std::mutex> lock(shared_->enable_mutex);
       if (shared_->enabled.exchange(on, std::memory_order_relaxed) == on) return;
       for (auto& k : provider_.snapshot())
-        if (static_cast<participant_type&>(*k).enabled.load(std::memory_order_relaxed)) flipped.push_back(std::move(k));
+        if (static_cast<participant_type&>(*k).enabled.load(std::memory_order_relaxed))
+          flipped.push_back(std::move(k));
     }
     for (const auto& k : flipped) detail::report_status(*shared_, k->identity, on);
   }
@@ -5753,7 +5929,8 @@ class BasicE2eeManager {
   // Every participant that has a state, sorted by identity.
   [[nodiscard]] std::vector<frame_cryptor_type> frame_cryptors() const {
     std::vector<frame_cryptor_type> out;
-    for (auto& k : provider_.snapshot()) out.push_back(frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(k))));
+    for (auto& k : provider_.snapshot())
+      out.push_back(frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(k))));
     return out;
   }
 
@@ -5780,7 +5957,8 @@ class BasicE2eeManager {
  private:
   using participant_type = detail::Participant<Format>;
 
-  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider,
+                   EncryptionType type) noexcept
       : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
 
   std::shared_ptr<detail::ManagerShared> shared_;
@@ -5850,11 +6028,16 @@ enum class HeaderFault : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(HeaderFault f) noexcept {
   switch (f) {
-    case HeaderFault::none: return "none";
-    case HeaderFault::empty: return "empty";
-    case HeaderFault::truncated: return "truncated";
-    case HeaderFault::non_minimal_kid: return "non_minimal_kid";
-    case HeaderFault::non_minimal_ctr: return "non_minimal_ctr";
+    case HeaderFault::none:
+      return "none";
+    case HeaderFault::empty:
+      return "empty";
+    case HeaderFault::truncated:
+      return "truncated";
+    case HeaderFault::non_minimal_kid:
+      return "non_minimal_kid";
+    case HeaderFault::non_minimal_ctr:
+      return "non_minimal_ctr";
   }
   return "unknown";
 }
@@ -5958,13 +6141,15 @@ struct EncodedHeader {
 // id 4) cannot be written: it would silently fail to interoperate.
 //
 //   id      name                          cipher                               hash     header
-//   0x0001  AES_128_CTR_HMAC_SHA256_80    openssl::AesCtr128HmacSha256_80      SHA-256  sframe/openssl_suites.hpp
-//   0x0002  AES_128_CTR_HMAC_SHA256_64    openssl::AesCtr128HmacSha256_64      SHA-256  sframe/openssl_suites.hpp
-//   0x0003  AES_128_CTR_HMAC_SHA256_32    openssl::AesCtr128HmacSha256_32      SHA-256  sframe/openssl_suites.hpp
-//   0x0004  AES_128_GCM_SHA256_128        openssl::Aes128Gcm                   SHA-256  sframe/openssl_suites.hpp
-//   0x0005  AES_256_GCM_SHA512_128        sodium::Aes256Gcm (Suite5, core)     SHA-512  this header
-//                                         openssl::Aes256Gcm (Suite5Openssl)            sframe/openssl_suites.hpp
-//   0x0006-8 AES_256_CTR_HMAC_SHA512_80/64/32 (post-RFC draft) openssl::AesCtr256HmacSha512_*  sframe/openssl_suites.hpp
+//   0x0001  AES_128_CTR_HMAC_SHA256_80    openssl::AesCtr128HmacSha256_80      SHA-256
+//   sframe/openssl_suites.hpp 0x0002  AES_128_CTR_HMAC_SHA256_64    openssl::AesCtr128HmacSha256_64 SHA-256
+//   sframe/openssl_suites.hpp 0x0003  AES_128_CTR_HMAC_SHA256_32    openssl::AesCtr128HmacSha256_32 SHA-256
+//   sframe/openssl_suites.hpp 0x0004  AES_128_GCM_SHA256_128        openssl::Aes128Gcm SHA-256
+//   sframe/openssl_suites.hpp 0x0005  AES_256_GCM_SHA512_128        sodium::Aes256Gcm (Suite5, core) SHA-512
+//   this header
+//                                         openssl::Aes256Gcm (Suite5Openssl) sframe/openssl_suites.hpp
+//   0x0006-8 AES_256_CTR_HMAC_SHA512_80/64/32 (post-RFC draft) openssl::AesCtr256HmacSha512_*
+//   sframe/openssl_suites.hpp
 // Ids 0xF000-0xFFFF are private use: any Cipher may be bound there (e.g. ChaCha20-Poly1305).
 //
 // Everything here is constexpr or stateless; the hash descriptors' HKDF functions are noexcept,
@@ -5983,7 +6168,9 @@ struct Sha256 {
   static Errc extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, hash_bytes> prk) noexcept {
     return hkdf_sha256_extract(salt, ikm, prk);
   }
-  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept { return hkdf_sha256_expand(prk, info, out); }
+  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
+    return hkdf_sha256_expand(prk, info, out);
+  }
 };
 
 struct Sha512 {
@@ -5992,29 +6179,42 @@ struct Sha512 {
   static Errc extract(BytesIn salt, BytesIn ikm, std::span<std::uint8_t, hash_bytes> prk) noexcept {
     return hkdf_sha512_extract(salt, ikm, prk);
   }
-  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept { return hkdf_sha512_expand(prk, info, out); }
+  static Errc expand(BytesIn prk, BytesIn info, BytesOut out) noexcept {
+    return hkdf_sha512_expand(prk, info, out);
+  }
 };
 
 // What the key schedule needs of a hash: its length Nh and HKDF-Extract / HKDF-Expand over it.
 template <class H>
 concept ScheduleHash = requires(BytesIn in, BytesOut out, std::span<std::uint8_t, H::hash_bytes> prk) {
-  { H::extract(in, in, prk) } noexcept -> std::same_as<Errc>;
-  { H::expand(in, in, out) } noexcept -> std::same_as<Errc>;
+  { H::extract(in, in, prk) }
+  noexcept->std::same_as<Errc>;
+  { H::expand(in, in, out) }
+  noexcept->std::same_as<Errc>;
 };
 static_assert(ScheduleHash<Sha256> && ScheduleHash<Sha512>);
 
 // The IANA registry (RFC 9605 §8.1, plus the post-RFC AES-256-CTR suites).
 [[nodiscard]] constexpr std::string_view suite_name(std::uint16_t id) noexcept {
   switch (id) {
-    case 0x0001: return "AES_128_CTR_HMAC_SHA256_80";
-    case 0x0002: return "AES_128_CTR_HMAC_SHA256_64";
-    case 0x0003: return "AES_128_CTR_HMAC_SHA256_32";
-    case 0x0004: return "AES_128_GCM_SHA256_128";
-    case 0x0005: return "AES_256_GCM_SHA512_128";
-    case 0x0006: return "AES_256_CTR_HMAC_SHA512_80";
-    case 0x0007: return "AES_256_CTR_HMAC_SHA512_64";
-    case 0x0008: return "AES_256_CTR_HMAC_SHA512_32";
-    default: return id >= 0xF000 ? "private_use" : "unassigned";
+    case 0x0001:
+      return "AES_128_CTR_HMAC_SHA256_80";
+    case 0x0002:
+      return "AES_128_CTR_HMAC_SHA256_64";
+    case 0x0003:
+      return "AES_128_CTR_HMAC_SHA256_32";
+    case 0x0004:
+      return "AES_128_GCM_SHA256_128";
+    case 0x0005:
+      return "AES_256_GCM_SHA512_128";
+    case 0x0006:
+      return "AES_256_CTR_HMAC_SHA512_80";
+    case 0x0007:
+      return "AES_256_CTR_HMAC_SHA512_64";
+    case 0x0008:
+      return "AES_256_CTR_HMAC_SHA512_32";
+    default:
+      return id >= 0xF000 ? "private_use" : "unassigned";
   }
 }
 
@@ -6025,15 +6225,24 @@ struct SuiteParams {
 // Nh, Nk, Nn, Nt of the registered suites; {0,...} for the others.
 [[nodiscard]] constexpr SuiteParams registered_params(std::uint16_t id) noexcept {
   switch (id) {
-    case 0x0001: return {32, 48, 12, 10};
-    case 0x0002: return {32, 48, 12, 8};
-    case 0x0003: return {32, 48, 12, 4};
-    case 0x0004: return {32, 16, 12, 16};
-    case 0x0005: return {64, 32, 12, 16};
-    case 0x0006: return {64, 96, 12, 10};
-    case 0x0007: return {64, 96, 12, 8};
-    case 0x0008: return {64, 96, 12, 4};
-    default: return {0, 0, 0, 0};
+    case 0x0001:
+      return {32, 48, 12, 10};
+    case 0x0002:
+      return {32, 48, 12, 8};
+    case 0x0003:
+      return {32, 48, 12, 4};
+    case 0x0004:
+      return {32, 16, 12, 16};
+    case 0x0005:
+      return {64, 32, 12, 16};
+    case 0x0006:
+      return {64, 96, 12, 10};
+    case 0x0007:
+      return {64, 96, 12, 8};
+    case 0x0008:
+      return {64, 96, 12, 4};
+    default:
+      return {0, 0, 0, 0};
   }
 }
 template <std::uint16_t Id, std::size_t Nh, std::size_t Nk, std::size_t Nn, std::size_t Nt>
@@ -6054,9 +6263,9 @@ struct Suite {
   static constexpr std::uint16_t id = Id;
   using cipher_type = C;
   using hash_type = Hash;
-  static constexpr std::size_t key_bytes = C::key_bytes;      // Nk
-  static constexpr std::size_t nonce_bytes = C::nonce_bytes;  // Nn
-  static constexpr std::size_t tag_bytes = C::tag_bytes;      // Nt
+  static constexpr std::size_t key_bytes = C::key_bytes;       // Nk
+  static constexpr std::size_t nonce_bytes = C::nonce_bytes;   // Nn
+  static constexpr std::size_t tag_bytes = C::tag_bytes;       // Nt
   static constexpr std::size_t hash_bytes = Hash::hash_bytes;  // Nh
   static constexpr std::string_view name = suite_name(Id);
 
@@ -6069,9 +6278,10 @@ concept CipherSuite = requires {
   typename S::cipher_type;
   typename S::hash_type;
   { S::name } -> std::convertible_to<std::string_view>;
-} && Cipher<typename S::cipher_type> && ScheduleHash<typename S::hash_type> && S::key_bytes == S::cipher_type::key_bytes &&
-    S::nonce_bytes == S::cipher_type::nonce_bytes && S::tag_bytes == S::cipher_type::tag_bytes &&
-    S::hash_bytes == S::hash_type::hash_bytes && S::nonce_bytes >= 8;
+}
+&&Cipher<typename S::cipher_type>&& ScheduleHash<typename S::hash_type>&& S::key_bytes ==
+    S::cipher_type::key_bytes&& S::nonce_bytes == S::cipher_type::nonce_bytes&& S::tag_bytes ==
+    S::cipher_type::tag_bytes&& S::hash_bytes == S::hash_type::hash_bytes&& S::nonce_bytes >= 8;
 
 // AES_256_GCM_SHA512_128 on libsodium: the one RFC suite libsodium alone can provide (it has
 // AES-256-GCM, hardware-gated, but no AES-128 and no AES-CTR). The others: sframe/openssl_suites.hpp.
@@ -6122,7 +6332,8 @@ using SaltLabel = std::array<std::uint8_t, salt_label_prefix.size() + 8 + 2>;  /
 
 namespace detail {
 template <std::size_t N>
-constexpr std::array<std::uint8_t, N> label(std::string_view prefix, std::uint64_t kid, std::uint16_t suite) noexcept {
+constexpr std::array<std::uint8_t, N> label(std::string_view prefix, std::uint64_t kid,
+                                            std::uint16_t suite) noexcept {
   std::array<std::uint8_t, N> l{};
   for (std::size_t i = 0; i < prefix.size(); ++i) l[i] = static_cast<std::uint8_t>(prefix[i]);
   store_be64(l.data() + prefix.size(), kid);
@@ -6155,13 +6366,14 @@ template <CipherSuite S>
 
 template <CipherSuite S>
 struct KeyAndSalt {
-  SecretBytes<S::key_bytes> key;    // sframe_key (for AES-CTR-HMAC: enc_key || auth_key)
+  SecretBytes<S::key_bytes> key;     // sframe_key (for AES-CTR-HMAC: enc_key || auth_key)
   SecretBytes<S::nonce_bytes> salt;  // sframe_salt
 };
 
 // sframe_key and sframe_salt of one KID from its sframe_secret.
 template <CipherSuite S>
-[[nodiscard]] Errc derive_key_and_salt(const SframeSecret<S>& secret, std::uint64_t kid, KeyAndSalt<S>& out) noexcept {
+[[nodiscard]] Errc derive_key_and_salt(const SframeSecret<S>& secret, std::uint64_t kid,
+                                       KeyAndSalt<S>& out) noexcept {
   const KeyLabel kl = key_label(kid, S::id);
   const SaltLabel sl = salt_label(kid, S::id);
   Errc e = S::hash_type::expand(secret.view(), kl, out.key.mutable_view());
@@ -6186,7 +6398,8 @@ template <CipherSuite S>
 
 // The next ratchet step's base key: HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh).
 template <CipherSuite S>
-[[nodiscard]] Errc ratchet_base_key(const SframeSecret<S>& secret, SecretBytes<S::hash_bytes>& next_base_key) noexcept {
+[[nodiscard]] Errc ratchet_base_key(const SframeSecret<S>& secret,
+                                    SecretBytes<S::hash_bytes>& next_base_key) noexcept {
   const Errc e = S::hash_type::expand(secret.view(), as_bytes(ratchet_label), next_base_key.mutable_view());
   if (e != Errc::ok) next_base_key.wipe();
   return e;
@@ -6224,7 +6437,8 @@ struct KeyContext {
 };
 
 template <CipherSuite S>
-[[nodiscard]] Result<KeyContext<S>> make_key_context(const SframeSecret<S>& secret, std::uint64_t kid) noexcept {
+[[nodiscard]] Result<KeyContext<S>> make_key_context(const SframeSecret<S>& secret,
+                                                     std::uint64_t kid) noexcept {
   KeyAndSalt<S> ks;
   if (const Errc e = derive_key_and_salt<S>(secret, kid, ks); e != Errc::ok) return e;
   auto cipher = S::cipher_type::create(ks.key.view());
@@ -6379,8 +6593,9 @@ class ReplayWindow {
 //
 // Sender-key ratchet (§5.1), with ratchet_bits R > 0: KID = generation << R | (step mod 2^R), and
 // a key table entry is a chain for one generation. The sender calls ratchet(kid) (it returns the
-// new KID and, on request, the new base key a late joiner needs). A receiver holding step s that sees step s + d of the same generation, 1 <= d <=
-// ratchet_window, derives the keys forward and tries the one the KID names; like KeyRing:
+// new KID and, on request, the new base key a late joiner needs). A receiver holding step s that sees step s
+// + d of the same generation, 1 <= d <= ratchet_window, derives the keys forward and tries the one the KID
+// names; like KeyRing:
 //   - derived steps are cached, so a stream of forged frames costs one AEAD call each and KDF work
 //     only the first time (at most ratchet_window key schedules per chain until it moves);
 //   - the chain moves only after a frame authenticated under the new step; the steps it passes
@@ -6598,7 +6813,8 @@ class FrameCryptor {
   // invalid_argument when kid is a decrypt key (RFC 9605 §4.4.1: never both).
   [[nodiscard]] Errc set_encrypt_key(std::uint64_t kid) noexcept {
     const std::size_t index = find_chain(generation_of(kid));
-    if (index == npos || !chains_[index].current || chains_[index].current->kid != kid) return Errc::missing_key;
+    if (index == npos || !chains_[index].current || chains_[index].current->kid != kid)
+      return Errc::missing_key;
     if (chains_[index].usage != KeyUsage::encrypt) return Errc::invalid_argument;
     encrypt_ = index;
     return Errc::ok;
@@ -6641,7 +6857,8 @@ class FrameCryptor {
   }
   // Key table entries in use (generations with the ratchet on).
   [[nodiscard]] std::size_t key_count() const noexcept {
-    return static_cast<std::size_t>(std::count_if(chains_.begin(), chains_.end(), [](const Chain& c) { return c.used; }));
+    return static_cast<std::size_t>(
+        std::count_if(chains_.begin(), chains_.end(), [](const Chain& c) { return c.used; }));
   }
 
   // ---- sender counter ----
@@ -6671,7 +6888,8 @@ class FrameCryptor {
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
     return encrypt(frame, out, BytesIn{});
   }
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept {
     return encrypt(frame, out, metadata);
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out,
@@ -6776,12 +6994,12 @@ class FrameCryptor {
     bool used = false;
     KeyUsage usage = KeyUsage::decrypt;
     std::uint64_t generation = 0;
-    std::uint64_t step = 0;          // its low R bits are the current KID's ratchet step
-    std::uint64_t moved = 0;         // steps taken since add_key installed the chain's base key
+    std::uint64_t step = 0;   // its low R bits are the current KID's ratchet step
+    std::uint64_t moved = 0;  // steps taken since add_key installed the chain's base key
     std::optional<Entry> current;
-    SframeSecret<S> secret;          // sframe_secret of the current step (ratchet on only)
-    std::vector<Entry> previous;     // kept steps, oldest first (capacity kept_)
-    std::vector<Ahead> ahead;        // ahead[i] is step + i + 1 (capacity window_)
+    SframeSecret<S> secret;       // sframe_secret of the current step (ratchet on only)
+    std::vector<Entry> previous;  // kept steps, oldest first (capacity kept_)
+    std::vector<Ahead> ahead;     // ahead[i] is step + i + 1 (capacity window_)
 
     void clear() noexcept {
       used = false;
@@ -6821,7 +7039,8 @@ class FrameCryptor {
   }
 
   [[nodiscard]] std::size_t find_chain(std::uint64_t generation) const noexcept {
-    if (last_ < chains_.size() && chains_[last_].used && chains_[last_].generation == generation) return last_;
+    if (last_ < chains_.size() && chains_[last_].used && chains_[last_].generation == generation)
+      return last_;
     for (std::size_t i = 0; i < chains_.size(); ++i)
       if (chains_[i].used && chains_[i].generation == generation) return i;
     return npos;
@@ -6862,7 +7081,8 @@ class FrameCryptor {
       const std::uint64_t kid = kid_of(c.generation, c.step + c.ahead.size() + 1);
       auto ctx = make_key_context<S>(next, kid);
       if (!ctx) return ctx.error();
-      c.ahead.push_back(Ahead{Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)}, std::move(next)});
+      c.ahead.push_back(
+          Ahead{Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)}, std::move(next)});
     }
     return Errc::ok;
   }
@@ -6875,7 +7095,8 @@ class FrameCryptor {
     if (incoming > 0) {
       const std::size_t room = kept_ - incoming;
       if (c.previous.size() > room)
-        c.previous.erase(c.previous.begin(), c.previous.begin() + static_cast<std::ptrdiff_t>(c.previous.size() - room));
+        c.previous.erase(c.previous.begin(),
+                         c.previous.begin() + static_cast<std::ptrdiff_t>(c.previous.size() - room));
       for (std::size_t k = r - incoming; k < r; ++k)
         c.previous.push_back(k == 0 ? std::move(*c.current) : std::move(c.ahead[k - 1].entry));
     }
@@ -7001,8 +7222,8 @@ inline constexpr unsigned max_session_ratchet_bits = 56;
 // SframeKeyProvider::create / SframeE2eeManager::create: SFrame's KDF is the RFC key schedule, and
 // R is part of how it names keys.
 struct SframeOptions {
-  unsigned ratchet_bits = 0;         // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
-  std::size_t replay_window = 128;   // CTR values remembered per KID; 0 = no replay check; <= 1024
+  unsigned ratchet_bits = 0;        // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
+  std::size_t replay_window = 128;  // CTR values remembered per KID; 0 = no replay check; <= 1024
   sframe::CounterStart counter_start = sframe::CounterStart::random;
   std::size_t max_metadata_bytes = 1024;  // longest metadata for the facade's metadata overloads
 };
@@ -7021,7 +7242,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   using cryptor_type = sframe::FrameCryptor<S>;
   static constexpr bool shared_key_safe = false;  // see the header comment: nonce reuse
 
-  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {}, SframeOptions so = {}) noexcept {
+  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {},
+                                                 SframeOptions so = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
     if (so.ratchet_bits > max_session_ratchet_bits) return Errc::invalid_argument;
     sframe::FrameCryptorOptions fo;
@@ -7054,7 +7276,9 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     return std::uint64_t{index} << r | (step & ((std::uint64_t{1} << r) - 1));
   }
   // The key index a KID names (KID >> R); may be >= size() for a foreign KID.
-  [[nodiscard]] std::uint64_t index_of(std::uint64_t kid) const noexcept { return kid >> sframe_.ratchet_bits; }
+  [[nodiscard]] std::uint64_t index_of(std::uint64_t kid) const noexcept {
+    return kid >> sframe_.ratchet_bits;
+  }
 
   // Installs material as the base key of KID = index << R (step 0) at index % size, for both
   // directions. On an error the index has no key (the old one is gone too).
@@ -7068,7 +7292,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   [[nodiscard]] Errc set_key_for_kid(std::uint64_t k, BytesIn material, bool make_current = true) noexcept {
     const std::uint64_t index = index_of(k);
     if (index >= slots_.size()) return Errc::invalid_argument;
-    const std::uint64_t step = sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
+    const std::uint64_t step =
+        sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
     return install(static_cast<std::size_t>(index), step, material, make_current);
   }
 
@@ -7156,10 +7381,10 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
 
  private:
   struct Slot {
-    SecretBuffer base;                       // material as set (any length), for step base_step
-    SecretBytes<S::hash_bytes> ratcheted;    // base key after >= 1 ratchet step since then
-    std::uint64_t base_step = 0;             // the step the material was set at
-    std::uint64_t step = 0;                  // the current step (its low R bits are in the KID)
+    SecretBuffer base;                     // material as set (any length), for step base_step
+    SecretBytes<S::hash_bytes> ratcheted;  // base key after >= 1 ratchet step since then
+    std::uint64_t base_step = 0;           // the step the material was set at
+    std::uint64_t step = 0;                // the current step (its low R bits are in the KID)
     std::uint32_t failures = 0;
     bool has = false;
     bool invalid = false;
@@ -7183,7 +7408,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
       : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
 
-  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material, bool make_current) noexcept {
+  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material,
+                             bool make_current) noexcept {
     if (material.empty()) return Errc::invalid_argument;
     auto base = SecretBuffer::copy_of(material);
     if (!base) return base.error();
@@ -7251,12 +7477,14 @@ class SframeParticipantCryptor {
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
     return keys_->encrypt(frame, out);
   }
-  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, sframe::DecryptReport* rep) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep);
   }
   // With metadata: authenticated, not sent (RFC 9605 §4.4.3); longer than
   // SframeOptions::max_metadata_bytes is Errc::invalid_argument.
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept {
     return keys_->encrypt(frame, out, metadata);
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata,
@@ -7296,7 +7524,8 @@ struct SframeFormat {
   }
   [[nodiscard]] static FrameOutcome outcome(const cryptor_type& c, const report_type& r) noexcept {
     const std::uint64_t index = c.keys().index_of(r.header.kid);
-    return FrameOutcome{false, false, static_cast<std::uint8_t>(std::min<std::uint64_t>(index, 255)), r.ratchet_steps};
+    return FrameOutcome{false, false, static_cast<std::uint8_t>(std::min<std::uint64_t>(index, 255)),
+                        r.ratchet_steps};
   }
 };
 

@@ -33,7 +33,8 @@
 // Allocation: frameseal allocates nothing per frame; OpenSSL 3.0 itself allocates inside
 // EVP_MD_CTX_copy_ex (two small allocations per AES-CTR+HMAC tag), GCM allocates nothing.
 //
-// This header includes only the core umbrella (so it also works next to the single-header edition).
+// It includes only the core headers it uses; the single-header edition's copy includes the
+// amalgamated core instead (tools/amalgamate.py rewrites the includes).
 #pragma once
 
 #include <openssl/crypto.h>
@@ -53,7 +54,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "../frameseal.hpp"
+#include "../bytes.hpp"
+#include "../cipher.hpp"
+#include "../error.hpp"
+#include "../kdf.hpp"
+#include "../version.hpp"
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
@@ -269,14 +274,15 @@ using Aes256Gcm = AesGcm<32>;
 // AES-CTR + HMAC (RFC 9605 §4.5.1)
 // ---------------------------------------------------------------------------------------------
 
-// Hash selectors for AesCtrHmac.
-struct Sha256 {
+// Hash selectors for AesCtrHmac (OpenSSL EVP digests; the SFrame key schedule's hashes are
+// sframe::Sha256 / sframe::Sha512, suite.hpp).
+struct EvpSha256 {
   static constexpr std::size_t digest_bytes = 32;
   static constexpr std::size_t block_bytes = 64;
   static constexpr std::string_view name = "sha256";
   static const EVP_MD* md() noexcept { return EVP_sha256(); }
 };
-struct Sha512 {
+struct EvpSha512 {
   static constexpr std::size_t digest_bytes = 64;
   static constexpr std::size_t block_bytes = 128;
   static constexpr std::string_view name = "sha512";
@@ -286,7 +292,7 @@ struct Sha512 {
 namespace detail {
 template <std::size_t EncKeyBytes, class Hash, std::size_t TagBytes>
 constexpr std::string_view ctr_hmac_name() noexcept {
-  constexpr bool sha256 = std::is_same_v<Hash, Sha256>;
+  constexpr bool sha256 = std::is_same_v<Hash, EvpSha256>;
   if constexpr (EncKeyBytes == 16 && sha256) {
     if constexpr (TagBytes == 10)
       return "aes_128_ctr_hmac_sha256_80";
@@ -483,12 +489,12 @@ class AesCtrHmac {
   EVP_MD_CTX* work_ = nullptr;
 };
 
-using AesCtr128HmacSha256_80 = AesCtrHmac<16, Sha256, 10>;  // SFrame 0x0001
-using AesCtr128HmacSha256_64 = AesCtrHmac<16, Sha256, 8>;   // SFrame 0x0002
-using AesCtr128HmacSha256_32 = AesCtrHmac<16, Sha256, 4>;   // SFrame 0x0003
-using AesCtr256HmacSha512_80 = AesCtrHmac<32, Sha512, 10>;  // SFrame 0x0006 (post-RFC)
-using AesCtr256HmacSha512_64 = AesCtrHmac<32, Sha512, 8>;   // SFrame 0x0007 (post-RFC)
-using AesCtr256HmacSha512_32 = AesCtrHmac<32, Sha512, 4>;   // SFrame 0x0008 (post-RFC)
+using AesCtr128HmacSha256_80 = AesCtrHmac<16, EvpSha256, 10>;  // SFrame 0x0001
+using AesCtr128HmacSha256_64 = AesCtrHmac<16, EvpSha256, 8>;   // SFrame 0x0002
+using AesCtr128HmacSha256_32 = AesCtrHmac<16, EvpSha256, 4>;   // SFrame 0x0003
+using AesCtr256HmacSha512_80 = AesCtrHmac<32, EvpSha512, 10>;  // SFrame 0x0006 (post-RFC)
+using AesCtr256HmacSha512_64 = AesCtrHmac<32, EvpSha512, 8>;   // SFrame 0x0007 (post-RFC)
+using AesCtr256HmacSha512_32 = AesCtrHmac<32, EvpSha512, 4>;   // SFrame 0x0008 (post-RFC)
 
 static_assert(Cipher<Aes128Gcm>);
 static_assert(Cipher<Aes256Gcm>);

@@ -18,13 +18,20 @@ enum class Codec : std::uint8_t { unknown, opus, vp8, vp9, h264, h265, av1 };
 
 [[nodiscard]] constexpr std::string_view to_string(Codec c) noexcept {
   switch (c) {
-    case Codec::unknown: return "unknown";
-    case Codec::opus: return "opus";
-    case Codec::vp8: return "vp8";
-    case Codec::vp9: return "vp9";
-    case Codec::h264: return "h264";
-    case Codec::h265: return "h265";
-    case Codec::av1: return "av1";
+    case Codec::unknown:
+      return "unknown";
+    case Codec::opus:
+      return "opus";
+    case Codec::vp8:
+      return "vp8";
+    case Codec::vp9:
+      return "vp9";
+    case Codec::h264:
+      return "h264";
+    case Codec::h265:
+      return "h265";
+    case Codec::av1:
+      return "av1";
   }
   return "unknown";
 }

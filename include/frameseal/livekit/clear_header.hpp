@@ -159,8 +159,9 @@ struct ClearHeader {
 namespace detail {
 // H.264/H.265: the first slice decides (a NAL scan). Kept out of line, so that clear_header, which
 // the frame path calls for every frame, stays small enough to inline for audio and VP8/VP9.
-[[nodiscard, gnu::noinline]] inline Result<ClearHeader> nalu_clear_header(const FrameInfo& info, bool key_frame,
-                                                                         BytesIn frame, bool sender) noexcept {
+[[nodiscard, gnu::noinline]] inline Result<ClearHeader> nalu_clear_header(const FrameInfo& info,
+                                                                          bool key_frame, BytesIn frame,
+                                                                          bool sender) noexcept {
   ClearHeader h;
   h.codec = info.codec;
   std::size_t n = key_frame ? vp8_key_frame_clear_bytes : vp8_delta_frame_clear_bytes;

@@ -91,7 +91,8 @@ class Reader {
     const std::uint64_t field = *t >> 3;
     const auto wire = static_cast<std::uint8_t>(*t & 7);
     if (field == 0 || field > 0x1fffffff) return Errc::malformed_frame;
-    if (wire != 0 && wire != 1 && wire != 2 && wire != 5) return Errc::malformed_frame;  // groups (3, 4), 6, 7
+    if (wire != 0 && wire != 1 && wire != 2 && wire != 5)
+      return Errc::malformed_frame;  // groups (3, 4), 6, 7
     return Tag{static_cast<std::uint32_t>(field), static_cast<Wire>(wire)};
   }
   [[nodiscard]] Result<BytesIn> bytes() noexcept {
@@ -104,10 +105,14 @@ class Reader {
   }
   [[nodiscard]] Errc skip(Wire w) noexcept {
     switch (w) {
-      case Wire::varint: return varint() ? Errc::ok : Errc::malformed_frame;
-      case Wire::len: return bytes() ? Errc::ok : Errc::malformed_frame;
-      case Wire::i64: return advance(8);
-      case Wire::i32: return advance(4);
+      case Wire::varint:
+        return varint() ? Errc::ok : Errc::malformed_frame;
+      case Wire::len:
+        return bytes() ? Errc::ok : Errc::malformed_frame;
+      case Wire::i64:
+        return advance(8);
+      case Wire::i32:
+        return advance(4);
     }
     return Errc::malformed_frame;
   }
@@ -148,7 +153,7 @@ struct EncryptedPacket {
   DataEncryptionType encryption_type = DataEncryptionType::none;  // any value is accepted on input
   BytesIn iv;                                                     // 12 bytes
   std::uint32_t key_index = 0;
-  BytesIn encrypted_value;                                        // ciphertext || tag
+  BytesIn encrypted_value;  // ciphertext || tag
 };
 
 // Parses an EncryptedPacket; the spans point into `in`. malformed_frame for anything that is not
@@ -171,7 +176,8 @@ struct EncryptedPacket {
           if (*v > 0xffffffffu) return Errc::malformed_frame;
           p.key_index = static_cast<std::uint32_t>(*v);
         } else {
-          p.encryption_type = static_cast<DataEncryptionType>(static_cast<std::uint32_t>(*v));  // enums are int32
+          p.encryption_type =
+              static_cast<DataEncryptionType>(static_cast<std::uint32_t>(*v));  // enums are int32
         }
         break;
       }
@@ -199,10 +205,12 @@ struct EncryptedPacket {
 // proto3 encoding (defaults omitted, field order), as livekit-client's protobuf-es writes it.
 [[nodiscard]] inline std::size_t encoded_size(const EncryptedPacket& p) noexcept {
   std::size_t n = 0;
-  if (p.encryption_type != DataEncryptionType::none) n += 1 + pb::varint_size(static_cast<std::uint32_t>(p.encryption_type));
+  if (p.encryption_type != DataEncryptionType::none)
+    n += 1 + pb::varint_size(static_cast<std::uint32_t>(p.encryption_type));
   if (!p.iv.empty()) n += 1 + pb::varint_size(p.iv.size()) + p.iv.size();
   if (p.key_index != 0) n += 1 + pb::varint_size(p.key_index);
-  if (!p.encrypted_value.empty()) n += 1 + pb::varint_size(p.encrypted_value.size()) + p.encrypted_value.size();
+  if (!p.encrypted_value.empty())
+    n += 1 + pb::varint_size(p.encrypted_value.size()) + p.encrypted_value.size();
   return n;
 }
 // `out` must not overlap the packet's spans, except that encrypted_value may already sit exactly
@@ -266,7 +274,12 @@ class LivekitDataIv {
   LivekitDataIv(const LivekitDataIv&) = delete;
   LivekitDataIv& operator=(const LivekitDataIv&) = delete;
   LivekitDataIv(LivekitDataIv&& o) noexcept
-      : fixed_(o.fixed_), random_(o.random_), timestamp_(o.timestamp_), count_(o.count_), start_(o.start_), moved_(o.moved_) {
+      : fixed_(o.fixed_),
+        random_(o.random_),
+        timestamp_(o.timestamp_),
+        count_(o.count_),
+        start_(o.start_),
+        moved_(o.moved_) {
     o.moved_ = true;
   }
   LivekitDataIv& operator=(LivekitDataIv&&) = delete;
@@ -277,7 +290,8 @@ class LivekitDataIv {
     if (!fixed_) {
       if (sodium_init() < 0) return Errc::backend_unavailable;
       rnd = randombytes_random();
-      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+      const auto ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
       ts = static_cast<std::uint32_t>(ms.count());
     }
     Iv iv;
@@ -303,7 +317,7 @@ struct DataCryptorOptions {
 
 // What DataCryptor::seal made: the sealed value (in the caller's buffer), its IV and key index.
 struct SealedData {
-  BytesOut value;                         // ciphertext || tag
+  BytesOut value;  // ciphertext || tag
   std::array<std::uint8_t, iv_bytes> iv{};
   std::uint8_t key_index = 0;
 };
@@ -371,7 +385,8 @@ class DataCryptor {
     if (out.size() < plain) return Errc::buffer_too_small;
     const std::span<const std::uint8_t, iv_bytes> nonce(iv.data(), iv_bytes);
     const BytesOut pt = out.first(plain);
-    auto match = ring_->open_with(key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
+    auto match = ring_->open_with(
+        key_index, [&](C& c) noexcept { return c.open(pt, value, BytesIn{}, nonce).has_value(); });
     if (!match) {
       if (!pt.empty()) sodium_memzero(pt.data(), pt.size());  // kdf_mismatch: the other KDF's key opened it
       return match.error();
@@ -405,7 +420,8 @@ class DataCryptor {
 
   // A serialized EncryptedPacket -> its payload (a serialized EncryptedPacketPayload) in `out`,
   // which needs encrypted_value.size() - tag bytes and must not overlap the input.
-  [[nodiscard]] Result<BytesOut> decrypt(BytesIn packet, BytesOut out, DataReport* report = nullptr) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(BytesIn packet, BytesOut out,
+                                         DataReport* report = nullptr) noexcept {
     DataReport local;
     DataReport& rep = report ? *report : local;
     rep = DataReport{};
@@ -422,7 +438,8 @@ class DataCryptor {
 
  private:
   static bool overlaps(BytesIn a, BytesOut b) noexcept {
-    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()), b0 = reinterpret_cast<std::uintptr_t>(b.data());
+    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()),
+               b0 = reinterpret_cast<std::uintptr_t>(b.data());
     return a0 < b0 + b.size() && b0 < a0 + a.size();
   }
 

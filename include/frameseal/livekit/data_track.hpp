@@ -69,7 +69,7 @@ struct DataTrackHeader {
   std::uint16_t handle = 1;
   std::uint16_t sequence = 0;
   std::uint16_t frame_number = 0;
-  std::uint32_t timestamp = 0;                 // 90 kHz
+  std::uint32_t timestamp = 0;  // 90 kHz
   std::optional<std::uint64_t> user_timestamp;
   std::optional<DataTrackE2ee> e2ee;
   friend bool operator==(const DataTrackHeader&, const DataTrackHeader&) = default;
@@ -84,7 +84,8 @@ inline constexpr std::size_t data_track_base_header = 12;
 inline constexpr std::size_t data_track_default_mtu = 16000;  // livekit-client's TRANSPORT_MTU_BYTES
 
 namespace detail {
-inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len = 13, ext_user_timestamp_len = 8;
+inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len = 13,
+                              ext_user_timestamp_len = 8;
 
 [[nodiscard]] constexpr std::size_t extension_bytes(const DataTrackHeader& h) noexcept {
   return (h.e2ee ? 2 + ext_e2ee_len : 0) + (h.user_timestamp ? 2 + ext_user_timestamp_len : 0);
@@ -100,7 +101,8 @@ inline constexpr std::uint8_t ext_e2ee = 1, ext_user_timestamp = 2, ext_e2ee_len
 }
 
 // Writes h into out; returns the bytes written.
-[[nodiscard]] inline Result<std::size_t> write_data_track_header(const DataTrackHeader& h, BytesOut out) noexcept {
+[[nodiscard]] inline Result<std::size_t> write_data_track_header(const DataTrackHeader& h,
+                                                                 BytesOut out) noexcept {
   if (h.handle == 0) return Errc::invalid_argument;
   const std::size_t n = data_track_header_size(h), ext = detail::extension_bytes(h);
   if (out.size() < n) return Errc::buffer_too_small;
@@ -194,8 +196,8 @@ class DataTrackPacketizer {
   template <class Emit>
   [[nodiscard]] Result<std::size_t> packetize(BytesIn payload, std::uint32_t timestamp,
                                               const std::optional<DataTrackE2ee>& e2ee,
-                                              const std::optional<std::uint64_t>& user_timestamp, BytesOut scratch,
-                                              Emit&& emit) noexcept {
+                                              const std::optional<std::uint64_t>& user_timestamp,
+                                              BytesOut scratch, Emit&& emit) noexcept {
     DataTrackHeader h;
     h.handle = handle_;
     h.frame_number = frame_number_++;
@@ -206,9 +208,10 @@ class DataTrackPacketizer {
     const std::size_t count = (payload.size() + room - 1) / room;
     for (std::size_t k = 0, off = 0; off < payload.size(); ++k, off += room) {
       const std::size_t n = payload.size() - off < room ? payload.size() - off : room;
-      h.marker = count <= 1 ? DataTrackMarker::single
-                 : k == 0   ? DataTrackMarker::start
-                 : k + 1 == count ? DataTrackMarker::final_ : DataTrackMarker::inter;
+      h.marker = count <= 1       ? DataTrackMarker::single
+                 : k == 0         ? DataTrackMarker::start
+                 : k + 1 == count ? DataTrackMarker::final_
+                                  : DataTrackMarker::inter;
       h.sequence = sequence_++;
       if (scratch.size() < head + n) return Errc::buffer_too_small;
       auto w = write_data_track_header(h, scratch);

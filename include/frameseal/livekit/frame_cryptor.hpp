@@ -53,6 +53,7 @@
 #include "../error.hpp"
 #include "../key_ring.hpp"
 #include "clear_header.hpp"
+#include "frame_cryptor_options.hpp"
 #include "frame_layout.hpp"
 #include "iv.hpp"
 #include "rbsp.hpp"
@@ -60,12 +61,6 @@
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
 namespace livekit {
-
-struct FrameCryptorOptions {
-  std::vector<std::uint8_t> sif_trailer;  // the room's SIF trailer (JoinResponse.sif_trailer); empty: none
-  bool packet_trailer = false;            // strip livekit's LKTS packet trailer before decrypting
-  std::size_t reserve_bytes = 0;          // pre-size the scratch buffer (no growth below this size)
-};
 
 // What decrypt found, for counters, states and `frameseal inspect`.
 struct DecryptReport {
@@ -122,7 +117,8 @@ class FrameCryptor {
 
     if (!ch->nalu) {  // h == n: header, then C || T || IV || 0x0C || KID
       if (!in_place) std::memcpy(out.data(), frame.data(), n);
-      auto sealed = (*cipher)->seal(out.subspan(n, body + C::tag_bytes), frame.subspan(n), frame.first(n), *iv);
+      auto sealed =
+          (*cipher)->seal(out.subspan(n, body + C::tag_bytes), frame.subspan(n), frame.first(n), *iv);
       if (!sealed) return fail_encrypt(out, in_place ? n + body : 0, sealed.error());
       write_trailer(out.data() + n + body + C::tag_bytes, *iv, kid);
       return out.first(n + bprime);
@@ -216,7 +212,8 @@ class FrameCryptor {
     if (!in_place) std::memcpy(out.data(), f.data(), n);
     const BytesIn aad = clear->aad;
     const BytesOut pt = out.subspan(n, plain);
-    auto match = ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
+    auto match =
+        ring_->open_with(kid, [&](C& c) noexcept { return c.open(pt, sealed, aad, iv).has_value(); });
     if (!match) {
       // A failed open wipes its output; with kdf_mismatch the other KDF's key did open the frame,
       // so its plaintext is wiped here.

@@ -60,7 +60,8 @@ using Iv = std::array<std::uint8_t, iv_bytes>;
 // by accident (see the header comment).
 template <class P>
 concept IvSource = std::movable<P> && !std::copy_constructible<P> && requires(P p, const FrameInfo& info) {
-  { p.next(info) } noexcept -> std::same_as<Result<Iv>>;
+  { p.next(info) }
+  noexcept->std::same_as<Result<Iv>>;
 };
 
 class UniqueIv {

@@ -94,61 +94,76 @@ namespace session {
 
 // What happened to one participant's frames since its state was created.
 struct Counters {
-  std::uint64_t encrypted = 0;           // frames encrypted
-  std::uint64_t decrypted = 0;           // frames decrypted (authenticated)
-  std::uint64_t encryption_failures = 0; // encrypts that failed, missing key excepted
-  std::uint64_t auth_failures = 0;       // Errc::auth_failed: no key tried authenticated the frame
-  std::uint64_t missing_key = 0;         // no key at the KID (decrypt) or sending index (encrypt)
-  std::uint64_t invalid_key = 0;         // Errc::key_invalid: the slot exceeded failure_tolerance
-  std::uint64_t malformed = 0;           // Errc::malformed_frame
-  std::uint64_t sif_passed = 0;          // allowed server-injected frames passed unencrypted
-  std::uint64_t sif_dropped = 0;         // Errc::sif_rejected
-  std::uint64_t replayed = 0;            // Errc::replay (SFrame): a CTR already accepted or too old
-  std::uint64_t kdf_mismatch = 0;        // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
-  std::uint64_t salt_mismatch = 0;       // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
-  std::uint64_t other_failures = 0;      // other decrypt errors (unsupported_codec, buffer_too_small, ...)
-  std::uint64_t ratchets = 0;            // ratchet steps applied to the ring: receive-side and explicit
-  std::uint64_t passthrough = 0;         // frames passed unchanged because encryption was disabled
-  std::uint64_t empty = 0;               // empty frames passed through (LiveKit does not encrypt them)
-  std::uint64_t data_encrypted = 0;      // data packets / data track frames encrypted (encrypt_data, seal_data)
-  std::uint64_t data_decrypted = 0;      // data packets / data track frames decrypted (decrypt_data, open_data)
-  std::uint64_t data_failures = 0;       // data packets that failed either way (apart from frames)
-  Errc data_last_error = Errc::ok;       // the most recent data failure
-  Errc last_error = Errc::ok;            // the most recent failure
-  std::uint8_t last_error_key_index = 0; // its KID (decrypt) or sending index (encrypt)
-  std::uint8_t last_key_index = 0;       // KID of the most recent frame encrypted or decrypted
+  std::uint64_t encrypted = 0;            // frames encrypted
+  std::uint64_t decrypted = 0;            // frames decrypted (authenticated)
+  std::uint64_t encryption_failures = 0;  // encrypts that failed, missing key excepted
+  std::uint64_t auth_failures = 0;        // Errc::auth_failed: no key tried authenticated the frame
+  std::uint64_t missing_key = 0;          // no key at the KID (decrypt) or sending index (encrypt)
+  std::uint64_t invalid_key = 0;          // Errc::key_invalid: the slot exceeded failure_tolerance
+  std::uint64_t malformed = 0;            // Errc::malformed_frame
+  std::uint64_t sif_passed = 0;           // allowed server-injected frames passed unencrypted
+  std::uint64_t sif_dropped = 0;          // Errc::sif_rejected
+  std::uint64_t replayed = 0;             // Errc::replay (SFrame): a CTR already accepted or too old
+  std::uint64_t kdf_mismatch = 0;    // Errc::kdf_mismatch (opt-in): the sender derives with the other KDF
+  std::uint64_t salt_mismatch = 0;   // Errc::salt_mismatch (opt-in): the sender uses LiveKit's default salt
+  std::uint64_t other_failures = 0;  // other decrypt errors (unsupported_codec, buffer_too_small, ...)
+  std::uint64_t ratchets = 0;        // ratchet steps applied to the ring: receive-side and explicit
+  std::uint64_t passthrough = 0;     // frames passed unchanged because encryption was disabled
+  std::uint64_t empty = 0;           // empty frames passed through (LiveKit does not encrypt them)
+  std::uint64_t data_encrypted = 0;  // data packets / data track frames encrypted (encrypt_data, seal_data)
+  std::uint64_t data_decrypted = 0;  // data packets / data track frames decrypted (decrypt_data, open_data)
+  std::uint64_t data_failures = 0;   // data packets that failed either way (apart from frames)
+  Errc data_last_error = Errc::ok;   // the most recent data failure
+  Errc last_error = Errc::ok;        // the most recent failure
+  std::uint8_t last_error_key_index = 0;  // its KID (decrypt) or sending index (encrypt)
+  std::uint8_t last_key_index = 0;        // KID of the most recent frame encrypted or decrypted
 };
 
 }  // namespace session
 
 // Every field but ratchets (kept by the key provider's participant state).
 template <>
-inline constexpr auto detail::counter_fields<session::Counters> = std::tuple{
-    &session::Counters::encrypted, &session::Counters::decrypted, &session::Counters::encryption_failures,
-    &session::Counters::auth_failures, &session::Counters::missing_key, &session::Counters::invalid_key,
-    &session::Counters::malformed, &session::Counters::sif_passed, &session::Counters::sif_dropped,
-    &session::Counters::replayed, &session::Counters::kdf_mismatch, &session::Counters::salt_mismatch,
-    &session::Counters::other_failures, &session::Counters::passthrough, &session::Counters::empty,
-    &session::Counters::data_encrypted, &session::Counters::data_decrypted, &session::Counters::data_failures,
-    &session::Counters::data_last_error, &session::Counters::last_error, &session::Counters::last_error_key_index,
-    &session::Counters::last_key_index};
+inline constexpr auto detail::counter_fields<session::Counters> =
+    std::tuple{&session::Counters::encrypted,
+               &session::Counters::decrypted,
+               &session::Counters::encryption_failures,
+               &session::Counters::auth_failures,
+               &session::Counters::missing_key,
+               &session::Counters::invalid_key,
+               &session::Counters::malformed,
+               &session::Counters::sif_passed,
+               &session::Counters::sif_dropped,
+               &session::Counters::replayed,
+               &session::Counters::kdf_mismatch,
+               &session::Counters::salt_mismatch,
+               &session::Counters::other_failures,
+               &session::Counters::passthrough,
+               &session::Counters::empty,
+               &session::Counters::data_encrypted,
+               &session::Counters::data_decrypted,
+               &session::Counters::data_failures,
+               &session::Counters::data_last_error,
+               &session::Counters::last_error,
+               &session::Counters::last_error_key_index,
+               &session::Counters::last_key_index};
 
 namespace session {
 
 using StateCallback = std::function<void(const std::string& participant_identity, EncryptionState state)>;
 using EncryptionStatusCallback = std::function<void(const std::string& participant_identity, bool enabled)>;
 // KeyProviderOptions::detect_kdf_mismatch: (identity, the KDF that participant's frames are derived with).
-using KdfMismatchCallback = std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
+using KdfMismatchCallback =
+    std::function<void(const std::string& participant_identity, KdfAlgorithm sender_kdf)>;
 
 template <class Format>
 class BasicFrameCryptor;
 
 // What the facade needs to know about one decrypted (or refused) frame, whatever the format.
 struct FrameOutcome {
-  bool passthrough = false;        // an empty frame passed through
-  bool sif = false;                // an allowed server-injected frame passed unencrypted
-  std::uint8_t key_index = 0;      // the key index the frame named
-  std::size_t ratchet_steps = 0;   // receive-side ratchet steps committed for it
+  bool passthrough = false;       // an empty frame passed through
+  bool sif = false;               // an allowed server-injected frame passed unencrypted
+  std::uint8_t key_index = 0;     // the key index the frame named
+  std::size_t ratchet_steps = 0;  // receive-side ratchet steps committed for it
 };
 
 // LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
@@ -174,8 +189,8 @@ struct LivekitFormat {
     fo.sif_trailer.clear();  // applied through the key provider, so it reaches every participant
     return fo;
   }
-  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo, const factory_type& make_iv,
-                                                 const std::string& identity) {
+  [[nodiscard]] static cryptor_type make_cryptor(ring_type& ring, const cryptor_options& fo,
+                                                 const factory_type& make_iv, const std::string& identity) {
     return cryptor_type(ring, fo, make_iv ? make_iv(identity) : IvPolicy());
   }
   [[nodiscard]] static FrameOutcome outcome(const cryptor_type&, const report_type& r) noexcept {
@@ -189,8 +204,8 @@ namespace detail {
 struct ManagerShared {
   explicit ManagerShared(bool on) noexcept : enabled(on) {}
   std::atomic<bool> enabled;
-  std::mutex enable_mutex;     // serialises flag changes so status reports match the flags
-  std::mutex callback_mutex;   // guards the two pointers below (copied out, then called unlocked)
+  std::mutex enable_mutex;    // serialises flag changes so status reports match the flags
+  std::mutex callback_mutex;  // guards the two pointers below (copied out, then called unlocked)
   std::shared_ptr<const StateCallback> on_state;
   std::shared_ptr<const EncryptionStatusCallback> on_status;
   std::shared_ptr<const KdfMismatchCallback> on_kdf_mismatch;
@@ -227,7 +242,9 @@ struct DataCryptorOf {
   static type make(typename Format::ring_type&) noexcept { return {}; }
 };
 template <class Format>
-  requires requires { typename Format::data_cryptor_type; }
+requires requires {
+  typename Format::data_cryptor_type;
+}
 struct DataCryptorOf<Format> {
   using type = typename Format::data_cryptor_type;
   static type make(typename Format::ring_type& ring) noexcept { return type(ring); }
@@ -254,8 +271,8 @@ class Participant final : public ParticipantKeys<typename Format::ring_type> {
   }
 
   const std::shared_ptr<ManagerShared> manager;
-  typename Format::cryptor_type cryptor;  // guarded by mutex
-  typename DataCryptorOf<Format>::type data;  // guarded by mutex
+  typename Format::cryptor_type cryptor;                      // guarded by mutex
+  typename DataCryptorOf<Format>::type data;                  // guarded by mutex
   std::atomic<EncryptionState> state{EncryptionState::new_};  // stored with mutex held
   std::atomic<bool> enabled{true};                            // stored with manager->enable_mutex held
   LiveCounters counters;
@@ -305,7 +322,9 @@ class BasicFrameCryptor {
   }
 
   [[nodiscard]] const std::string& participant_identity() const noexcept { return p_->identity; }
-  [[nodiscard]] std::uint8_t key_index() const noexcept { return p_->send_index.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::uint8_t key_index() const noexcept {
+    return p_->send_index.load(std::memory_order_relaxed);
+  }
   // This participant's flag (frames are processed only if the manager is enabled too).
   [[nodiscard]] bool enabled() const noexcept { return p_->enabled.load(std::memory_order_relaxed); }
   [[nodiscard]] EncryptionState state() const noexcept { return p_->state.load(std::memory_order_relaxed); }
@@ -340,29 +359,36 @@ class BasicFrameCryptor {
   // As the format cryptor's encrypt (livekit::FrameCryptor or sframe::FrameCryptor: out may be the
   // input memory exactly, or not overlap it), plus the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out) noexcept {
-    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
+    return encrypt_with(frame, out,
+                        [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out); });
   }
 
   // SFrame only: `metadata` is authenticated with the frame but not sent (RFC 9605 §4.4.3: e.g. RTP
   // header fields both sides know); the receiver must pass the same bytes to decrypt.
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata) noexcept
-    requires requires(frame_cryptor_type& c) { c.encrypt(info, frame, out, metadata); }
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept requires requires(frame_cryptor_type& c) {
+    c.encrypt(info, frame, out, metadata);
+  }
   {
-    return encrypt_with(frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
+    return encrypt_with(
+        frame, out, [&](frame_cryptor_type& c) noexcept { return c.encrypt(info, frame, out, metadata); });
   }
 
   // As the format cryptor's decrypt (report, if given, is its report: how the key was found), plus
   // the enabled check, state and counters.
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out,
                                          report_type* report = nullptr) noexcept {
-    return decrypt_with(frame, out, report,
-                        [&](frame_cryptor_type& c, report_type* rep) noexcept { return c.decrypt(info, frame, out, rep); });
+    return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
+      return c.decrypt(info, frame, out, rep);
+    });
   }
 
   // SFrame only: decrypt with the metadata the sender authenticated (see encrypt).
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo& info, BytesIn frame, BytesOut out, BytesIn metadata,
-                                         report_type* report = nullptr) noexcept
-    requires requires(frame_cryptor_type& c, report_type* rep) { c.decrypt(info, frame, out, metadata, rep); }
+                                         report_type* report = nullptr) noexcept requires
+      requires(frame_cryptor_type& c, report_type* rep) {
+    c.decrypt(info, frame, out, metadata, rep);
+  }
   {
     return decrypt_with(frame, out, report, [&](frame_cryptor_type& c, report_type* rep) noexcept {
       return c.decrypt(info, frame, out, metadata, rep);
@@ -376,36 +402,48 @@ class BasicFrameCryptor {
   // The enabled flags do not apply: the room's encryption option decides whether data is
   // encrypted, and the caller calls these only then. No allocation; a decrypt that follows a
   // sender's ratchet moves the ring (frames too) and asks the refill thread to top the window up.
-  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload, BytesOut packet_out) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<BytesOut> encrypt_data(BytesIn payload,
+                                              BytesOut packet_out) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return send_data<Result<BytesOut>>([&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
+    return send_data<Result<BytesOut>>(
+        [&](auto& data) noexcept { return data.encrypt(payload, packet_out); });
   }
   // Room for the packet of an n-byte payload.
-  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept
-    requires requires { typename Format::data_cryptor_type; }
-  {
-    return Format::data_cryptor_type::max_packet_size(n);
+  [[nodiscard]] static constexpr std::size_t max_data_packet_size(std::size_t n) noexcept requires requires {
+    typename Format::data_cryptor_type;
   }
-  [[nodiscard]] Result<BytesOut> decrypt_data(BytesIn packet, BytesOut payload_out, livekit::DataReport* report = nullptr) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  { return Format::data_cryptor_type::max_packet_size(n); }
+  [[nodiscard]] Result<BytesOut> decrypt_data(
+      BytesIn packet, BytesOut payload_out,
+      livekit::DataReport* report = nullptr) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept { return data.decrypt(packet, payload_out, rep); });
+    return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
+      return data.decrypt(packet, payload_out, rep);
+    });
   }
 
   // LiveKit data tracks (livekit/data_track.hpp): a frame's payload sealed as a whole (AES-GCM, no
   // AAD) under this participant's sending key index; key index and IV go into the packets' E2EE
   // extension (livekit-client's encryptData / handleEncryptedData). `value_out` needs payload +
   // tag bytes. Counted with the data packets (Counters::data_*).
-  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload, BytesOut value_out) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<livekit::SealedData> seal_data(BytesIn payload,
+                                                      BytesOut value_out) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
-    return send_data<Result<livekit::SealedData>>([&](auto& data) noexcept { return data.seal(payload, value_out); });
+    return send_data<Result<livekit::SealedData>>(
+        [&](auto& data) noexcept { return data.seal(payload, value_out); });
   }
   // The reverse, with the key index and IV of the frame's E2EE extension.
-  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value, BytesOut payload_out,
-                                           livekit::DataReport* report = nullptr) noexcept
-    requires requires { typename Format::data_cryptor_type; }
+  [[nodiscard]] Result<BytesOut> open_data(std::uint8_t key_index, BytesIn iv, BytesIn value,
+                                           BytesOut payload_out,
+                                           livekit::DataReport* report = nullptr) noexcept requires requires {
+    typename Format::data_cryptor_type;
+  }
   {
     return receive_data(report, [&](auto& data, livekit::DataReport* rep) noexcept {
       return data.open(key_index, iv, value, payload_out, rep);
@@ -439,7 +477,8 @@ class BasicFrameCryptor {
     {
       std::lock_guard<std::mutex> lock(p.mutex);
       r = call(p.data, &rep);
-      if (r && rep.match.ratchet_steps > 0) p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
+      if (r && rep.match.ratchet_steps > 0)
+        p.ratchets.fetch_add(rep.match.ratchet_steps, std::memory_order_relaxed);
       if (!r && r.error() == Errc::kdf_mismatch) mismatch = sender_kdf(p);
     }
     if (mismatch) {
@@ -501,7 +540,8 @@ class BasicFrameCryptor {
   }
 
   template <class Call>
-  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report, Call&& call) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt_with(BytesIn frame, BytesOut out, report_type* report,
+                                              Call&& call) noexcept {
     auto& p = *p_;
     if (!p.active()) return pass(frame, out);
     report_type local;
@@ -540,13 +580,27 @@ class BasicFrameCryptor {
           c.add(&Counters::missing_key);
           s = EncryptionState::missing_key;
           break;
-        case Errc::key_invalid: c.add(&Counters::invalid_key); break;
-        case Errc::auth_failed: c.add(&Counters::auth_failures); break;
-        case Errc::malformed_frame: c.add(&Counters::malformed); break;
-        case Errc::sif_rejected: c.add(&Counters::sif_dropped); break;
-        case Errc::replay: c.add(&Counters::replayed); break;
-        case Errc::kdf_mismatch: c.add(&Counters::kdf_mismatch); break;
-        case Errc::salt_mismatch: c.add(&Counters::salt_mismatch); break;
+        case Errc::key_invalid:
+          c.add(&Counters::invalid_key);
+          break;
+        case Errc::auth_failed:
+          c.add(&Counters::auth_failures);
+          break;
+        case Errc::malformed_frame:
+          c.add(&Counters::malformed);
+          break;
+        case Errc::sif_rejected:
+          c.add(&Counters::sif_dropped);
+          break;
+        case Errc::replay:
+          c.add(&Counters::replayed);
+          break;
+        case Errc::kdf_mismatch:
+          c.add(&Counters::kdf_mismatch);
+          break;
+        case Errc::salt_mismatch:
+          c.add(&Counters::salt_mismatch);
+          break;
         default:
           c.add(&Counters::other_failures);
           if (is_internal(e)) s = EncryptionState::internal_error;
@@ -586,7 +640,9 @@ class BasicFrameCryptor {
 
   explicit BasicFrameCryptor(std::shared_ptr<participant_type> p) noexcept : p_(std::move(p)) {}
 
-  static bool is_internal(Errc e) noexcept { return e == Errc::internal_error || e == Errc::backend_unavailable; }
+  static bool is_internal(Errc e) noexcept {
+    return e == Errc::internal_error || e == Errc::backend_unavailable;
+  }
 
   // Disabled: the frame goes through unchanged.
   Result<BytesOut> pass(BytesIn frame, BytesOut out) noexcept {
@@ -616,8 +672,10 @@ class BasicE2eeManager {
   // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
   // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
   // trailer).
-  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {}, IvFactory make_iv = {}) {
-    if (options.encryption_type == EncryptionType::gcm && !std::string_view(cipher_type::name).ends_with("gcm"))
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {},
+                                                       IvFactory make_iv = {}) {
+    if (options.encryption_type == EncryptionType::gcm &&
+        !std::string_view(cipher_type::name).ends_with("gcm"))
       return Errc::invalid_argument;
     auto shared = std::make_shared<detail::ManagerShared>(options.encryption_type != EncryptionType::none);
     shared->adopt_sender_kdf = options.key_provider_options.adopt_sender_kdf;
@@ -631,7 +689,8 @@ class BasicE2eeManager {
         -> std::shared_ptr<typename key_provider_type::participant_type> {
       return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
-    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf), std::move(make));
+    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf),
+                                                   std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
     return BasicE2eeManager(std::move(shared), std::move(*provider), options.encryption_type);
@@ -653,7 +712,8 @@ class BasicE2eeManager {
       std::lock_guard<std::mutex> lock(shared_->enable_mutex);
       if (shared_->enabled.exchange(on, std::memory_order_relaxed) == on) return;
       for (auto& k : provider_.snapshot())
-        if (static_cast<participant_type&>(*k).enabled.load(std::memory_order_relaxed)) flipped.push_back(std::move(k));
+        if (static_cast<participant_type&>(*k).enabled.load(std::memory_order_relaxed))
+          flipped.push_back(std::move(k));
     }
     for (const auto& k : flipped) detail::report_status(*shared_, k->identity, on);
   }
@@ -669,7 +729,8 @@ class BasicE2eeManager {
   // Every participant that has a state, sorted by identity.
   [[nodiscard]] std::vector<frame_cryptor_type> frame_cryptors() const {
     std::vector<frame_cryptor_type> out;
-    for (auto& k : provider_.snapshot()) out.push_back(frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(k))));
+    for (auto& k : provider_.snapshot())
+      out.push_back(frame_cryptor_type(std::static_pointer_cast<participant_type>(std::move(k))));
     return out;
   }
 
@@ -696,7 +757,8 @@ class BasicE2eeManager {
  private:
   using participant_type = detail::Participant<Format>;
 
-  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider, EncryptionType type) noexcept
+  BasicE2eeManager(std::shared_ptr<detail::ManagerShared> shared, key_provider_type provider,
+                   EncryptionType type) noexcept
       : shared_(std::move(shared)), provider_(std::move(provider)), type_(type) {}
 
   std::shared_ptr<detail::ManagerShared> shared_;

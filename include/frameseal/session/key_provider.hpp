@@ -116,12 +116,14 @@ struct RefillSignal {
 
 // Whether a key store can refill its ratchet window outside its lock (KeyRing can).
 template <class Ring>
-concept RefillsOutsideLock = requires { typename Ring::Refill; } &&
-                             requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
-                               cr.plan_refill(std::size_t{});
-                               cr.derive(f);
-                               r.apply(std::move(f));
-                             };
+concept RefillsOutsideLock = requires {
+  typename Ring::Refill;
+}
+&&requires(Ring& r, const Ring& cr, typename Ring::Refill& f) {
+  cr.plan_refill(std::size_t{});
+  cr.derive(f);
+  r.apply(std::move(f));
+};
 template <class Ring>
 inline constexpr bool refills_outside_lock = RefillsOutsideLock<Ring>;
 
@@ -154,7 +156,7 @@ class ParticipantKeys {
 
   const std::string identity;
   std::mutex mutex;
-  ring_type ring;                          // guarded by mutex (its options and KDF never change)
+  ring_type ring;                               // guarded by mutex (its options and KDF never change)
   std::shared_ptr<RefillSignal> refill_signal;  // set before the participant is published
   std::atomic<bool> needs_refill{false};
   // Frame path, after Errc::kdf_mismatch with adopt_sender_kdf: the KDF to re-derive the ring with
@@ -306,8 +308,11 @@ class BasicKeyProvider {
 
   // Steps missing from a participant's ratchet window at key_index (0: full; missing_key without
   // that participant). For monitoring and tests.
-  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity, std::size_t key_index = 0) const
-    requires requires(const Ring& r) { r.window_deficit(std::size_t{}); }
+  [[nodiscard]] Result<std::size_t> window_deficit(std::string_view participant_identity,
+                                                   std::size_t key_index = 0) const requires
+      requires(const Ring& r) {
+    r.window_deficit(std::size_t{});
+  }
   {
     std::shared_ptr<participant_type> p;
     {
@@ -324,8 +329,11 @@ class BasicKeyProvider {
   // KID >> R at ratchet step KID mod 2^R. A participant who joins after ratchet_key is given the
   // returned base key and the sender's key_id(). invalid_argument for empty key material or a KID
   // whose key index is >= key_ring_size. Makes that index the sending index, as set_key does.
-  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key, std::uint64_t kid)
-    requires requires(Ring& r, BytesIn k, std::uint64_t id) { r.set_key_for_kid(id, k); }
+  [[nodiscard]] Errc set_key_for_kid(std::string_view participant_identity, BytesIn key,
+                                     std::uint64_t kid) requires
+      requires(Ring& r, BytesIn k, std::uint64_t id) {
+    r.set_key_for_kid(id, k);
+  }
   {
     if (key.empty()) return Errc::invalid_argument;
     auto p = ensure(participant_identity);
@@ -339,8 +347,11 @@ class BasicKeyProvider {
 
   // SFrame: the KID that a participant's key index names now (index << R | current step), or
   // missing_key when the index has no key (invalid_argument: index >= key_ring_size).
-  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity, std::size_t key_index = 0) const
-    requires requires(const Ring& r, std::size_t i) { r.kid(i); }
+  [[nodiscard]] Result<std::uint64_t> key_id(std::string_view participant_identity,
+                                             std::size_t key_index = 0) const requires
+      requires(const Ring& r, std::size_t i) {
+    r.kid(i);
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
     auto it = impl_->participants.find(participant_identity);
@@ -368,7 +379,8 @@ class BasicKeyProvider {
 
   // The step comes from the participant's ratchet window; the step derived to top the window up
   // again is derived outside that participant's lock.
-  [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity, std::size_t key_index = 0) {
+  [[nodiscard]] Result<SecretBuffer> ratchet_key(std::string_view participant_identity,
+                                                 std::size_t key_index = 0) {
     Impl& s = *impl_;
     std::shared_ptr<participant_type> p;
     bool shared = false;
@@ -500,7 +512,8 @@ class BasicKeyProvider {
   // The shared-key operations, instantiated only for a store that allows a shared key.
   // A participant's ring takes the master's slot: copied (no KDF call) when the ring type can,
   // otherwise derived again from the material.
-  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index, BytesIn key) {
+  [[nodiscard]] static Errc install_from_master(Ring& ring, const Ring& master, std::size_t key_index,
+                                                BytesIn key) {
     if constexpr (requires { ring.set_key_from(master, key_index); }) {
       return ring.set_key_from(master, key_index);
     } else {
@@ -606,7 +619,8 @@ class BasicKeyProvider {
         {
           std::lock_guard<std::mutex> lock(mutex);
           for (auto& entry : participants) {
-            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed)) todo.push_back(entry.second);
+            if (entry.second->needs_refill.exchange(false, std::memory_order_relaxed))
+              todo.push_back(entry.second);
             if (entry.second->adopt_kdf.load(std::memory_order_relaxed) != 0) adopt.push_back(entry.second);
           }
         }
@@ -633,7 +647,8 @@ class BasicKeyProvider {
     return kdf;
   }
 
-  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf, Factory make) {
+  [[nodiscard]] static Result<BasicKeyProvider> create_with(KeyProviderOptions options, Kdf kdf,
+                                                            Factory make) {
     if (!shared_key_supported && !options.shared_key.empty()) return Errc::invalid_argument;
     auto resolved = resolve_kdf(options.kdf, std::move(kdf));
     if (!resolved) return resolved.error();
@@ -701,7 +716,8 @@ class BasicKeyProvider {
     }
     if (!p) return Errc::internal_error;
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (auto it = s.participants.find(identity); it != s.participants.end()) return it->second;  // lost a race
+    if (auto it = s.participants.find(identity); it != s.participants.end())
+      return it->second;  // lost a race
     {
       std::lock_guard<std::mutex> plock(p->mutex);
       if (s.key_epoch != epoch) {

@@ -24,7 +24,7 @@
 #include "../error.hpp"
 #include "../kdf.hpp"
 #include "../key_ring.hpp"
-#include "../livekit/frame_cryptor.hpp"
+#include "../livekit/frame_cryptor_options.hpp"
 #include "../secret.hpp"
 
 namespace frameseal {
@@ -53,22 +53,32 @@ enum class EncryptionState : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(EncryptionType t) noexcept {
   switch (t) {
-    case EncryptionType::none: return "none";
-    case EncryptionType::gcm: return "gcm";
-    case EncryptionType::custom: return "custom";
+    case EncryptionType::none:
+      return "none";
+    case EncryptionType::gcm:
+      return "gcm";
+    case EncryptionType::custom:
+      return "custom";
   }
   return "unknown";
 }
 
 [[nodiscard]] constexpr std::string_view to_string(EncryptionState s) noexcept {
   switch (s) {
-    case EncryptionState::new_: return "new";
-    case EncryptionState::ok: return "ok";
-    case EncryptionState::encryption_failed: return "encryption_failed";
-    case EncryptionState::decryption_failed: return "decryption_failed";
-    case EncryptionState::missing_key: return "missing_key";
-    case EncryptionState::key_ratcheted: return "key_ratcheted";
-    case EncryptionState::internal_error: return "internal_error";
+    case EncryptionState::new_:
+      return "new";
+    case EncryptionState::ok:
+      return "ok";
+    case EncryptionState::encryption_failed:
+      return "encryption_failed";
+    case EncryptionState::decryption_failed:
+      return "decryption_failed";
+    case EncryptionState::missing_key:
+      return "missing_key";
+    case EncryptionState::key_ratcheted:
+      return "key_ratcheted";
+    case EncryptionState::internal_error:
+      return "internal_error";
   }
   return "unknown";
 }

@@ -90,8 +90,8 @@ inline constexpr unsigned max_session_ratchet_bits = 56;
 // SframeKeyProvider::create / SframeE2eeManager::create: SFrame's KDF is the RFC key schedule, and
 // R is part of how it names keys.
 struct SframeOptions {
-  unsigned ratchet_bits = 0;         // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
-  std::size_t replay_window = 128;   // CTR values remembered per KID; 0 = no replay check; <= 1024
+  unsigned ratchet_bits = 0;        // R of RFC 9605 §5.1; 0 = no ratchet; at most 56
+  std::size_t replay_window = 128;  // CTR values remembered per KID; 0 = no replay check; <= 1024
   sframe::CounterStart counter_start = sframe::CounterStart::random;
   std::size_t max_metadata_bytes = 1024;  // longest metadata for the facade's metadata overloads
 };
@@ -110,7 +110,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   using cryptor_type = sframe::FrameCryptor<S>;
   static constexpr bool shared_key_safe = false;  // see the header comment: nonce reuse
 
-  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {}, SframeOptions so = {}) noexcept {
+  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {},
+                                                 SframeOptions so = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
     if (so.ratchet_bits > max_session_ratchet_bits) return Errc::invalid_argument;
     sframe::FrameCryptorOptions fo;
@@ -143,7 +144,9 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     return std::uint64_t{index} << r | (step & ((std::uint64_t{1} << r) - 1));
   }
   // The key index a KID names (KID >> R); may be >= size() for a foreign KID.
-  [[nodiscard]] std::uint64_t index_of(std::uint64_t kid) const noexcept { return kid >> sframe_.ratchet_bits; }
+  [[nodiscard]] std::uint64_t index_of(std::uint64_t kid) const noexcept {
+    return kid >> sframe_.ratchet_bits;
+  }
 
   // Installs material as the base key of KID = index << R (step 0) at index % size, for both
   // directions. On an error the index has no key (the old one is gone too).
@@ -157,7 +160,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   [[nodiscard]] Errc set_key_for_kid(std::uint64_t k, BytesIn material, bool make_current = true) noexcept {
     const std::uint64_t index = index_of(k);
     if (index >= slots_.size()) return Errc::invalid_argument;
-    const std::uint64_t step = sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
+    const std::uint64_t step =
+        sframe_.ratchet_bits == 0 ? 0 : k & ((std::uint64_t{1} << sframe_.ratchet_bits) - 1);
     return install(static_cast<std::size_t>(index), step, material, make_current);
   }
 
@@ -245,10 +249,10 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
 
  private:
   struct Slot {
-    SecretBuffer base;                       // material as set (any length), for step base_step
-    SecretBytes<S::hash_bytes> ratcheted;    // base key after >= 1 ratchet step since then
-    std::uint64_t base_step = 0;             // the step the material was set at
-    std::uint64_t step = 0;                  // the current step (its low R bits are in the KID)
+    SecretBuffer base;                     // material as set (any length), for step base_step
+    SecretBytes<S::hash_bytes> ratcheted;  // base key after >= 1 ratchet step since then
+    std::uint64_t base_step = 0;           // the step the material was set at
+    std::uint64_t step = 0;                // the current step (its low R bits are in the KID)
     std::uint32_t failures = 0;
     bool has = false;
     bool invalid = false;
@@ -272,7 +276,8 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
       : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
 
-  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material, bool make_current) noexcept {
+  [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material,
+                             bool make_current) noexcept {
     if (material.empty()) return Errc::invalid_argument;
     auto base = SecretBuffer::copy_of(material);
     if (!base) return base.error();
@@ -340,12 +345,14 @@ class SframeParticipantCryptor {
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
     return keys_->encrypt(frame, out);
   }
-  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, sframe::DecryptReport* rep) noexcept {
+  [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep);
   }
   // With metadata: authenticated, not sent (RFC 9605 §4.4.3); longer than
   // SframeOptions::max_metadata_bytes is Errc::invalid_argument.
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept {
     return keys_->encrypt(frame, out, metadata);
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata,
@@ -385,7 +392,8 @@ struct SframeFormat {
   }
   [[nodiscard]] static FrameOutcome outcome(const cryptor_type& c, const report_type& r) noexcept {
     const std::uint64_t index = c.keys().index_of(r.header.kid);
-    return FrameOutcome{false, false, static_cast<std::uint8_t>(std::min<std::uint64_t>(index, 255)), r.ratchet_steps};
+    return FrameOutcome{false, false, static_cast<std::uint8_t>(std::min<std::uint64_t>(index, 255)),
+                        r.ratchet_steps};
   }
 };
 

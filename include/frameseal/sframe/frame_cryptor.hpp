@@ -31,8 +31,9 @@
 //
 // Sender-key ratchet (§5.1), with ratchet_bits R > 0: KID = generation << R | (step mod 2^R), and
 // a key table entry is a chain for one generation. The sender calls ratchet(kid) (it returns the
-// new KID and, on request, the new base key a late joiner needs). A receiver holding step s that sees step s + d of the same generation, 1 <= d <=
-// ratchet_window, derives the keys forward and tries the one the KID names; like KeyRing:
+// new KID and, on request, the new base key a late joiner needs). A receiver holding step s that sees step s
+// + d of the same generation, 1 <= d <= ratchet_window, derives the keys forward and tries the one the KID
+// names; like KeyRing:
 //   - derived steps are cached, so a stream of forged frames costs one AEAD call each and KDF work
 //     only the first time (at most ratchet_window key schedules per chain until it moves);
 //   - the chain moves only after a frame authenticated under the new step; the steps it passes
@@ -273,7 +274,8 @@ class FrameCryptor {
   // invalid_argument when kid is a decrypt key (RFC 9605 §4.4.1: never both).
   [[nodiscard]] Errc set_encrypt_key(std::uint64_t kid) noexcept {
     const std::size_t index = find_chain(generation_of(kid));
-    if (index == npos || !chains_[index].current || chains_[index].current->kid != kid) return Errc::missing_key;
+    if (index == npos || !chains_[index].current || chains_[index].current->kid != kid)
+      return Errc::missing_key;
     if (chains_[index].usage != KeyUsage::encrypt) return Errc::invalid_argument;
     encrypt_ = index;
     return Errc::ok;
@@ -316,7 +318,8 @@ class FrameCryptor {
   }
   // Key table entries in use (generations with the ratchet on).
   [[nodiscard]] std::size_t key_count() const noexcept {
-    return static_cast<std::size_t>(std::count_if(chains_.begin(), chains_.end(), [](const Chain& c) { return c.used; }));
+    return static_cast<std::size_t>(
+        std::count_if(chains_.begin(), chains_.end(), [](const Chain& c) { return c.used; }));
   }
 
   // ---- sender counter ----
@@ -346,7 +349,8 @@ class FrameCryptor {
   [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out) noexcept {
     return encrypt(frame, out, BytesIn{});
   }
-  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out, BytesIn metadata) noexcept {
+  [[nodiscard]] Result<BytesOut> encrypt(const FrameInfo&, BytesIn frame, BytesOut out,
+                                         BytesIn metadata) noexcept {
     return encrypt(frame, out, metadata);
   }
   [[nodiscard]] Result<BytesOut> decrypt(const FrameInfo&, BytesIn frame, BytesOut out,
@@ -451,12 +455,12 @@ class FrameCryptor {
     bool used = false;
     KeyUsage usage = KeyUsage::decrypt;
     std::uint64_t generation = 0;
-    std::uint64_t step = 0;          // its low R bits are the current KID's ratchet step
-    std::uint64_t moved = 0;         // steps taken since add_key installed the chain's base key
+    std::uint64_t step = 0;   // its low R bits are the current KID's ratchet step
+    std::uint64_t moved = 0;  // steps taken since add_key installed the chain's base key
     std::optional<Entry> current;
-    SframeSecret<S> secret;          // sframe_secret of the current step (ratchet on only)
-    std::vector<Entry> previous;     // kept steps, oldest first (capacity kept_)
-    std::vector<Ahead> ahead;        // ahead[i] is step + i + 1 (capacity window_)
+    SframeSecret<S> secret;       // sframe_secret of the current step (ratchet on only)
+    std::vector<Entry> previous;  // kept steps, oldest first (capacity kept_)
+    std::vector<Ahead> ahead;     // ahead[i] is step + i + 1 (capacity window_)
 
     void clear() noexcept {
       used = false;
@@ -496,7 +500,8 @@ class FrameCryptor {
   }
 
   [[nodiscard]] std::size_t find_chain(std::uint64_t generation) const noexcept {
-    if (last_ < chains_.size() && chains_[last_].used && chains_[last_].generation == generation) return last_;
+    if (last_ < chains_.size() && chains_[last_].used && chains_[last_].generation == generation)
+      return last_;
     for (std::size_t i = 0; i < chains_.size(); ++i)
       if (chains_[i].used && chains_[i].generation == generation) return i;
     return npos;
@@ -537,7 +542,8 @@ class FrameCryptor {
       const std::uint64_t kid = kid_of(c.generation, c.step + c.ahead.size() + 1);
       auto ctx = make_key_context<S>(next, kid);
       if (!ctx) return ctx.error();
-      c.ahead.push_back(Ahead{Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)}, std::move(next)});
+      c.ahead.push_back(
+          Ahead{Entry{kid, std::move(*ctx), ReplayWindow(options_.replay_window)}, std::move(next)});
     }
     return Errc::ok;
   }
@@ -550,7 +556,8 @@ class FrameCryptor {
     if (incoming > 0) {
       const std::size_t room = kept_ - incoming;
       if (c.previous.size() > room)
-        c.previous.erase(c.previous.begin(), c.previous.begin() + static_cast<std::ptrdiff_t>(c.previous.size() - room));
+        c.previous.erase(c.previous.begin(),
+                         c.previous.begin() + static_cast<std::ptrdiff_t>(c.previous.size() - room));
       for (std::size_t k = r - incoming; k < r; ++k)
         c.previous.push_back(k == 0 ? std::move(*c.current) : std::move(c.ahead[k - 1].entry));
     }

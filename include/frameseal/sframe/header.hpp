@@ -57,11 +57,16 @@ enum class HeaderFault : std::uint8_t {
 
 [[nodiscard]] constexpr std::string_view to_string(HeaderFault f) noexcept {
   switch (f) {
-    case HeaderFault::none: return "none";
-    case HeaderFault::empty: return "empty";
-    case HeaderFault::truncated: return "truncated";
-    case HeaderFault::non_minimal_kid: return "non_minimal_kid";
-    case HeaderFault::non_minimal_ctr: return "non_minimal_ctr";
+    case HeaderFault::none:
+      return "none";
+    case HeaderFault::empty:
+      return "empty";
+    case HeaderFault::truncated:
+      return "truncated";
+    case HeaderFault::non_minimal_kid:
+      return "non_minimal_kid";
+    case HeaderFault::non_minimal_ctr:
+      return "non_minimal_ctr";
   }
   return "unknown";
 }

@@ -46,7 +46,8 @@ using SaltLabel = std::array<std::uint8_t, salt_label_prefix.size() + 8 + 2>;  /
 
 namespace detail {
 template <std::size_t N>
-constexpr std::array<std::uint8_t, N> label(std::string_view prefix, std::uint64_t kid, std::uint16_t suite) noexcept {
+constexpr std::array<std::uint8_t, N> label(std::string_view prefix, std::uint64_t kid,
+                                            std::uint16_t suite) noexcept {
   std::array<std::uint8_t, N> l{};
   for (std::size_t i = 0; i < prefix.size(); ++i) l[i] = static_cast<std::uint8_t>(prefix[i]);
   store_be64(l.data() + prefix.size(), kid);
@@ -79,13 +80,14 @@ template <CipherSuite S>
 
 template <CipherSuite S>
 struct KeyAndSalt {
-  SecretBytes<S::key_bytes> key;    // sframe_key (for AES-CTR-HMAC: enc_key || auth_key)
+  SecretBytes<S::key_bytes> key;     // sframe_key (for AES-CTR-HMAC: enc_key || auth_key)
   SecretBytes<S::nonce_bytes> salt;  // sframe_salt
 };
 
 // sframe_key and sframe_salt of one KID from its sframe_secret.
 template <CipherSuite S>
-[[nodiscard]] Errc derive_key_and_salt(const SframeSecret<S>& secret, std::uint64_t kid, KeyAndSalt<S>& out) noexcept {
+[[nodiscard]] Errc derive_key_and_salt(const SframeSecret<S>& secret, std::uint64_t kid,
+                                       KeyAndSalt<S>& out) noexcept {
   const KeyLabel kl = key_label(kid, S::id);
   const SaltLabel sl = salt_label(kid, S::id);
   Errc e = S::hash_type::expand(secret.view(), kl, out.key.mutable_view());
@@ -110,7 +112,8 @@ template <CipherSuite S>
 
 // The next ratchet step's base key: HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh).
 template <CipherSuite S>
-[[nodiscard]] Errc ratchet_base_key(const SframeSecret<S>& secret, SecretBytes<S::hash_bytes>& next_base_key) noexcept {
+[[nodiscard]] Errc ratchet_base_key(const SframeSecret<S>& secret,
+                                    SecretBytes<S::hash_bytes>& next_base_key) noexcept {
   const Errc e = S::hash_type::expand(secret.view(), as_bytes(ratchet_label), next_base_key.mutable_view());
   if (e != Errc::ok) next_base_key.wipe();
   return e;
@@ -148,7 +151,8 @@ struct KeyContext {
 };
 
 template <CipherSuite S>
-[[nodiscard]] Result<KeyContext<S>> make_key_context(const SframeSecret<S>& secret, std::uint64_t kid) noexcept {
+[[nodiscard]] Result<KeyContext<S>> make_key_context(const SframeSecret<S>& secret,
+                                                     std::uint64_t kid) noexcept {
   KeyAndSalt<S> ks;
   if (const Errc e = derive_key_and_salt<S>(secret, kid, ks); e != Errc::ok) return e;
   auto cipher = S::cipher_type::create(ks.key.view());

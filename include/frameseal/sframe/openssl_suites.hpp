@@ -19,8 +19,8 @@
 // also works next to the single-header edition (tools/amalgamate.py copies it there).
 #pragma once
 
-#include "../frameseal.hpp"
 #include "../ciphers/openssl.hpp"
+#include "suite.hpp"
 
 namespace frameseal {
 inline namespace FRAMESEAL_ABI_NAMESPACE {
@@ -36,7 +36,8 @@ using Suite7 = Suite<0x0007, openssl::AesCtr256HmacSha512_64, Sha512>;
 using Suite8 = Suite<0x0008, openssl::AesCtr256HmacSha512_32, Sha512>;
 
 static_assert(CipherSuite<Suite1> && CipherSuite<Suite2> && CipherSuite<Suite3> && CipherSuite<Suite4>);
-static_assert(CipherSuite<Suite5Openssl> && CipherSuite<Suite6> && CipherSuite<Suite7> && CipherSuite<Suite8>);
+static_assert(CipherSuite<Suite5Openssl> && CipherSuite<Suite6> && CipherSuite<Suite7> &&
+              CipherSuite<Suite8>);
 
 }  // namespace sframe
 }  // namespace FRAMESEAL_ABI_NAMESPACE

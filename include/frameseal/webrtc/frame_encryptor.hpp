@@ -5,7 +5,8 @@
 // path; the umbrella never includes it. Milestones and FRAMESEAL_CONFIG_WEBRTC_API: api.hpp.
 //
 // Wire format: one SFrame ciphertext per encoded frame (RFC 9605 §4.2), the whole frame encrypted:
-//   frame_out = Header(KID, CTR) || AEAD.Encrypt(key[KID], nonce(CTR), aad = Header || additional_data, frame)
+//   frame_out = Header(KID, CTR) || AEAD.Encrypt(key[KID], nonce(CTR), aad = Header || additional_data,
+//   frame)
 // libwebrtc's additional_data (for video, the serialised generic frame descriptor when the
 // WebRTC-GenericDescriptorAuth field trial is on; empty for audio) is the SFrame "metadata":
 // authenticated, not sent, so both ends must derive the same bytes (libwebrtc does). No codec
@@ -71,9 +72,9 @@ struct SframeStats {
 
 template <>
 inline constexpr auto detail::counter_fields<webrtc_adapter::SframeStats> =
-    std::tuple{&webrtc_adapter::SframeStats::encrypted,   &webrtc_adapter::SframeStats::encrypt_failures,
-               &webrtc_adapter::SframeStats::decrypted,   &webrtc_adapter::SframeStats::missing_key,
-               &webrtc_adapter::SframeStats::replayed,    &webrtc_adapter::SframeStats::decrypt_failures,
+    std::tuple{&webrtc_adapter::SframeStats::encrypted, &webrtc_adapter::SframeStats::encrypt_failures,
+               &webrtc_adapter::SframeStats::decrypted, &webrtc_adapter::SframeStats::missing_key,
+               &webrtc_adapter::SframeStats::replayed,  &webrtc_adapter::SframeStats::decrypt_failures,
                &webrtc_adapter::SframeStats::last_error};
 
 namespace webrtc_adapter {
@@ -142,9 +143,15 @@ class SframeKeys {
       return r;
     }
     switch (r.error()) {
-      case Errc::missing_key: bump(&SframeStats::missing_key); break;
-      case Errc::replay: bump(&SframeStats::replayed); break;
-      default: bump(&SframeStats::decrypt_failures); break;
+      case Errc::missing_key:
+        bump(&SframeStats::missing_key);
+        break;
+      case Errc::replay:
+        bump(&SframeStats::replayed);
+        break;
+      default:
+        bump(&SframeStats::decrypt_failures);
+        break;
     }
     stats_.set(&SframeStats::last_error, r.error());
     return r;
@@ -193,7 +200,8 @@ class FrameEncryptor final : public detail::RefCounted<::webrtc::FrameEncryptorI
   int Encrypt(MediaType /*media_type*/, std::uint32_t /*ssrc*/, ConstView additional_data, ConstView frame,
               MutableView encrypted_frame, std::size_t* bytes_written) override {
     if (bytes_written) *bytes_written = 0;
-    auto r = keys_->encrypt(detail::bytes_in(frame), detail::bytes_out(encrypted_frame), detail::bytes_in(additional_data));
+    auto r = keys_->encrypt(detail::bytes_in(frame), detail::bytes_out(encrypted_frame),
+                            detail::bytes_in(additional_data));
     if (!r) return static_cast<int>(r.error());
     if (bytes_written) *bytes_written = r->size();
     return 0;
@@ -231,16 +239,20 @@ class FrameDecryptor final : public detail::RefCounted<::webrtc::FrameDecryptorI
   // The status libwebrtc gets for a frameseal error.
   [[nodiscard]] static constexpr Status status_of(Errc e) noexcept {
     switch (e) {
-      case Errc::ok: return Status::kOk;
+      case Errc::ok:
+        return Status::kOk;
       case Errc::missing_key:
-      case Errc::replay: return Status::kRecoverable;
-      default: return Status::kFailedToDecrypt;
+      case Errc::replay:
+        return Status::kRecoverable;
+      default:
+        return Status::kFailedToDecrypt;
     }
   }
 
-  Result Decrypt(MediaType /*media_type*/, const std::vector<std::uint32_t>& /*csrcs*/, ConstView additional_data,
-                 ConstView encrypted_frame, MutableView frame) override {
-    auto r = keys_->decrypt(detail::bytes_in(encrypted_frame), detail::bytes_out(frame), detail::bytes_in(additional_data));
+  Result Decrypt(MediaType /*media_type*/, const std::vector<std::uint32_t>& /*csrcs*/,
+                 ConstView additional_data, ConstView encrypted_frame, MutableView frame) override {
+    auto r = keys_->decrypt(detail::bytes_in(encrypted_frame), detail::bytes_out(frame),
+                            detail::bytes_in(additional_data));
     if (!r) return Result(status_of(r.error()), 0);
     return Result(Status::kOk, r->size());
   }

@@ -102,9 +102,12 @@ struct TransformerStats {
 
 template <>
 inline constexpr auto detail::counter_fields<webrtc_adapter::TransformerStats> =
-    std::tuple{&webrtc_adapter::TransformerStats::frames, &webrtc_adapter::TransformerStats::forwarded,
-               &webrtc_adapter::TransformerStats::dropped, &webrtc_adapter::TransformerStats::no_sink,
-               &webrtc_adapter::TransformerStats::unknown_direction, &webrtc_adapter::TransformerStats::out_of_memory};
+    std::tuple{&webrtc_adapter::TransformerStats::frames,
+               &webrtc_adapter::TransformerStats::forwarded,
+               &webrtc_adapter::TransformerStats::dropped,
+               &webrtc_adapter::TransformerStats::no_sink,
+               &webrtc_adapter::TransformerStats::unknown_direction,
+               &webrtc_adapter::TransformerStats::out_of_memory};
 
 namespace webrtc_adapter {
 
@@ -131,14 +134,22 @@ struct MimeInfo {
   const std::size_t slash = mime.find('/');
   if (slash == std::string_view::npos) return m;
   const std::string_view type = mime.substr(0, slash), sub = mime.substr(slash + 1);
-  if (iequals(type, "audio")) m.kind = MediaKind::audio;
-  else if (iequals(type, "video")) m.kind = MediaKind::video;
-  if (iequals(sub, "opus")) m.codec = Codec::opus;
-  else if (iequals(sub, "vp8")) m.codec = Codec::vp8;
-  else if (iequals(sub, "vp9")) m.codec = Codec::vp9;
-  else if (iequals(sub, "h264")) m.codec = Codec::h264;
-  else if (iequals(sub, "h265") || iequals(sub, "hevc")) m.codec = Codec::h265;
-  else if (iequals(sub, "av1")) m.codec = Codec::av1;
+  if (iequals(type, "audio"))
+    m.kind = MediaKind::audio;
+  else if (iequals(type, "video"))
+    m.kind = MediaKind::video;
+  if (iequals(sub, "opus"))
+    m.codec = Codec::opus;
+  else if (iequals(sub, "vp8"))
+    m.codec = Codec::vp8;
+  else if (iequals(sub, "vp9"))
+    m.codec = Codec::vp9;
+  else if (iequals(sub, "h264"))
+    m.codec = Codec::h264;
+  else if (iequals(sub, "h265") || iequals(sub, "hevc"))
+    m.codec = Codec::h265;
+  else if (iequals(sub, "av1"))
+    m.codec = Codec::av1;
   return m;
 }
 
@@ -158,7 +169,9 @@ template <class F>
 }
 
 template <class F>
-concept HasRtpTimestampInfo = requires(const F& f) { f.GetRtpTimestampInfo(); };
+concept HasRtpTimestampInfo = requires(const F& f) {
+  f.GetRtpTimestampInfo();
+};
 
 // The RTP timestamp without touching GetTimestamp where it is deprecated (upstream 2026-07).
 template <class F>
@@ -178,11 +191,13 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   using Frame = ::webrtc::TransformableFrameInterface;
   using VideoFrame = ::webrtc::TransformableVideoFrameInterface;
   // The names of these moved between milestones (api.hpp): take them from the interfaces.
-  using CallbackRef = typename detail::member_fn<decltype(&Interface::RegisterTransformedFrameCallback)>::template arg<0>;
+  using CallbackRef =
+      typename detail::member_fn<decltype(&Interface::RegisterTransformedFrameCallback)>::template arg<0>;
   using DataView = typename detail::member_fn<decltype(&Frame::SetData)>::template arg<0>;
 
 #if FRAMESEAL_CONFIG_WEBRTC_API != 0
-  static_assert(detail::views_are_span<DataView> == (FRAMESEAL_CONFIG_WEBRTC_API == FRAMESEAL_WEBRTC_API_SPAN),
+  static_assert(detail::views_are_span<DataView> ==
+                    (FRAMESEAL_CONFIG_WEBRTC_API == FRAMESEAL_WEBRTC_API_SPAN),
                 "FRAMESEAL_CONFIG_WEBRTC_API does not match the libwebrtc headers included "
                 "(TransformableFrameInterface::SetData takes std::span only in generation 3)");
 #endif
@@ -198,10 +213,16 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   }
 
   // The participant's facade: set_enabled, set_key_index, state(), counters().
-  [[nodiscard]] frame_cryptor_type& cryptor() noexcept { return cryptor_; }
-  [[nodiscard]] const TransformerOptions& options() const noexcept { return options_; }
+  [[nodiscard]] frame_cryptor_type& cryptor() noexcept {
+    return cryptor_;
+  }
+  [[nodiscard]] const TransformerOptions& options() const noexcept {
+    return options_;
+  }
 
-  [[nodiscard]] TransformerStats stats() const noexcept { return stats_.snapshot(); }
+  [[nodiscard]] TransformerStats stats() const noexcept {
+    return stats_.snapshot();
+  }
 
   void Transform(std::unique_ptr<Frame> frame) override {
     if (!frame) return;
@@ -213,12 +234,20 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
     }
     bool encrypt = false;
     switch (options_.direction) {
-      case Direction::encrypt: encrypt = true; break;
-      case Direction::decrypt: encrypt = false; break;
+      case Direction::encrypt:
+        encrypt = true;
+        break;
+      case Direction::decrypt:
+        encrypt = false;
+        break;
       case Direction::from_frame:
         switch (frame->GetDirection()) {
-          case Frame::Direction::kSender: encrypt = true; break;
-          case Frame::Direction::kReceiver: encrypt = false; break;
+          case Frame::Direction::kSender:
+            encrypt = true;
+            break;
+          case Frame::Direction::kReceiver:
+            encrypt = false;
+            break;
           default:
             bump(&TransformerStats::unknown_direction);
             return;
@@ -260,7 +289,9 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
     if (options_.reserve_bytes) (void)ensure_scratch(options_.reserve_bytes);
   }
 
-  void bump(std::uint64_t TransformerStats::*field) noexcept { stats_.add(field); }
+  void bump(std::uint64_t TransformerStats::*field) noexcept {
+    stats_.add(field);
+  }
 
   [[nodiscard]] CallbackRef sink_for(std::uint32_t ssrc) {
     std::lock_guard<std::mutex> lock(sinks_mutex_);

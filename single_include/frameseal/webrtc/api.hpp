@@ -26,7 +26,7 @@
 // Needs scoped_refptr and RefCountInterface in webrtc:: (upstream 2023-11, ~M121; older trees were
 // not tried). Compiled against:
 // webrtc-sdk/webrtc m125_release (cd6792e), upstream main 2025-11-30 (d1ddb57, the M144 branch
-// period) and upstream main 2026-08-22 (f3ae3eb); see README "WebRTC adapters".
+// period) and upstream main 2026-08-22 (f3ae3eb); see docs/webrtc.md.
 #pragma once
 
 #include <atomic>
@@ -78,10 +78,11 @@ struct rebind<P<T>, U> {
 
 // The generation a (const byte view, media type) pair belongs to.
 template <class ConstView, class MediaType>
-inline constexpr int api_generation =
-    std::is_same_v<ConstView, std::span<const std::uint8_t>> ? FRAMESEAL_WEBRTC_API_SPAN
-    : (std::is_enum_v<MediaType> && !std::is_convertible_v<MediaType, int>) ? FRAMESEAL_WEBRTC_API_WEBRTC
-                                                                            : FRAMESEAL_WEBRTC_API_RTC;
+inline constexpr int api_generation = std::is_same_v<ConstView, std::span<const std::uint8_t>>
+                                          ? FRAMESEAL_WEBRTC_API_SPAN
+                                      : (std::is_enum_v<MediaType> && !std::is_convertible_v<MediaType, int>)
+                                          ? FRAMESEAL_WEBRTC_API_WEBRTC
+                                          : FRAMESEAL_WEBRTC_API_RTC;
 
 // True when views of this type are std::span (generation 3), for the checks that see no MediaType.
 template <class ConstView>
