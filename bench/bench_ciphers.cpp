@@ -266,7 +266,8 @@ int main(int argc, char** argv) {
         ->Iterations(5);
   }
 #if defined(FRAMESEAL_BENCH_OPENSSL)
-  benchmark::RegisterBenchmark(("kdf/pbkdf2-100k/" + ssl).c_str(), bm_pbkdf2, &fs::openssl::pbkdf2_hmac_sha256)
+  benchmark::RegisterBenchmark(("kdf/pbkdf2-100k/" + ssl).c_str(), bm_pbkdf2,
+                               &fs::openssl::pbkdf2_hmac_sha256)
       ->Unit(benchmark::kMillisecond)
       ->Iterations(5);
 #endif

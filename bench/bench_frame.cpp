@@ -233,7 +233,8 @@ void bm_lk_decrypt_inplace(benchmark::State& state) {
 
 enum class KeyFrame { vp8, h264, h265 };
 
-[[maybe_unused]] std::pair<fs::FrameInfo, Bytes> key_frame(KeyFrame k, std::size_t n) {  // unused in -boringssl
+[[maybe_unused]] std::pair<fs::FrameInfo, Bytes> key_frame(KeyFrame k,
+                                                           std::size_t n) {  // unused in -boringssl
   fs::FrameInfo info;
   info.kind = fs::MediaKind::video;
   info.key_frame = true;

@@ -72,7 +72,8 @@ void rows(int iters) {
     using Ring = fs::KeyRing<C>;
     using Cryptor = fs::livekit::FrameCryptor<C>;
     auto tx_ring = Ring::create(), rx_ring = Ring::create();
-    if (!tx_ring || !rx_ring || tx_ring->set_key(0, material) != fs::Errc::ok || rx_ring->set_key(0, material) != fs::Errc::ok)
+    if (!tx_ring || !rx_ring || tx_ring->set_key(0, material) != fs::Errc::ok ||
+        rx_ring->set_key(0, material) != fs::Errc::ok)
       die("key ring setup failed");
     Cryptor tx(*tx_ring), rx(*rx_ring);
     Bytes enc(Cryptor::max_encrypted_size(n));

@@ -107,8 +107,12 @@ std::vector<Event> schedule(std::size_t n, double seconds) {
   return out;
 }
 
-std::string identity(std::uint32_t p) { return "p" + std::to_string(p); }
-Bytes material(std::uint32_t p, std::uint32_t generation) { return random_bytes(32, 1000 + p * 97 + generation * 7919); }
+std::string identity(std::uint32_t p) {
+  return "p" + std::to_string(p);
+}
+Bytes material(std::uint32_t p, std::uint32_t generation) {
+  return random_bytes(32, 1000 + p * 97 + generation * 7919);
+}
 
 Manager make_manager(fs::KdfAlgorithm kdf, std::size_t window, bool shared) {
   fs::session::E2eeOptions o;
@@ -130,7 +134,9 @@ Stats stats_of(std::vector<double>& v) {
   s.count = v.size();
   if (v.empty()) return s;
   std::sort(v.begin(), v.end());
-  auto at = [&](double q) { return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))]; };
+  auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size())))];
+  };
   s.p50 = at(0.50);
   s.p99 = at(0.99);
   s.p999 = at(0.999);
@@ -141,7 +147,9 @@ Stats stats_of(std::vector<double>& v) {
 
 std::string json_stats(const Stats& s) {
   char b[200];
-  std::snprintf(b, sizeof b, "{\"count\": %zu, \"p50_ns\": %.0f, \"p99_ns\": %.0f, \"p999_ns\": %.0f, \"max_ns\": %.0f, \"over_1ms\": %zu}",
+  std::snprintf(b, sizeof b,
+                "{\"count\": %zu, \"p50_ns\": %.0f, \"p99_ns\": %.0f, \"p999_ns\": %.0f, \"max_ns\": %.0f, "
+                "\"over_1ms\": %zu}",
                 s.count, s.p50, s.p99, s.p999, s.max, s.over_1ms);
   return b;
 }
@@ -151,7 +159,8 @@ std::string json_cdf(const std::vector<double>& sorted) {
   std::string out = "[";
   if (!sorted.empty()) {
     for (double q : {0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0}) {
-      const std::size_t i = std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())));
+      const std::size_t i =
+          std::min(sorted.size() - 1, static_cast<std::size_t>(q * static_cast<double>(sorted.size())));
       char b[64];
       std::snprintf(b, sizeof b, "%s[%.0f, %.5f]", out.size() > 1 ? ", " : "", sorted[i], q);
       out += b;
@@ -163,13 +172,14 @@ std::string json_cdf(const std::vector<double>& sorted) {
 // ---- 1. throughput ----
 struct Prepared {
   std::vector<Event> events;
-  Bytes lk;                          // the senders' encrypted frames, back to back
-  std::vector<std::size_t> lk_off;   // events.size() + 1 offsets
-  Bytes raw;                         // raw AEAD ciphertexts (clear header as AAD, body + tag)
+  Bytes lk;                         // the senders' encrypted frames, back to back
+  std::vector<std::size_t> lk_off;  // events.size() + 1 offsets
+  Bytes raw;                        // raw AEAD ciphertexts (clear header as AAD, body + tag)
   std::vector<std::size_t> raw_off;
 };
 
-std::string run_throughput(std::size_t n, double room_seconds, const std::vector<unsigned>& thread_counts, std::string& table) {
+std::string run_throughput(std::size_t n, double room_seconds, const std::vector<unsigned>& thread_counts,
+                           std::string& table) {
   Prepared pr;
   pr.events = schedule(n, room_seconds);
   Manager senders = make_manager(fs::KdfAlgorithm::hkdf, 0, false);
@@ -178,7 +188,8 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
   std::vector<Gcm> raw_ciphers;
   for (std::uint32_t p = 0; p < n; ++p) {
     const Bytes k = material(p, 0);
-    if (senders.key_provider().set_key(identity(p), k, 0) != fs::Errc::ok || bot.key_provider().set_key(identity(p), k, 0) != fs::Errc::ok)
+    if (senders.key_provider().set_key(identity(p), k, 0) != fs::Errc::ok ||
+        bot.key_provider().set_key(identity(p), k, 0) != fs::Errc::ok)
       die("set_key failed");
     tx.push_back(senders.frame_cryptor(identity(p)).value());
     rx.push_back(bot.frame_cryptor(identity(p)).value());
@@ -200,7 +211,8 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
     const Bytes& f = plain[e.cls];
     const std::size_t c = class_clear[e.cls];
     Bytes ct(f.size() - c + Gcm::tag_bytes);
-    if (!raw_ciphers[e.participant].seal(ct, fs::BytesIn(f).subspan(c), fs::BytesIn(f).first(c), nonce_span)) die("raw seal failed");
+    if (!raw_ciphers[e.participant].seal(ct, fs::BytesIn(f).subspan(c), fs::BytesIn(f).first(c), nonce_span))
+      die("raw seal failed");
     pr.raw.insert(pr.raw.end(), ct.begin(), ct.end());
     pr.raw_off.push_back(pr.raw.size());
   }
@@ -226,7 +238,8 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
       const auto t0 = Clock::now();
       auto r = rx[e.participant].decrypt(info_of(e), frame, l.out);
       const auto t1 = Clock::now();
-      if (!r || r->size() != plain[e.cls].size() || !std::equal(r->begin(), r->end(), plain[e.cls].begin())) l.bad = true;
+      if (!r || r->size() != plain[e.cls].size() || !std::equal(r->begin(), r->end(), plain[e.cls].begin()))
+        l.bad = true;
       return std::chrono::duration<double, std::nano>(t1 - t0).count();
     };
     auto raw_one = [&](Lane& l, std::size_t i, const Event& e) {
@@ -234,9 +247,11 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
       const Bytes& f = plain[e.cls];
       const std::size_t c = class_clear[e.cls];
       const auto t0 = Clock::now();
-      auto ok = raw_ciphers[e.participant].open(fs::BytesOut(l.out).first(f.size() - c), ct, fs::BytesIn(f).first(c), nonce_span);
+      auto ok = raw_ciphers[e.participant].open(fs::BytesOut(l.out).first(f.size() - c), ct,
+                                                fs::BytesIn(f).first(c), nonce_span);
       const auto t1 = Clock::now();
-      if (!ok || !std::equal(f.begin() + static_cast<std::ptrdiff_t>(c), f.end(), l.out.begin())) l.bad = true;
+      if (!ok || !std::equal(f.begin() + static_cast<std::ptrdiff_t>(c), f.end(), l.out.begin()))
+        l.bad = true;
       return std::chrono::duration<double, std::nano>(t1 - t0).count();
     };
     // row 0: the frame path, row 1: raw, row 2: paired (each frame's raw open and frame-path decrypt
@@ -298,22 +313,26 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
     char head[400];
     std::snprintf(head, sizeof head,
                   "%s{\"participants\": %zu, \"threads\": %u, \"frames\": %zu, \"room_seconds\": %.1f, "
-                  "\"frames_per_s\": %.0f, \"raw_frames_per_s\": %.0f, \"allocations\": %llu, \"raw_allocations\": %llu, \"classes\": {",
-                  json.empty() ? "" : ",\n    ", n, threads, frames, room_seconds, frames / wall[0], frames / wall[1],
-                  static_cast<unsigned long long>(news[0] + news[2]), static_cast<unsigned long long>(news[1]));
+                  "\"frames_per_s\": %.0f, \"raw_frames_per_s\": %.0f, \"allocations\": %llu, "
+                  "\"raw_allocations\": %llu, \"classes\": {",
+                  json.empty() ? "" : ",\n    ", n, threads, frames, room_seconds, frames / wall[0],
+                  frames / wall[1], static_cast<unsigned long long>(news[0] + news[2]),
+                  static_cast<unsigned long long>(news[1]));
     json += head;
     bool first = true;
     for (int c = 0; c < 3; ++c) {
       if (!st[0][c].count) continue;
       char x[64];
       std::snprintf(x, sizeof x, ", \"extra_p50_ns\": %.0f}", extra[c]);
-      json += std::string(first ? "" : ", ") + "\"" + class_name[c] + "\": {\"frame\": " + json_stats(st[0][c]) +
-              ", \"raw\": " + json_stats(st[1][c]) + x;
+      json += std::string(first ? "" : ", ") + "\"" + class_name[c] +
+              "\": {\"frame\": " + json_stats(st[0][c]) + ", \"raw\": " + json_stats(st[1][c]) + x;
       first = false;
     }
     json += "}}";
     char line[300];
-    std::snprintf(line, sizeof line, "N=%-4zu T=%u  %9.0f frames/s (raw %9.0f)  160 B p50 %5.0f ns (raw %5.0f; paired extra %+4.0f)  p99 %6.0f  max %8.0f  allocs %llu\n",
+    std::snprintf(line, sizeof line,
+                  "N=%-4zu T=%u  %9.0f frames/s (raw %9.0f)  160 B p50 %5.0f ns (raw %5.0f; paired extra "
+                  "%+4.0f)  p99 %6.0f  max %8.0f  allocs %llu\n",
                   n, threads, frames / wall[0], frames / wall[1], st[0][0].p50, st[1][0].p50, extra[0],
                   st[0][0].p99, st[0][0].max, static_cast<unsigned long long>(news[0] + news[2]));
     table += line;
@@ -324,7 +343,8 @@ std::string run_throughput(std::size_t n, double room_seconds, const std::vector
 
 // ---- 2. churn ----
 enum class Churn { none, shared_ratchet, set_key, key_index };
-constexpr const char* churn_name[] = {"none (baseline)", "shared-key ratchet", "per-participant set_key", "key-index switch"};
+constexpr const char* churn_name[] = {"none (baseline)", "shared-key ratchet", "per-participant set_key",
+                                      "key-index switch"};
 constexpr std::size_t preset_indices = 2;
 
 std::string run_churn(std::size_t n, Churn kind, fs::KdfAlgorithm kdf, double seconds, std::string& table) {
@@ -337,7 +357,8 @@ std::string run_churn(std::size_t n, Churn kind, fs::KdfAlgorithm kdf, double se
       const std::size_t keys = kind == Churn::key_index ? preset_indices : 1;
       for (std::size_t k = keys; k-- > 0;) {
         const Bytes m = material(p, static_cast<std::uint32_t>(k));
-        if (senders.key_provider().set_key(identity(p), m, k) != fs::Errc::ok || bot.key_provider().set_key(identity(p), m, k) != fs::Errc::ok)
+        if (senders.key_provider().set_key(identity(p), m, k) != fs::Errc::ok ||
+            bot.key_provider().set_key(identity(p), m, k) != fs::Errc::ok)
           die("set_key failed");
       }
     }
@@ -398,8 +419,10 @@ std::string run_churn(std::size_t n, Churn kind, fs::KdfAlgorithm kdf, double se
       const auto t0 = Clock::now();
       auto r = rx[e.participant].decrypt(info, *c, out);
       const auto t1 = Clock::now();
-      if (lat[e.cls].size() < lat[e.cls].capacity()) lat[e.cls].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
-      if (!r || r->size() != plain[e.cls].size() || !std::equal(r->begin(), r->end(), plain[e.cls].begin())) ++legit_failures;
+      if (lat[e.cls].size() < lat[e.cls].capacity())
+        lat[e.cls].push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+      if (!r || r->size() != plain[e.cls].size() || !std::equal(r->begin(), r->end(), plain[e.cls].begin()))
+        ++legit_failures;
       ++frames;
       if (frames % 10 == 0) {
         std::copy(c->begin(), c->end(), forged.begin());
@@ -420,16 +443,19 @@ std::string run_churn(std::size_t n, Churn kind, fs::KdfAlgorithm kdf, double se
   }
   cv.notify_all();
   control.join();
-  if (legit_failures) die(std::to_string(legit_failures) + " legitimate frames failed under " + churn_name[static_cast<int>(kind)]);
+  if (legit_failures)
+    die(std::to_string(legit_failures) + " legitimate frames failed under " +
+        churn_name[static_cast<int>(kind)]);
   if (forged_accepted) die("a forged frame was accepted");
 
   const char* kdf_name = kdf == fs::KdfAlgorithm::hkdf ? "hkdf" : "pbkdf2";
   char head[400];
-  std::snprintf(head, sizeof head,
-                "{\"participants\": %zu, \"churn\": \"%s\", \"kdf\": \"%s\", \"seconds\": %.2f, \"key_changes\": %llu, "
-                "\"frames\": %zu, \"forged\": %zu, \"frames_per_s\": %.0f, \"allocations\": %llu, \"classes\": {",
-                n, churn_name[static_cast<int>(kind)], kdf_name, wall, static_cast<unsigned long long>(changes.load()), frames,
-                forged_sent, frames / wall, static_cast<unsigned long long>(news));
+  std::snprintf(
+      head, sizeof head,
+      "{\"participants\": %zu, \"churn\": \"%s\", \"kdf\": \"%s\", \"seconds\": %.2f, \"key_changes\": %llu, "
+      "\"frames\": %zu, \"forged\": %zu, \"frames_per_s\": %.0f, \"allocations\": %llu, \"classes\": {",
+      n, churn_name[static_cast<int>(kind)], kdf_name, wall, static_cast<unsigned long long>(changes.load()),
+      frames, forged_sent, frames / wall, static_cast<unsigned long long>(news));
   std::string json = head;
   Stats st[3];
   for (int c = 0; c < 3; ++c) {
@@ -439,9 +465,12 @@ std::string run_churn(std::size_t n, Churn kind, fs::KdfAlgorithm kdf, double se
   }
   json += "}, \"cdf_audio\": " + json_cdf(lat[0]) + "}";
   char line[300];
-  std::snprintf(line, sizeof line, "churn N=%-3zu %-24s %-6s changes %llu  160 B p50 %5.0f p99 %5.0f p99.9 %6.0f max %8.0f ns (>1ms: %zu) | video max %8.0f ns  allocs %llu\n",
-                n, churn_name[static_cast<int>(kind)], kdf_name, static_cast<unsigned long long>(changes.load()), st[0].p50, st[0].p99,
-                st[0].p999, st[0].max, st[0].over_1ms, std::max(st[1].max, st[2].max), static_cast<unsigned long long>(news));
+  std::snprintf(line, sizeof line,
+                "churn N=%-3zu %-24s %-6s changes %llu  160 B p50 %5.0f p99 %5.0f p99.9 %6.0f max %8.0f ns "
+                "(>1ms: %zu) | video max %8.0f ns  allocs %llu\n",
+                n, churn_name[static_cast<int>(kind)], kdf_name,
+                static_cast<unsigned long long>(changes.load()), st[0].p50, st[0].p99, st[0].p999, st[0].max,
+                st[0].over_1ms, std::max(st[1].max, st[2].max), static_cast<unsigned long long>(news));
   table += line;
   std::fputs(line, stderr);
   return json;
@@ -456,7 +485,8 @@ std::string loadavg() {
   // the 1, 5 and 15 minute load averages: the first three fields
   std::string s(b);
   std::size_t end = 0;
-  for (int field = 0; field < 3 && end != std::string::npos; ++field) end = s.find(' ', end + (field ? 1 : 0));
+  for (int field = 0; field < 3 && end != std::string::npos; ++field)
+    end = s.find(' ', end + (field ? 1 : 0));
   return s.substr(0, end == std::string::npos ? s.find('\n') : end);
 }
 
@@ -466,8 +496,10 @@ int main(int argc, char** argv) {
   bool quick = false;
   const char* out_path = nullptr;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
-    else if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc) out_path = argv[++i];
+    if (std::strcmp(argv[i], "--quick") == 0)
+      quick = true;
+    else if (std::strcmp(argv[i], "--out") == 0 && i + 1 < argc)
+      out_path = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_room [--quick] [--out FILE.json]\n");
       return 2;
@@ -477,8 +509,10 @@ int main(int argc, char** argv) {
   const double room_seconds = quick ? 1.0 : 4.0;
   const double churn_seconds = quick ? 2.2 : 5.5;
   std::string table;
-  std::string json = "{\n  \"quick\": " + std::string(quick ? "true" : "false") + ",\n  \"loadavg_start\": \"" + loadavg() +
-                     "\",\n  \"cpus\": " + std::to_string(std::thread::hardware_concurrency()) + ",\n  \"throughput\": [\n    ";
+  std::string json = "{\n  \"quick\": " + std::string(quick ? "true" : "false") +
+                     ",\n  \"loadavg_start\": \"" + loadavg() +
+                     "\",\n  \"cpus\": " + std::to_string(std::thread::hardware_concurrency()) +
+                     ",\n  \"throughput\": [\n    ";
   bool first = true;
   for (std::size_t n : {1, 8, 64, 256}) {
     std::vector<unsigned> threads = {1u};
@@ -502,7 +536,8 @@ int main(int argc, char** argv) {
   json += "\n  ],\n  \"loadavg_end\": \"" + loadavg() + "\"\n}\n";
   if (out_path) {
     FILE* f = std::fopen(out_path, "w");
-    if (!f || std::fputs(json.c_str(), f) < 0 || std::fclose(f) != 0) die(std::string("cannot write ") + out_path);
+    if (!f || std::fputs(json.c_str(), f) < 0 || std::fclose(f) != 0)
+      die(std::string("cannot write ") + out_path);
   } else {
     std::fputs(json.c_str(), stdout);
   }

@@ -50,8 +50,10 @@ class Engine {
   [[nodiscard]] virtual fs::Errc set_key_index(std::size_t key_index) noexcept = 0;
   [[nodiscard]] virtual std::size_t key_index() const noexcept = 0;
   [[nodiscard]] virtual std::size_t max_encrypted_size(std::size_t n) const noexcept = 0;
-  [[nodiscard]] virtual fs::Result<fs::BytesOut> encrypt(const fs::FrameInfo& info, fs::BytesIn in, fs::BytesOut out) noexcept = 0;
-  [[nodiscard]] virtual fs::Result<fs::BytesOut> decrypt(const fs::FrameInfo& info, fs::BytesIn in, fs::BytesOut out) noexcept = 0;
+  [[nodiscard]] virtual fs::Result<fs::BytesOut> encrypt(const fs::FrameInfo& info, fs::BytesIn in,
+                                                         fs::BytesOut out) noexcept = 0;
+  [[nodiscard]] virtual fs::Result<fs::BytesOut> decrypt(const fs::FrameInfo& info, fs::BytesIn in,
+                                                         fs::BytesOut out) noexcept = 0;
   [[nodiscard]] virtual fs::session::Counters counters() const noexcept = 0;
   [[nodiscard]] virtual fs::session::EncryptionState state() const noexcept = 0;
 };
@@ -90,13 +92,19 @@ class EngineImpl final : public Engine {
     auto r = manager_.key_provider().ratchet_key(identity_, key_index);
     return r ? fs::Errc::ok : r.error();
   }
-  fs::Errc set_key_index(std::size_t key_index) noexcept override { return cryptor_.set_key_index(key_index); }
+  fs::Errc set_key_index(std::size_t key_index) noexcept override {
+    return cryptor_.set_key_index(key_index);
+  }
   std::size_t key_index() const noexcept override { return cryptor_.key_index(); }
-  std::size_t max_encrypted_size(std::size_t n) const noexcept override { return cryptor_type::max_encrypted_size(n); }
-  fs::Result<fs::BytesOut> encrypt(const fs::FrameInfo& info, fs::BytesIn in, fs::BytesOut out) noexcept override {
+  std::size_t max_encrypted_size(std::size_t n) const noexcept override {
+    return cryptor_type::max_encrypted_size(n);
+  }
+  fs::Result<fs::BytesOut> encrypt(const fs::FrameInfo& info, fs::BytesIn in,
+                                   fs::BytesOut out) noexcept override {
     return cryptor_.encrypt(info, in, out);
   }
-  fs::Result<fs::BytesOut> decrypt(const fs::FrameInfo& info, fs::BytesIn in, fs::BytesOut out) noexcept override {
+  fs::Result<fs::BytesOut> decrypt(const fs::FrameInfo& info, fs::BytesIn in,
+                                   fs::BytesOut out) noexcept override {
     return cryptor_.decrypt(info, in, out);
   }
   fs::session::Counters counters() const noexcept override { return cryptor_.counters(); }
@@ -110,7 +118,8 @@ class EngineImpl final : public Engine {
 };
 
 template <class Manager>
-std::unique_ptr<Engine> finish(fs::Result<Manager> m, const EngineConfig& c, StateReport report, std::string& error) {
+std::unique_ptr<Engine> finish(fs::Result<Manager> m, const EngineConfig& c, StateReport report,
+                               std::string& error) {
   if (!m) {
     error = "cannot create the session: " + std::string(fs::to_string(m.error()));
     return nullptr;
@@ -129,7 +138,8 @@ template <fs::Cipher C>
 std::unique_ptr<Engine> make_livekit(const EngineConfig& c, StateReport report, std::string& error) {
   // custom: LiveKit's frame layout with the chosen cipher (gcm would refuse ChaCha20-Poly1305).
   auto eo = session_options(c, fs::session::EncryptionType::custom);
-  return finish(fs::session::E2eeManager<C>::create(std::move(eo), livekit_kdf(c.kdf)), c, std::move(report), error);
+  return finish(fs::session::E2eeManager<C>::create(std::move(eo), livekit_kdf(c.kdf)), c, std::move(report),
+                error);
 }
 
 template <fs::sframe::CipherSuite S>
@@ -147,21 +157,29 @@ std::unique_ptr<Engine> make_sframe(const EngineConfig& c, StateReport report, s
 inline std::unique_ptr<Engine> make_engine(const EngineConfig& c, StateReport report, std::string& error) {
   if (c.format == WireFormat::sframe) {
     switch (c.cipher) {
-      case CipherChoice::aes128gcm: return detail::make_sframe<fs::sframe::Suite4>(c, std::move(report), error);
+      case CipherChoice::aes128gcm:
+        return detail::make_sframe<fs::sframe::Suite4>(c, std::move(report), error);
       case CipherChoice::aes256gcm:
-        if (fs::sodium::Aes256Gcm::available()) return detail::make_sframe<fs::sframe::Suite5>(c, std::move(report), error);
+        if (fs::sodium::Aes256Gcm::available())
+          return detail::make_sframe<fs::sframe::Suite5>(c, std::move(report), error);
         return detail::make_sframe<fs::sframe::Suite5Openssl>(c, std::move(report), error);
-      case CipherChoice::chacha20poly1305: break;
+      case CipherChoice::chacha20poly1305:
+        break;
     }
-    error = "format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm (suite 5)";
+    error =
+        "format sframe: RFC 9605 registers no ChaCha20-Poly1305 suite; use aes128gcm (suite 4) or aes256gcm "
+        "(suite 5)";
     return nullptr;
   }
   switch (c.cipher) {
-    case CipherChoice::aes128gcm: return detail::make_livekit<fs::openssl::Aes128Gcm>(c, std::move(report), error);
+    case CipherChoice::aes128gcm:
+      return detail::make_livekit<fs::openssl::Aes128Gcm>(c, std::move(report), error);
     case CipherChoice::aes256gcm:
-      if (fs::sodium::Aes256Gcm::available()) return detail::make_livekit<fs::sodium::Aes256Gcm>(c, std::move(report), error);
+      if (fs::sodium::Aes256Gcm::available())
+        return detail::make_livekit<fs::sodium::Aes256Gcm>(c, std::move(report), error);
       return detail::make_livekit<fs::openssl::Aes256Gcm>(c, std::move(report), error);
-    case CipherChoice::chacha20poly1305: break;
+    case CipherChoice::chacha20poly1305:
+      break;
   }
   return detail::make_livekit<fs::sodium::ChaCha20Poly1305>(c, std::move(report), error);
 }
@@ -170,7 +188,8 @@ inline std::unique_ptr<Engine> make_engine(const EngineConfig& c, StateReport re
 
 // Appends `in` (NAL units each behind a big-endian length of `length_size` bytes, 1..4) to `out` as
 // Annex B with 4-byte start codes. False when a length runs past the end (out is then unspecified).
-inline bool length_prefixed_to_annexb(fs::BytesIn in, std::size_t length_size, std::vector<std::uint8_t>& out) {
+inline bool length_prefixed_to_annexb(fs::BytesIn in, std::size_t length_size,
+                                      std::vector<std::uint8_t>& out) {
   out.clear();
   std::size_t i = 0;
   while (i < in.size()) {
@@ -181,7 +200,8 @@ inline bool length_prefixed_to_annexb(fs::BytesIn in, std::size_t length_size, s
     if (n > in.size() - i) return false;
     static constexpr std::uint8_t sc[4] = {0, 0, 0, 1};
     out.insert(out.end(), sc, sc + 4);
-    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(i), in.begin() + static_cast<std::ptrdiff_t>(i + n));
+    out.insert(out.end(), in.begin() + static_cast<std::ptrdiff_t>(i),
+               in.begin() + static_cast<std::ptrdiff_t>(i + n));
     i += n;
   }
   return true;
@@ -208,7 +228,8 @@ inline std::size_t annexb_to_length_prefixed(fs::BytesIn in, std::size_t length_
     while (j < in.size() && (sc = start_code_at(j)) == 0) ++j;
     const std::size_t n = j - i;
     if (n > max_len || out.size() - w < length_size + n) return 0;
-    for (std::size_t k = 0; k < length_size; ++k) out[w + k] = static_cast<std::uint8_t>(n >> (8 * (length_size - 1 - k)));
+    for (std::size_t k = 0; k < length_size; ++k)
+      out[w + k] = static_cast<std::uint8_t>(n >> (8 * (length_size - 1 - k)));
     if (n) std::memcpy(out.data() + w + length_size, in.data() + i, n);
     w += length_size + n;
     if (j >= in.size()) break;

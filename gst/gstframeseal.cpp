@@ -6,9 +6,9 @@
 //     hvc1/hev1 length-prefixed with the length size from codec_data; alignment=au), audio/x-opus.
 //     Output caps = input caps. format=livekit converts length-prefixed access units to Annex B for
 //     the cryptor and back (LiveKit's layout is defined on Annex B, and a length prefix keeps a
-//     trailing 0x00 key index that rtph264pay's byte-stream mode would strip). video/x-av1 is refused at caps negotiation with format=livekit (an
-//     element error saying why: livekit-client throws on AV1 and the native SDKs encrypt it
-//     differently); format=sframe takes it (RFC 9605 encrypts the whole frame).
+//     trailing 0x00 key index that rtph264pay's byte-stream mode would strip). video/x-av1 is refused at caps
+//     negotiation with format=livekit (an element error saying why: livekit-client throws on AV1 and the
+//     native SDKs encrypt it differently); format=sframe takes it (RFC 9605 encrypts the whole frame).
 //   - encrypt: a frame with no key at the sending index is dropped, never sent in clear; decrypt: a
 //     frame that does not authenticate (or names a missing key) is dropped and counted, never pushed
 //     downstream; for audio a GAP event takes its place (gap-on-drop) so the decoder conceals it.
@@ -163,10 +163,11 @@ GType format_enum_type() {
 GType cipher_enum_type() {
   static GType t = 0;
   static const GEnumValue values[] = {
-      {static_cast<gint>(CipherChoice::aes128gcm), "AES-128-GCM (LiveKit's wire cipher; SFrame suite 4)", "aes128gcm"},
+      {static_cast<gint>(CipherChoice::aes128gcm), "AES-128-GCM (LiveKit's wire cipher; SFrame suite 4)",
+       "aes128gcm"},
       {static_cast<gint>(CipherChoice::aes256gcm), "AES-256-GCM (SFrame suite 5)", "aes256gcm"},
-      {static_cast<gint>(CipherChoice::chacha20poly1305), "ChaCha20-Poly1305 (LiveKit layout, frameseal peers only)",
-       "chacha20poly1305"},
+      {static_cast<gint>(CipherChoice::chacha20poly1305),
+       "ChaCha20-Poly1305 (LiveKit layout, frameseal peers only)", "chacha20poly1305"},
       {0, nullptr, nullptr}};
   return register_enum(t, "GstFramesealCipher", values);
 }
@@ -176,8 +177,8 @@ enum class KdfChoice { automatic, hkdf, pbkdf2 };
 GType kdf_enum_type() {
   static GType t = 0;
   static const GEnumValue values[] = {
-      {static_cast<gint>(KdfChoice::automatic), "PBKDF2 for a passphrase, HKDF for key/key-file (livekit-client's choice)",
-       "auto"},
+      {static_cast<gint>(KdfChoice::automatic),
+       "PBKDF2 for a passphrase, HKDF for key/key-file (livekit-client's choice)", "auto"},
       {static_cast<gint>(KdfChoice::hkdf), "HKDF-SHA256", "hkdf"},
       {static_cast<gint>(KdfChoice::pbkdf2), "PBKDF2-HMAC-SHA256, 100000 iterations", "pbkdf2"},
       {0, nullptr, nullptr}};
@@ -264,17 +265,19 @@ GstStructure* stats_structure(GstFrameseal* self, Engine* e, const char* name) {
   Private& p = *self->priv;
   return gst_structure_new(
       name, "identity", G_TYPE_STRING, p.config.identity.c_str(), "direction", G_TYPE_STRING,
-      p.encrypt ? "encrypt" : "decrypt", "state", G_TYPE_STRING, std::string(fs::session::to_string(state)).c_str(),
-      "key-index", G_TYPE_UINT, static_cast<guint>(e ? e->key_index() : p.key_index), "encrypted", G_TYPE_UINT64,
+      p.encrypt ? "encrypt" : "decrypt", "state", G_TYPE_STRING,
+      std::string(fs::session::to_string(state)).c_str(), "key-index", G_TYPE_UINT,
+      static_cast<guint>(e ? e->key_index() : p.key_index), "encrypted", G_TYPE_UINT64,
       static_cast<guint64>(c.encrypted), "decrypted", G_TYPE_UINT64, static_cast<guint64>(c.decrypted),
       "encryption-failures", G_TYPE_UINT64, static_cast<guint64>(c.encryption_failures), "auth-failures",
       G_TYPE_UINT64, static_cast<guint64>(c.auth_failures), "missing-key", G_TYPE_UINT64,
       static_cast<guint64>(c.missing_key), "invalid-key", G_TYPE_UINT64, static_cast<guint64>(c.invalid_key),
       "malformed", G_TYPE_UINT64, static_cast<guint64>(c.malformed), "replayed", G_TYPE_UINT64,
-      static_cast<guint64>(c.replayed), "other-failures", G_TYPE_UINT64, static_cast<guint64>(c.other_failures),
-      "ratchets", G_TYPE_UINT64, static_cast<guint64>(c.ratchets), "empty", G_TYPE_UINT64,
-      static_cast<guint64>(c.empty), "last-error", G_TYPE_STRING, std::string(fs::to_string(c.last_error)).c_str(),
-      "last-error-key-index", G_TYPE_UINT, static_cast<guint>(c.last_error_key_index), nullptr);
+      static_cast<guint64>(c.replayed), "other-failures", G_TYPE_UINT64,
+      static_cast<guint64>(c.other_failures), "ratchets", G_TYPE_UINT64, static_cast<guint64>(c.ratchets),
+      "empty", G_TYPE_UINT64, static_cast<guint64>(c.empty), "last-error", G_TYPE_STRING,
+      std::string(fs::to_string(c.last_error)).c_str(), "last-error-key-index", G_TYPE_UINT,
+      static_cast<guint>(c.last_error_key_index), nullptr);
 }
 
 fs::KdfAlgorithm effective_kdf(const Private& p) {
@@ -288,10 +291,12 @@ fs::KdfAlgorithm effective_kdf(const Private& p) {
 bool install_key_locked(GstFrameseal* self) {
   Private& p = *self->priv;
   if (!p.engine || p.material.bytes.empty()) return true;
-  const auto e = p.engine->set_key(fs::BytesIn(p.material.bytes.data(), p.material.bytes.size()), p.key_index);
+  const auto e =
+      p.engine->set_key(fs::BytesIn(p.material.bytes.data(), p.material.bytes.size()), p.key_index);
   if (e != fs::Errc::ok) {
-    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("frameseal: cannot install the key at index %u: %s", p.key_index,
-                                                  std::string(fs::to_string(e)).c_str()),
+    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                        ("frameseal: cannot install the key at index %u: %s", p.key_index,
+                         std::string(fs::to_string(e)).c_str()),
                         (nullptr));
     return false;
   }
@@ -305,30 +310,48 @@ void set_property(GObject* object, guint prop_id, const GValue* value, GParamSpe
   Private& p = *self->priv;
   std::lock_guard<std::mutex> lock(p.mutex);
   switch (prop_id) {
-    case PROP_FORMAT: p.config.format = static_cast<WireFormat>(g_value_get_enum(value)); break;
-    case PROP_CIPHER: p.config.cipher = static_cast<CipherChoice>(g_value_get_enum(value)); break;
-    case PROP_KDF: p.kdf = static_cast<KdfChoice>(g_value_get_enum(value)); break;
+    case PROP_FORMAT:
+      p.config.format = static_cast<WireFormat>(g_value_get_enum(value));
+      break;
+    case PROP_CIPHER:
+      p.config.cipher = static_cast<CipherChoice>(g_value_get_enum(value));
+      break;
+    case PROP_KDF:
+      p.kdf = static_cast<KdfChoice>(g_value_get_enum(value));
+      break;
     case PROP_SALT: {
       const char* s = g_value_get_string(value);
       std::string_view v = s ? s : "";
       p.config.salt.assign(v.begin(), v.end());
       break;
     }
-    case PROP_RATCHET_WINDOW: p.config.ratchet_window = g_value_get_uint(value); break;
-    case PROP_FAILURE_TOLERANCE: p.config.failure_tolerance = g_value_get_int(value); break;
+    case PROP_RATCHET_WINDOW:
+      p.config.ratchet_window = g_value_get_uint(value);
+      break;
+    case PROP_FAILURE_TOLERANCE:
+      p.config.failure_tolerance = g_value_get_int(value);
+      break;
     case PROP_IDENTITY: {
       const char* s = g_value_get_string(value);
       p.config.identity = s ? s : "";
       break;
     }
-    case PROP_SFRAME_RATCHET_BITS: p.config.sframe_ratchet_bits = g_value_get_uint(value); break;
-    case PROP_REQUEST_KEY_UNIT: p.request_key_unit = g_value_get_boolean(value); break;
-    case PROP_GAP_ON_DROP: p.gap_on_drop = g_value_get_boolean(value); break;
+    case PROP_SFRAME_RATCHET_BITS:
+      p.config.sframe_ratchet_bits = g_value_get_uint(value);
+      break;
+    case PROP_REQUEST_KEY_UNIT:
+      p.request_key_unit = g_value_get_boolean(value);
+      break;
+    case PROP_GAP_ON_DROP:
+      p.gap_on_drop = g_value_get_boolean(value);
+      break;
     case PROP_KEY: {
       Material m;
       if (!parse_hex(g_value_get_string(value), m)) {
-        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("frameseal: key is not an even number of hex digits (1-1024 bytes); "
-                                                      "the previous key stays"), (nullptr));
+        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
+                            ("frameseal: key is not an even number of hex digits (1-1024 bytes); "
+                             "the previous key stays"),
+                            (nullptr));
         break;
       }
       p.material.assign(m.bytes.data(), m.bytes.size());
@@ -339,7 +362,8 @@ void set_property(GObject* object, guint prop_id, const GValue* value, GParamSpe
     case PROP_PASSPHRASE: {
       const char* s = g_value_get_string(value);
       if (!s || !*s) {
-        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("frameseal: empty passphrase; the previous key stays"), (nullptr));
+        GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS, ("frameseal: empty passphrase; the previous key stays"),
+                            (nullptr));
         break;
       }
       p.material.assign(reinterpret_cast<const std::uint8_t*>(s), std::strlen(s));
@@ -353,7 +377,8 @@ void set_property(GObject* object, guint prop_id, const GValue* value, GParamSpe
       if (p.key_file.empty()) break;
       Material m;
       if (auto e = read_key_file(path, m); !e.empty()) {
-        GST_ELEMENT_WARNING(self, RESOURCE, READ, ("frameseal: key-file %s: %s; the previous key stays", path, e.c_str()),
+        GST_ELEMENT_WARNING(self, RESOURCE, READ,
+                            ("frameseal: key-file %s: %s; the previous key stays", path, e.c_str()),
                             (nullptr));
         break;
       }
@@ -367,7 +392,9 @@ void set_property(GObject* object, guint prop_id, const GValue* value, GParamSpe
       if (p.engine && !p.material.bytes.empty()) install_key_locked(self);
       break;
     }
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
   }
 }
 
@@ -376,21 +403,51 @@ void get_property(GObject* object, guint prop_id, GValue* value, GParamSpec* psp
   Private& p = *self->priv;
   std::lock_guard<std::mutex> lock(p.mutex);
   switch (prop_id) {
-    case PROP_FORMAT: g_value_set_enum(value, static_cast<gint>(p.config.format)); break;
-    case PROP_CIPHER: g_value_set_enum(value, static_cast<gint>(p.config.cipher)); break;
-    case PROP_KDF: g_value_set_enum(value, static_cast<gint>(p.kdf)); break;
-    case PROP_SALT: g_value_set_string(value, std::string(p.config.salt.begin(), p.config.salt.end()).c_str()); break;
-    case PROP_RATCHET_WINDOW: g_value_set_uint(value, static_cast<guint>(p.config.ratchet_window)); break;
-    case PROP_FAILURE_TOLERANCE: g_value_set_int(value, p.config.failure_tolerance); break;
-    case PROP_IDENTITY: g_value_set_string(value, p.config.identity.c_str()); break;
-    case PROP_SFRAME_RATCHET_BITS: g_value_set_uint(value, p.config.sframe_ratchet_bits); break;
-    case PROP_REQUEST_KEY_UNIT: g_value_set_boolean(value, p.request_key_unit); break;
-    case PROP_GAP_ON_DROP: g_value_set_boolean(value, p.gap_on_drop); break;
-    case PROP_KEY_FILE: g_value_set_string(value, p.key_file.c_str()); break;
-    case PROP_KEY_INDEX: g_value_set_uint(value, p.engine ? static_cast<guint>(p.engine->key_index()) : p.key_index); break;
-    case PROP_KEY_FINGERPRINT: g_value_set_string(value, fingerprint(p.material.bytes).c_str()); break;
-    case PROP_STATS: g_value_take_boxed(value, stats_structure(self, p.engine.get(), "frameseal-stats")); break;
-    default: G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec); break;
+    case PROP_FORMAT:
+      g_value_set_enum(value, static_cast<gint>(p.config.format));
+      break;
+    case PROP_CIPHER:
+      g_value_set_enum(value, static_cast<gint>(p.config.cipher));
+      break;
+    case PROP_KDF:
+      g_value_set_enum(value, static_cast<gint>(p.kdf));
+      break;
+    case PROP_SALT:
+      g_value_set_string(value, std::string(p.config.salt.begin(), p.config.salt.end()).c_str());
+      break;
+    case PROP_RATCHET_WINDOW:
+      g_value_set_uint(value, static_cast<guint>(p.config.ratchet_window));
+      break;
+    case PROP_FAILURE_TOLERANCE:
+      g_value_set_int(value, p.config.failure_tolerance);
+      break;
+    case PROP_IDENTITY:
+      g_value_set_string(value, p.config.identity.c_str());
+      break;
+    case PROP_SFRAME_RATCHET_BITS:
+      g_value_set_uint(value, p.config.sframe_ratchet_bits);
+      break;
+    case PROP_REQUEST_KEY_UNIT:
+      g_value_set_boolean(value, p.request_key_unit);
+      break;
+    case PROP_GAP_ON_DROP:
+      g_value_set_boolean(value, p.gap_on_drop);
+      break;
+    case PROP_KEY_FILE:
+      g_value_set_string(value, p.key_file.c_str());
+      break;
+    case PROP_KEY_INDEX:
+      g_value_set_uint(value, p.engine ? static_cast<guint>(p.engine->key_index()) : p.key_index);
+      break;
+    case PROP_KEY_FINGERPRINT:
+      g_value_set_string(value, fingerprint(p.material.bytes).c_str());
+      break;
+    case PROP_STATS:
+      g_value_take_boxed(value, stats_structure(self, p.engine.get(), "frameseal-stats"));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
   }
 }
 
@@ -418,7 +475,8 @@ gboolean action_ratchet(GstFrameseal* self, guint key_index) {
     return FALSE;
   }
   if (const auto e = p.engine->ratchet(key_index); e != fs::Errc::ok) {
-    GST_WARNING_OBJECT(self, "ratchet of key index %u failed: %s", key_index, std::string(fs::to_string(e)).c_str());
+    GST_WARNING_OBJECT(self, "ratchet of key index %u failed: %s", key_index,
+                       std::string(fs::to_string(e)).c_str());
     return FALSE;
   }
   GST_INFO_OBJECT(self, "ratcheted key index %u", key_index);
@@ -462,9 +520,10 @@ gboolean start(GstBaseTransform* trans) {
     return FALSE;
   }
   if (p.material.bytes.empty()) {
-    GST_ELEMENT_WARNING(self, LIBRARY, SETTINGS,
-                        ("frameseal: no key yet (key, key-file, passphrase or set-key): frames are dropped until one is set"),
-                        (nullptr));
+    GST_ELEMENT_WARNING(
+        self, LIBRARY, SETTINGS,
+        ("frameseal: no key yet (key, key-file, passphrase or set-key): frames are dropped until one is set"),
+        (nullptr));
   } else if (!install_key_locked(self)) {
     p.engine.reset();
     GST_ELEMENT_ERROR(self, LIBRARY, SETTINGS, ("frameseal: the key could not be installed"), (nullptr));
@@ -500,16 +559,18 @@ gboolean set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
     p.codec = h264 ? fs::Codec::h264 : fs::Codec::h265;
     const char* alignment = gst_structure_get_string(s, "alignment");
     if (alignment && std::string_view(alignment) != "au") {
-      GST_ELEMENT_ERROR(self, STREAM, FORMAT,
-                        ("frameseal: %s needs alignment=au (one access unit per buffer), got %s", name.c_str(), alignment),
-                        (nullptr));
+      GST_ELEMENT_ERROR(
+          self, STREAM, FORMAT,
+          ("frameseal: %s needs alignment=au (one access unit per buffer), got %s", name.c_str(), alignment),
+          (nullptr));
       return FALSE;
     }
     const char* format = gst_structure_get_string(s, "stream-format");
     // LiveKit's H.264/H.265 layout is defined on Annex B; SFrame encrypts the frame as it is.
     if (format && std::string_view(format) != "byte-stream" && p.config.format == WireFormat::livekit) {
       p.length_size = 4;
-      if (const GValue* v = gst_structure_get_value(s, "codec_data"); v && G_VALUE_HOLDS(v, GST_TYPE_BUFFER)) {
+      if (const GValue* v = gst_structure_get_value(s, "codec_data");
+          v && G_VALUE_HOLDS(v, GST_TYPE_BUFFER)) {
         GstBuffer* cd = gst_value_get_buffer(v);
         GstMapInfo m;
         if (gst_buffer_map(cd, &m, GST_MAP_READ)) {
@@ -524,10 +585,11 @@ gboolean set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
     p.codec = fs::Codec::opus;
   } else if (name == "video/x-av1") {
     if (p.config.format == WireFormat::livekit) {
-      GST_ELEMENT_ERROR(self, STREAM, CODEC_NOT_FOUND,
-                        ("frameseal: AV1 is not supported by LiveKit E2EE (livekit-client refuses to encrypt AV1 and the "
-                         "native SDKs encrypt it another way); use VP8, VP9, H.264, H.265 or Opus, or format=sframe"),
-                        (nullptr));
+      GST_ELEMENT_ERROR(
+          self, STREAM, CODEC_NOT_FOUND,
+          ("frameseal: AV1 is not supported by LiveKit E2EE (livekit-client refuses to encrypt AV1 and the "
+           "native SDKs encrypt it another way); use VP8, VP9, H.264, H.265 or Opus, or format=sframe"),
+          (nullptr));
       return FALSE;
     }
     p.codec = fs::Codec::av1;
@@ -539,7 +601,9 @@ gboolean set_caps(GstBaseTransform* trans, GstCaps* incaps, GstCaps*) {
   return TRUE;
 }
 
-GstFlowReturn unused_transform(GstBaseTransform*, GstBuffer*, GstBuffer*) { return GST_FLOW_NOT_SUPPORTED; }
+GstFlowReturn unused_transform(GstBaseTransform*, GstBuffer*, GstBuffer*) {
+  return GST_FLOW_NOT_SUPPORTED;
+}
 
 // One frame: the queued input buffer to a new output buffer, or dropped.
 GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
@@ -550,8 +614,8 @@ GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
   if (!in) return GST_FLOW_OK;
   trans->queued_buf = nullptr;
 
-  if (p.encrypt && p.kind == fs::MediaKind::video && p.force_key_unit.exchange(false, std::memory_order_relaxed) &&
-      p.request_key_unit) {
+  if (p.encrypt && p.kind == fs::MediaKind::video &&
+      p.force_key_unit.exchange(false, std::memory_order_relaxed) && p.request_key_unit) {
     gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans),
                        gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
   }
@@ -597,7 +661,8 @@ GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
       }
     }
     if (!p.encrypt && p.gap_on_drop && p.kind == fs::MediaKind::audio && GST_BUFFER_PTS_IS_VALID(in))
-      gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans), gst_event_new_gap(GST_BUFFER_PTS(in), GST_BUFFER_DURATION(in)));
+      gst_pad_push_event(GST_BASE_TRANSFORM_SRC_PAD(trans),
+                         gst_event_new_gap(GST_BUFFER_PTS(in), GST_BUFFER_DURATION(in)));
     gst_buffer_unref(in);
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
@@ -608,7 +673,8 @@ GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
   if (!ob || !gst_buffer_map(ob, &om, GST_MAP_WRITE)) {
     if (ob) gst_buffer_unref(ob);
     gst_buffer_unref(in);
-    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("frameseal: cannot allocate an output buffer"), (nullptr));
+    GST_ELEMENT_ERROR(self, RESOURCE, NO_SPACE_LEFT, ("frameseal: cannot allocate an output buffer"),
+                      (nullptr));
     return GST_FLOW_ERROR;
   }
   if (p.length_size) {
@@ -624,7 +690,10 @@ GstFlowReturn generate_output(GstBaseTransform* trans, GstBuffer** outbuf) {
     return GST_BASE_TRANSFORM_FLOW_DROPPED;
   }
   gst_buffer_set_size(ob, static_cast<gssize>(n));
-  gst_buffer_copy_into(ob, in, static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS | GST_BUFFER_COPY_META), 0, static_cast<gsize>(-1));
+  gst_buffer_copy_into(ob, in,
+                       static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+                                                       GST_BUFFER_COPY_META),
+                       0, static_cast<gsize>(-1));
   gst_buffer_unref(in);
   *outbuf = ob;
   return GST_FLOW_OK;
@@ -658,67 +727,109 @@ static void gst_frameseal_class_init(GstFramesealClass* klass) {
   trans_class->generate_output = generate_output;
   trans_class->passthrough_on_same_caps = FALSE;
 
-  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
-  const auto live = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
-  const auto secret = static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto ready =
+      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+  const auto live =
+      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto secret =
+      static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(gobject_class, PROP_FORMAT,
-      g_param_spec_enum("format", "Format", "Wire format", format_enum_type(), static_cast<gint>(WireFormat::livekit), ready));
-  g_object_class_install_property(gobject_class, PROP_KEY,
-      g_param_spec_string("key", "Key", "Key material in hex (write-only; see key-fingerprint). Applied at key-index, also "
-                          "while streaming", nullptr, secret));
-  g_object_class_install_property(gobject_class, PROP_KEY_FILE,
-      g_param_spec_string("key-file", "Key file", "File holding the key material: hex text, or else raw bytes", nullptr, live));
-  g_object_class_install_property(gobject_class, PROP_PASSPHRASE,
-      g_param_spec_string("passphrase", "Passphrase", "A passphrase as key material, as livekit-client's setKey(string) "
-                          "(PBKDF2 unless kdf says otherwise; write-only)", nullptr, secret));
-  g_object_class_install_property(gobject_class, PROP_KEY_FINGERPRINT,
-      g_param_spec_string("key-fingerprint", "Key fingerprint", "First 8 hex digits of SHA-256 of the key material (the key "
-                          "itself is never shown)", "", static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
-  g_object_class_install_property(gobject_class, PROP_KDF,
+                                  g_param_spec_enum("format", "Format", "Wire format", format_enum_type(),
+                                                    static_cast<gint>(WireFormat::livekit), ready));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY,
+      g_param_spec_string("key", "Key",
+                          "Key material in hex (write-only; see key-fingerprint). Applied at key-index, also "
+                          "while streaming",
+                          nullptr, secret));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_FILE,
+      g_param_spec_string("key-file", "Key file",
+                          "File holding the key material: hex text, or else raw bytes", nullptr, live));
+  g_object_class_install_property(
+      gobject_class, PROP_PASSPHRASE,
+      g_param_spec_string("passphrase", "Passphrase",
+                          "A passphrase as key material, as livekit-client's setKey(string) "
+                          "(PBKDF2 unless kdf says otherwise; write-only)",
+                          nullptr, secret));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_FINGERPRINT,
+      g_param_spec_string("key-fingerprint", "Key fingerprint",
+                          "First 8 hex digits of SHA-256 of the key material (the key "
+                          "itself is never shown)",
+                          "", static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
+  g_object_class_install_property(
+      gobject_class, PROP_KDF,
       g_param_spec_enum("kdf", "KDF", "How keys are derived from the material", kdf_enum_type(),
                         static_cast<gint>(KdfChoice::automatic), ready));
-  g_object_class_install_property(gobject_class, PROP_SALT,
-      g_param_spec_string("salt", "Ratchet salt", "KDF salt (LiveKit's ratchetSalt)", "LKFrameEncryptionKey", ready));
-  g_object_class_install_property(gobject_class, PROP_KEY_INDEX,
-      g_param_spec_uint("key-index", "Key index", "Key slot the key goes to and (encrypt) the KID frames are sent with", 0,
-                        255, 0, live));
+  g_object_class_install_property(
+      gobject_class, PROP_SALT,
+      g_param_spec_string("salt", "Ratchet salt", "KDF salt (LiveKit's ratchetSalt)", "LKFrameEncryptionKey",
+                          ready));
+  g_object_class_install_property(
+      gobject_class, PROP_KEY_INDEX,
+      g_param_spec_uint("key-index", "Key index",
+                        "Key slot the key goes to and (encrypt) the KID frames are sent with", 0, 255, 0,
+                        live));
   g_object_class_install_property(gobject_class, PROP_CIPHER,
-      g_param_spec_enum("cipher", "Cipher", "AEAD", cipher_enum_type(), static_cast<gint>(CipherChoice::aes128gcm), ready));
-  g_object_class_install_property(gobject_class, PROP_RATCHET_WINDOW,
-      g_param_spec_uint("ratchet-window", "Ratchet window", "Receive-side ratchet steps tried for a frame that does not "
-                        "authenticate (LiveKit's ratchetWindowSize)", 0, 256, 16, ready));
-  g_object_class_install_property(gobject_class, PROP_FAILURE_TOLERANCE,
-      g_param_spec_int("failure-tolerance", "Failure tolerance", "Failed frames before a key is marked invalid; -1: never",
-                       -1, G_MAXINT, -1, ready));
-  g_object_class_install_property(gobject_class, PROP_IDENTITY,
-      g_param_spec_string("participant-identity", "Participant identity", "The participant these frames belong to (in "
-                          "bus messages); default local (encrypt) / remote (decrypt)", nullptr, ready));
+                                  g_param_spec_enum("cipher", "Cipher", "AEAD", cipher_enum_type(),
+                                                    static_cast<gint>(CipherChoice::aes128gcm), ready));
+  g_object_class_install_property(
+      gobject_class, PROP_RATCHET_WINDOW,
+      g_param_spec_uint("ratchet-window", "Ratchet window",
+                        "Receive-side ratchet steps tried for a frame that does not "
+                        "authenticate (LiveKit's ratchetWindowSize)",
+                        0, 256, 16, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_FAILURE_TOLERANCE,
+      g_param_spec_int("failure-tolerance", "Failure tolerance",
+                       "Failed frames before a key is marked invalid; -1: never", -1, G_MAXINT, -1, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_IDENTITY,
+      g_param_spec_string("participant-identity", "Participant identity",
+                          "The participant these frames belong to (in "
+                          "bus messages); default local (encrypt) / remote (decrypt)",
+                          nullptr, ready));
   g_object_class_install_property(gobject_class, PROP_SFRAME_RATCHET_BITS,
-      g_param_spec_uint("sframe-ratchet-bits", "SFrame ratchet bits", "format=sframe: R of RFC 9605 section 5.1 (the ratchet "
-                        "signal needs R > 0)", 0, 56, 0, ready));
-  g_object_class_install_property(gobject_class, PROP_REQUEST_KEY_UNIT,
-      g_param_spec_boolean("request-key-unit", "Request key unit", "Ask upstream for a key unit: encrypt, after a key "
-                           "change; decrypt, after a video frame was dropped (at most once a second; upstream, rtpbin "
-                           "or webrtcbin can turn it into an RTCP PLI), so the decoder can resynchronise on a key frame",
-                           TRUE, live));
-  g_object_class_install_property(gobject_class, PROP_GAP_ON_DROP,
-      g_param_spec_boolean("gap-on-drop", "GAP on drop", "Decrypt, audio: send a GAP event for each dropped frame", TRUE, live));
-  g_object_class_install_property(gobject_class, PROP_STATS,
-      g_param_spec_boxed("stats", "Statistics", "identity, state and counters of the participant", GST_TYPE_STRUCTURE,
+                                  g_param_spec_uint("sframe-ratchet-bits", "SFrame ratchet bits",
+                                                    "format=sframe: R of RFC 9605 section 5.1 (the ratchet "
+                                                    "signal needs R > 0)",
+                                                    0, 56, 0, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_REQUEST_KEY_UNIT,
+      g_param_spec_boolean(
+          "request-key-unit", "Request key unit",
+          "Ask upstream for a key unit: encrypt, after a key "
+          "change; decrypt, after a video frame was dropped (at most once a second; upstream, rtpbin "
+          "or webrtcbin can turn it into an RTCP PLI), so the decoder can resynchronise on a key frame",
+          TRUE, live));
+  g_object_class_install_property(
+      gobject_class, PROP_GAP_ON_DROP,
+      g_param_spec_boolean("gap-on-drop", "GAP on drop",
+                           "Decrypt, audio: send a GAP event for each dropped frame", TRUE, live));
+  g_object_class_install_property(
+      gobject_class, PROP_STATS,
+      g_param_spec_boxed("stats", "Statistics", "identity, state and counters of the participant",
+                         GST_TYPE_STRUCTURE,
                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
 
-  g_signal_new_class_handler("set-key", G_TYPE_FROM_CLASS(klass), static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                             G_CALLBACK(action_set_key), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_UINT);
-  g_signal_new_class_handler("ratchet", G_TYPE_FROM_CLASS(klass), static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
-                             G_CALLBACK(action_ratchet), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_UINT);
+  g_signal_new_class_handler(
+      "set-key", G_TYPE_FROM_CLASS(klass), static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_set_key), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 2, G_TYPE_STRING, G_TYPE_UINT);
+  g_signal_new_class_handler(
+      "ratchet", G_TYPE_FROM_CLASS(klass), static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+      G_CALLBACK(action_ratchet), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_UINT);
   g_signal_new_class_handler("set-key-index", G_TYPE_FROM_CLASS(klass),
-                             static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION), G_CALLBACK(action_set_key_index),
-                             nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1, G_TYPE_UINT);
+                             static_cast<GSignalFlags>(G_SIGNAL_RUN_LAST | G_SIGNAL_ACTION),
+                             G_CALLBACK(action_set_key_index), nullptr, nullptr, nullptr, G_TYPE_BOOLEAN, 1,
+                             G_TYPE_UINT);
 
   GstCaps* caps = gst_caps_from_string(caps_string);
   auto* element_class = GST_ELEMENT_CLASS(klass);
-  gst_element_class_add_pad_template(element_class, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
-  gst_element_class_add_pad_template(element_class, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template(element_class,
+                                     gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, caps));
+  gst_element_class_add_pad_template(element_class,
+                                     gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, caps));
   gst_caps_unref(caps);
   GST_DEBUG_CATEGORY_INIT(frameseal_debug, "frameseal", 0, "frameseal E2EE elements");
 }
@@ -728,14 +839,22 @@ static void gst_frameseal_init(GstFrameseal* self) {
 }
 
 static void gst_frameseal_enc_class_init(GstFramesealEncClass* klass) {
-  gst_element_class_set_static_metadata(GST_ELEMENT_CLASS(klass), "frameseal E2EE encrypter", "Filter/Encoder/Encryption",
+  gst_element_class_set_static_metadata(
+      GST_ELEMENT_CLASS(klass), "frameseal E2EE encrypter", "Filter/Encoder/Encryption",
       "Encrypts encoded frames end to end (LiveKit E2EE or SFrame) before the payloader", "frameseal");
 }
-static void gst_frameseal_enc_init(GstFramesealEnc* self) { reinterpret_cast<GstFrameseal*>(self)->priv->encrypt = true; }
+static void gst_frameseal_enc_init(GstFramesealEnc* self) {
+  reinterpret_cast<GstFrameseal*>(self)->priv->encrypt = true;
+}
 
 static void gst_frameseal_dec_class_init(GstFramesealDecClass* klass) {
-  gst_element_class_set_static_metadata(GST_ELEMENT_CLASS(klass), "frameseal E2EE decrypter", "Filter/Decoder/Decryption",
-      "Decrypts end-to-end encrypted frames (LiveKit E2EE or SFrame) after the depayloader; drops what does not "
-      "authenticate", "frameseal");
+  gst_element_class_set_static_metadata(GST_ELEMENT_CLASS(klass), "frameseal E2EE decrypter",
+                                        "Filter/Decoder/Decryption",
+                                        "Decrypts end-to-end encrypted frames (LiveKit E2EE or SFrame) after "
+                                        "the depayloader; drops what does not "
+                                        "authenticate",
+                                        "frameseal");
 }
-static void gst_frameseal_dec_init(GstFramesealDec* self) { reinterpret_cast<GstFrameseal*>(self)->priv->encrypt = false; }
+static void gst_frameseal_dec_init(GstFramesealDec* self) {
+  reinterpret_cast<GstFrameseal*>(self)->priv->encrypt = false;
+}

@@ -53,14 +53,15 @@ constexpr guint max_descriptor = 4;
 guint write_descriptor(const GstFramesealVpxPay* self, bool first, bool last, bool key_frame, guint8* d) {
   const guint16 pid = self->picture_id & 0x7fff;
   if (self->vp9) {
-    d[0] = static_cast<guint8>(0x80 | (key_frame ? 0 : 0x40) | (first ? 0x08 : 0) | (last ? 0x04 : 0));  // I P B E
+    d[0] = static_cast<guint8>(0x80 | (key_frame ? 0 : 0x40) | (first ? 0x08 : 0) |
+                               (last ? 0x04 : 0));  // I P B E
     d[1] = static_cast<guint8>(0x80 | (pid >> 8));  // M=1, picture ID high bits
     d[2] = static_cast<guint8>(pid & 0xff);
     return 3;
   }
   d[0] = static_cast<guint8>(0x80 | (first ? 0x10 : 0));  // X, S, PID=0
-  d[1] = 0x80;                                             // I
-  d[2] = static_cast<guint8>(0x80 | (pid >> 8));           // M=1
+  d[1] = 0x80;                                            // I
+  d[2] = static_cast<guint8>(0x80 | (pid >> 8));          // M=1
   d[3] = static_cast<guint8>(pid & 0xff);
   return 4;
 }
@@ -113,7 +114,8 @@ void add_templates(GstElementClass* klass, const char* sink, const char* encodin
   gst_element_class_add_pad_template(klass, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, s));
   gst_caps_unref(s);
   gchar* src = g_strdup_printf(
-      "application/x-rtp, media=(string)video, payload=(int)[ 96, 127 ], clock-rate=(int)90000, encoding-name=(string)%s",
+      "application/x-rtp, media=(string)video, payload=(int)[ 96, 127 ], clock-rate=(int)90000, "
+      "encoding-name=(string)%s",
       encoding);
   GstCaps* c = gst_caps_from_string(src);
   g_free(src);
@@ -135,15 +137,23 @@ static void gst_frameseal_vpx_pay_init(GstFramesealVpxPay* self) {
 static void gst_frameseal_vp8_pay_class_init(GstFramesealVp8PayClass* klass) {
   auto* ec = GST_ELEMENT_CLASS(klass);
   add_templates(ec, "video/x-vp8", "VP8");
-  gst_element_class_set_static_metadata(ec, "RTP VP8 payloader for encrypted frames", "Codec/Payloader/Network/RTP",
-      "Puts end-to-end encrypted VP8 frames into RTP packets (RFC 7741) without parsing their partitions", "frameseal");
+  gst_element_class_set_static_metadata(
+      ec, "RTP VP8 payloader for encrypted frames", "Codec/Payloader/Network/RTP",
+      "Puts end-to-end encrypted VP8 frames into RTP packets (RFC 7741) without parsing their partitions",
+      "frameseal");
 }
-static void gst_frameseal_vp8_pay_init(GstFramesealVp8Pay* self) { reinterpret_cast<GstFramesealVpxPay*>(self)->vp9 = FALSE; }
+static void gst_frameseal_vp8_pay_init(GstFramesealVp8Pay* self) {
+  reinterpret_cast<GstFramesealVpxPay*>(self)->vp9 = FALSE;
+}
 
 static void gst_frameseal_vp9_pay_class_init(GstFramesealVp9PayClass* klass) {
   auto* ec = GST_ELEMENT_CLASS(klass);
   add_templates(ec, "video/x-vp9", "VP9");
-  gst_element_class_set_static_metadata(ec, "RTP VP9 payloader for encrypted frames", "Codec/Payloader/Network/RTP",
-      "Puts end-to-end encrypted VP9 frames into RTP packets (RFC 9628) without parsing their headers", "frameseal");
+  gst_element_class_set_static_metadata(
+      ec, "RTP VP9 payloader for encrypted frames", "Codec/Payloader/Network/RTP",
+      "Puts end-to-end encrypted VP9 frames into RTP packets (RFC 9628) without parsing their headers",
+      "frameseal");
 }
-static void gst_frameseal_vp9_pay_init(GstFramesealVp9Pay* self) { reinterpret_cast<GstFramesealVpxPay*>(self)->vp9 = TRUE; }
+static void gst_frameseal_vp9_pay_init(GstFramesealVp9Pay* self) {
+  reinterpret_cast<GstFramesealVpxPay*>(self)->vp9 = TRUE;
+}

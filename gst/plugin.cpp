@@ -4,7 +4,7 @@
 #include "gstframeseal.h"
 
 #ifndef PACKAGE
-#define PACKAGE "frameseal"
+#  define PACKAGE "frameseal"
 #endif
 
 static gboolean plugin_init(GstPlugin* plugin) {
@@ -14,6 +14,7 @@ static gboolean plugin_init(GstPlugin* plugin) {
          gst_element_register(plugin, "framesealvp9pay", GST_RANK_NONE, GST_TYPE_FRAMESEAL_VP9_PAY);
 }
 
-GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, frameseal,
-                  "End-to-end encryption of encoded media (LiveKit E2EE, IETF SFrame) and E2EE-safe payloaders",
-                  plugin_init, FRAMESEAL_VERSION, "MIT", "frameseal", "https://github.com/frameseal/frameseal")
+GST_PLUGIN_DEFINE(
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, frameseal,
+    "End-to-end encryption of encoded media (LiveKit E2EE, IETF SFrame) and E2EE-safe payloaders",
+    plugin_init, FRAMESEAL_VERSION, "MIT", "frameseal", "https://github.com/frameseal/frameseal")

@@ -25,7 +25,8 @@ struct CountingKdf {
   [[maybe_unused]] static constexpr std::string_view name = "counting-hkdf";
   static constexpr bool prefix_extendable = true;
   int* calls = nullptr;
-  frameseal::Errc derive(frameseal::BytesIn material, frameseal::BytesIn salt, frameseal::BytesOut out) const noexcept {
+  frameseal::Errc derive(frameseal::BytesIn material, frameseal::BytesIn salt,
+                         frameseal::BytesOut out) const noexcept {
     ++*calls;
     return frameseal::Hkdf{}.derive(material, salt, out);
   }
@@ -88,6 +89,8 @@ class Guarded {
   std::vector<std::uint8_t> buf_;
 };
 
-inline std::string vectors_dir() { return FRAMESEAL_TEST_VECTORS_DIR; }
+inline std::string vectors_dir() {
+  return FRAMESEAL_TEST_VECTORS_DIR;
+}
 
 }  // namespace fstest

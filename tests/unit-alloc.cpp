@@ -589,10 +589,11 @@ TEST_CASE("LiveKit data tracks: no allocation per packet in steady state, sealin
     auto s = dc.seal(frame, sealed);
     if (!s) return false;
     std::size_t n = 0;
-    auto k = pk.packetize(s->value, 0, livekit::DataTrackE2ee{s->key_index, s->iv}, std::nullopt, scratch, [&](BytesIn p) {
-      std::memcpy(packets[n].data(), p.data(), p.size());
-      sizes[n++] = p.size();
-    });
+    auto k = pk.packetize(s->value, 0, livekit::DataTrackE2ee{s->key_index, s->iv}, std::nullopt, scratch,
+                          [&](BytesIn p) {
+                            std::memcpy(packets[n].data(), p.data(), p.size());
+                            sizes[n++] = p.size();
+                          });
     if (!k || *k != n || n > packets.size()) return false;
     bool got = false;
     for (std::size_t i = 0; i < n; ++i) {
@@ -607,11 +608,13 @@ TEST_CASE("LiveKit data tracks: no allocation per packet in steady state, sealin
   bool ok = false;
   (void)counted(one_frame, ok);  // warm-up: the depacketizer's slots and frame buffer grow once
   REQUIRE(ok);
-  const Counts c = counted([&]() noexcept {
-    for (int i = 0; i < 20; ++i)
-      if (!one_frame()) return false;
-    return true;
-  }, ok);
+  const Counts c = counted(
+      [&]() noexcept {
+        for (int i = 0; i < 20; ++i)
+          if (!one_frame()) return false;
+        return true;
+      },
+      ok);
   CHECK(ok);
   CHECK(c.news == 0);
   CHECK(c.mallocs == 0);

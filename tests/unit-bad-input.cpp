@@ -1,4 +1,4 @@
-// The README's table of bad inputs ("What each bad input returns"), one TEST_CASE per row, for the
+// The table of bad inputs in docs/api.md ("What each bad input returns"), one TEST_CASE per row, for the
 // LiveKit frame cryptor (every cipher), and the same rows for sframe::FrameCryptor where they apply:
 // truncated frames, a wrong IV length byte, a key index out of range, garbage after a valid
 // trailer, a SIF suffix on an unknown payload, empty and 1-byte frames, huge frames, an output
@@ -75,7 +75,8 @@ struct Pair {
     std::fill_n(buf.begin(), out_size, std::uint8_t{0xEE});
     const BytesOut out(buf.data(), out_size);
     auto r = rx.decrypt(info, frame, out);
-    CHECK(std::all_of(buf.begin() + static_cast<std::ptrdiff_t>(out_size), buf.end(), [](std::uint8_t x) { return x == 0xA5; }));
+    CHECK(std::all_of(buf.begin() + static_cast<std::ptrdiff_t>(out_size), buf.end(),
+                      [](std::uint8_t x) { return x == 0xA5; }));
     if (!r) {
       CHECK(std::all_of(out.begin(), out.end(), [](std::uint8_t x) { return x == 0xEE || x == 0; }));
       return {r.error(), {}};
@@ -111,11 +112,13 @@ struct FailingGcm {
   static constexpr std::string_view name = "failing-aes128gcm";
   static bool available() noexcept { return true; }
   static Result<FailingGcm> create(std::span<const std::uint8_t, key_bytes>) noexcept { return FailingGcm{}; }
-  Result<BytesOut> seal(BytesOut out, BytesIn in, BytesIn, std::span<const std::uint8_t, nonce_bytes>) noexcept {
+  Result<BytesOut> seal(BytesOut out, BytesIn in, BytesIn,
+                        std::span<const std::uint8_t, nonce_bytes>) noexcept {
     if (out.size() >= in.size()) std::fill_n(out.begin(), in.size(), std::uint8_t{0x5A});
     return Errc::backend_unavailable;
   }
-  Result<BytesOut> open(BytesOut out, BytesIn in, BytesIn, std::span<const std::uint8_t, nonce_bytes>) noexcept {
+  Result<BytesOut> open(BytesOut out, BytesIn in, BytesIn,
+                        std::span<const std::uint8_t, nonce_bytes>) noexcept {
     if (in.size() >= tag_bytes) frameseal::detail::wipe_failed_open(out, in.size() - tag_bytes);
     return Errc::backend_unavailable;
   }
@@ -164,9 +167,11 @@ TEST_CASE_TEMPLATE("bad input: truncated frames", C, FS_BAD_INPUT_CIPHERS) {
           Bytes body(cut.begin() + static_cast<std::ptrdiff_t>(ch->in_bytes), cut.end());
           if (ch->nalu && livekit::needs_unescape(body)) {
             Bytes un(body.size());
-            body = Bytes(un.begin(), un.begin() + static_cast<std::ptrdiff_t>(livekit::unescape_rbsp(body, un)->size()));
+            body = Bytes(un.begin(),
+                         un.begin() + static_cast<std::ptrdiff_t>(livekit::unescape_rbsp(body, un)->size()));
           }
-          if (body.size() < livekit::FrameCryptor<C>::overhead || body[body.size() - 2] != 12) want = Errc::malformed_frame;
+          if (body.size() < livekit::FrameCryptor<C>::overhead || body[body.size() - 2] != 12)
+            want = Errc::malformed_frame;
         }
       }
       CHECK(e == want);
@@ -382,7 +387,8 @@ TEST_CASE_TEMPLATE("bad input: huge frames", C, FS_BAD_INPUT_CIPHERS) {
     Bytes want = plain;
     want.insert(want.begin() + 4 + static_cast<std::ptrdiff_t>(sei.size()), 0x00);
     want.insert(want.begin(), 0x00);
-    CHECK(std::equal(want.begin(), want.begin() + 4 + 1 + static_cast<std::ptrdiff_t>(sei.size()) + 4 + 2, enc.begin()));
+    CHECK(std::equal(want.begin(), want.begin() + 4 + 1 + static_cast<std::ptrdiff_t>(sei.size()) + 4 + 2,
+                     enc.begin()));
     CHECK(p.decrypt(h264, enc, enc.size()).second == want);
   }
   SUBCASE("16 MiB of garbage is refused without plaintext left behind") {
@@ -475,8 +481,8 @@ TEST_CASE_TEMPLATE("bad input: output buffer too small", C, FS_BAD_INPUT_CIPHERS
   }
 }
 
-TEST_CASE_TEMPLATE("bad input: the other rows (bit flips, failure tolerance, overlap, codecs, short frames)", C,
-                   FS_BAD_INPUT_CIPHERS) {
+TEST_CASE_TEMPLATE("bad input: the other rows (bit flips, failure tolerance, overlap, codecs, short frames)",
+                   C, FS_BAD_INPUT_CIPHERS) {
   if (!C::available()) return;
   Pair<C> p;
   const Bytes enc = p.encrypt(opus, opus_frame(60));
@@ -496,7 +502,7 @@ TEST_CASE_TEMPLATE("bad input: the other rows (bit flips, failure tolerance, ove
     for (int i = 0; i < 3; ++i) CHECK(rx.decrypt(opus, bad, out).error() == Errc::auth_failed);
     CHECK(rx.decrypt(opus, bad, out).error() == Errc::key_invalid);
     CHECK(rx.decrypt(opus, enc, out).error() == Errc::key_invalid);  // no attempt at all now
-    REQUIRE(ring.set_key(0, m0) == Errc::ok);                       // a new key re-enables it
+    REQUIRE(ring.set_key(0, m0) == Errc::ok);                        // a new key re-enables it
     CHECK(rx.decrypt(opus, enc, out).has_value());
   }
   Bytes buf = enc;
@@ -508,7 +514,8 @@ TEST_CASE_TEMPLATE("bad input: the other rows (bit flips, failure tolerance, ove
         Errc::unsupported_codec);
   CHECK(p.tx.encrypt(FrameInfo{MediaKind::video, Codec::unknown, true, 1, 2}, opus_frame(60), out).error() ==
         Errc::unsupported_codec);
-  CHECK(p.tx.encrypt(vp8_key, opus_frame(9), out).error() == Errc::malformed_frame);  // key frame: 10 clear bytes
+  CHECK(p.tx.encrypt(vp8_key, opus_frame(9), out).error() ==
+        Errc::malformed_frame);  // key frame: 10 clear bytes
 }
 
 TEST_CASE("bad input: an unavailable backend") {
@@ -533,7 +540,8 @@ TEST_CASE("bad input: an unavailable backend") {
     CHECK(alice.state() == session::EncryptionState::missing_key);
     session::E2eeOptions with_key;
     with_key.key_provider_options.shared_key = std::move(SecretBuffer::copy_of(m0).value());
-    CHECK(session::E2eeManager<UnavailableGcm>::create(std::move(with_key)).error() == Errc::backend_unavailable);
+    CHECK(session::E2eeManager<UnavailableGcm>::create(std::move(with_key)).error() ==
+          Errc::backend_unavailable);
 
     using Suite = sframe::Suite<0xF002, UnavailableGcm, sframe::Sha256>;
     auto sf = sframe::FrameCryptor<Suite>::create();
@@ -549,7 +557,8 @@ TEST_CASE("bad input: an unavailable backend") {
     else
       CHECK(c.error() == Errc::backend_unavailable);
   }
-  SUBCASE("a backend that fails during a call: encrypt says so and leaves no plaintext; decrypt is auth_failed") {
+  SUBCASE(
+      "a backend that fails during a call: encrypt says so and leaves no plaintext; decrypt is auth_failed") {
     auto ring = KeyRing<FailingGcm>::create();
     REQUIRE(ring.has_value());
     REQUIRE(ring->set_key(0, m0) == Errc::ok);
@@ -561,7 +570,8 @@ TEST_CASE("bad input: an unavailable backend") {
     Bytes buf = frame;
     buf.resize(200);
     CHECK(tx.encrypt(opus, BytesIn(buf.data(), frame.size()), buf).error() == Errc::backend_unavailable);
-    CHECK(std::all_of(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(frame.size()), [](std::uint8_t x) { return x == 0; }));
+    CHECK(std::all_of(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(frame.size()),
+                      [](std::uint8_t x) { return x == 0; }));
     // A frame under this key (made with a working cipher's layout) cannot be opened: all
     // authentication failures are one error.
     Bytes fake = frame;

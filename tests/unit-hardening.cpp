@@ -38,7 +38,9 @@ Bytes encrypt(Cryptor& c, const FrameInfo& info, const Bytes& frame) {
   return Bytes(r->begin(), r->end());
 }
 
-Bytes copy(BytesIn v) { return Bytes(v.begin(), v.end()); }
+Bytes copy(BytesIn v) {
+  return Bytes(v.begin(), v.end());
+}
 
 Bytes trailer_iv(const Bytes& enc) {  // LiveKit: ... IV(12) 0x0C KID
   return Bytes(enc.end() - 14, enc.end() - 2);
@@ -81,7 +83,8 @@ TEST_CASE("item 3: a moved-from IV policy or cryptor refuses to encrypt") {
     const Bytes first = encrypt(a, audio, frame);
     livekit::FrameCryptor<Gcm> b = std::move(a);
     Bytes out(decltype(a)::max_encrypted_size(frame.size()));
-    CHECK(a.encrypt(audio, frame, out).error() == Errc::counter_exhausted);  // NOLINT(bugprone-use-after-move)
+    CHECK(a.encrypt(audio, frame, out).error() ==
+          Errc::counter_exhausted);  // NOLINT(bugprone-use-after-move)
     const Bytes second = encrypt(b, audio, frame);
     CHECK(trailer_iv(first) != trailer_iv(second));
   }
@@ -99,7 +102,9 @@ TEST_CASE("item 3: a moved-from IV policy or cryptor refuses to encrypt") {
     auto captured = std::make_shared<livekit::UniqueIv>(0x01020304u, 1000u);
     session::E2eeOptions eo;
     eo.encryption_type = session::EncryptionType::custom;
-    auto m = session::E2eeManager<Gcm>::create(std::move(eo), {}, [captured](const std::string&) { return std::move(*captured); }).value();
+    auto m = session::E2eeManager<Gcm>::create(std::move(eo), {}, [captured](const std::string&) {
+               return std::move(*captured);
+             }).value();
     REQUIRE(m.key_provider().set_shared_key(as_bytes("room")) == Errc::ok);
     auto alice = m.frame_cryptor("alice").value();
     auto bob = m.frame_cryptor("bob").value();
@@ -185,8 +190,8 @@ TEST_CASE("item 5: re-sending a base key already in the chain's history changes 
 TEST_CASE("item 6: an H.265 frame whose bytes read as H.264 is refused on send, received as livekit does") {
   // H.265 access unit: VPS, SPS, PPS, an IDR slice (type 19, 4000 payload bytes), then a NAL unit
   // with nuh_layer_id >= 32 whose first byte reads as an H.264 IDR slice (0x65 & 0x1f == 5).
-  Bytes f = {0, 0, 0, 1, 0x40, 0x01, 0x0c, 0x01, 0, 0, 0, 1, 0x42, 0x01, 0x01, 0x01,
-             0, 0, 0, 1, 0x44, 0x01, 0xc1, 0x72};
+  Bytes f = {0,    0,    0,    1,    0x40, 0x01, 0x0c, 0x01, 0,    0,    0,    1,
+             0x42, 0x01, 0x01, 0x01, 0,    0,    0,    1,    0x44, 0x01, 0xc1, 0x72};
   const Bytes slice_start = {0, 0, 0, 1, 0x26, 0x01};
   f.insert(f.end(), slice_start.begin(), slice_start.end());
   const std::size_t slice_payload = f.size();
@@ -256,7 +261,9 @@ session::E2eeOptions custom_options() {
 
 }  // namespace
 
-TEST_CASE("item 2: frames never run a KDF, not after a key change, not for forged frames, not to follow a ratchet") {
+TEST_CASE(
+    "item 2: frames never run a KDF, not after a key change, not for forged frames, not to follow a "
+    "ratchet") {
   ThreadCounts tx_counts, rx_counts;
   auto tx = CountedManager::create(custom_options(), ThreadCountingKdf{&tx_counts}).value();
   auto rx = CountedManager::create(custom_options(), ThreadCountingKdf{&rx_counts}).value();
@@ -379,7 +386,7 @@ TEST_CASE("item 1: the ratcheted material holds the previous generation's key (L
   livekit::FrameCryptor<Gcm> tx(ring);
   const Bytes frame = bytes(64, 4);
   const Bytes f0 = encrypt(tx, audio, frame);  // generation 0
-  auto m1 = ring.ratchet(0).value();            // what a joiner is given after "ratchet on join"
+  auto m1 = ring.ratchet(0).value();           // what a joiner is given after "ratchet on join"
   // AESKey(m0) is the prefix of m1: the joiner opens f0 with nothing but m1.
   auto c = Gcm::create(m1.view().first<Gcm::key_bytes>()).value();
   const BytesIn aad(f0.data(), 1);
@@ -390,7 +397,8 @@ TEST_CASE("item 1: the ratcheted material holds the previous generation's key (L
   CHECK(pt == Bytes(frame.begin() + 1, frame.end()));
 }
 
-TEST_CASE("item 1: rotate_shared_key: a fresh random key at a new index that a joiner cannot read the past with") {
+TEST_CASE(
+    "item 1: rotate_shared_key: a fresh random key at a new index that a joiner cannot read the past with") {
   auto m = session::E2eeManager<Gcm>::create(custom_options()).value();
   REQUIRE(m.key_provider().set_shared_key(bytes(32, 5), 0) == Errc::ok);
   auto alice = m.frame_cryptor("alice").value();

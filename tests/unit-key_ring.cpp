@@ -110,9 +110,9 @@ TEST_CASE_TEMPLATE("KeyRing slots: set_key, index modulo size, export, missing k
   CHECK(ring->set_current_index(4) == Errc::invalid_argument);
 
   Sealed<C> s = seal_at<C>(0);
-  CHECK(try_open(*ring, 4, s).error() == Errc::missing_key);   // key index >= size
-  CHECK(try_open(*ring, 3, s).error() == Errc::missing_key);   // empty slot
-  CHECK(ring->failures(3) == 0);                                // missing keys are not counted
+  CHECK(try_open(*ring, 4, s).error() == Errc::missing_key);  // key index >= size
+  CHECK(try_open(*ring, 3, s).error() == Errc::missing_key);  // empty slot
+  CHECK(ring->failures(3) == 0);                              // missing keys are not counted
   ring->clear_key(2);
   CHECK_FALSE(ring->has_key(2));
 }
@@ -133,7 +133,8 @@ TEST_CASE_TEMPLATE("KeyRing ratchet follows livekit-client's HKDF chain", C, FS_
   CHECK(ring->ratchet(16).error() == Errc::invalid_argument);
 }
 
-TEST_CASE_TEMPLATE("KeyRing receive search: current, ratchet window, commit, previous generations", C, FS_RING_CIPHERS) {
+TEST_CASE_TEMPLATE("KeyRing receive search: current, ratchet window, commit, previous generations", C,
+                   FS_RING_CIPHERS) {
   if (!C::available()) return;
   auto ring = KeyRing<C, Hkdf>::create();
   REQUIRE(ring.has_value());
@@ -168,7 +169,9 @@ TEST_CASE_TEMPLATE("KeyRing receive search: current, ratchet window, commit, pre
   CHECK(fstest::to_hex(export_of(*ring, 0)) == hkdf_chain[3]);
 }
 
-TEST_CASE_TEMPLATE("KeyRing: a sender beyond the window or behind the oldest kept generation fails, ring untouched", C, FS_RING_CIPHERS) {
+TEST_CASE_TEMPLATE(
+    "KeyRing: a sender beyond the window or behind the oldest kept generation fails, ring untouched", C,
+    FS_RING_CIPHERS) {
   if (!C::available()) return;
   KeyRingOptions o;
   o.ratchet_window = 4;
@@ -181,7 +184,7 @@ TEST_CASE_TEMPLATE("KeyRing: a sender beyond the window or behind the oldest kep
   CHECK(ring->generation(0) == 0);
   REQUIRE(try_open(*ring, 0, seal_at<C>(4)).has_value());  // exactly at the window edge (the m125 bug case)
   CHECK(ring->generation(0) == 4);
-  CHECK(try_open(*ring, 0, seal_at<C>(3)).has_value());     // newest previous generation kept
+  CHECK(try_open(*ring, 0, seal_at<C>(3)).has_value());                   // newest previous generation kept
   CHECK(try_open(*ring, 0, seal_at<C>(2)).error() == Errc::auth_failed);  // older ones dropped
   CHECK(ring->generation(0) == 4);
 }
@@ -199,7 +202,7 @@ TEST_CASE("KeyRing: an undecryptable frame costs at most 1 + previous + window a
   CHECK(kdf_calls == 1 + 16);
   REQUIRE(ring->ratchet(0).has_value());
   REQUIRE(ring->ratchet(0).has_value());  // two previous generations now
-  CHECK(kdf_calls == 1 + 16 + 2);  // each ratchet derives the one step that tops the window up
+  CHECK(kdf_calls == 1 + 16 + 2);         // each ratchet derives the one step that tops the window up
   Sealed<C> bad = seal_at<C>(0);
   bad.ct[0] ^= 0x80;
   int attempts = 0;
@@ -259,7 +262,8 @@ TEST_CASE_TEMPLATE("KeyRing::set_key_from: set_key without the KDF work", C, FS_
   REQUIRE(dst.has_value());
   CHECK(dst->set_key_from(*src, 0) == Errc::missing_key);  // nothing to copy yet
   REQUIRE(src->set_key(2, m0, false) == Errc::ok);
-  REQUIRE(dst->set_key(2, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) == Errc::ok);
+  REQUIRE(dst->set_key(2, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) ==
+          Errc::ok);
   REQUIRE(dst->ratchet(2).has_value());
 
   kdf_calls = 0;
@@ -367,7 +371,8 @@ TEST_CASE_TEMPLATE("KeyRing::ratchet_from: ratchet with the step another ring de
 
   // A slot on another chain is not given src's step: it ratchets its own material.
   auto other = make(o);
-  REQUIRE(other.set_key(0, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) == Errc::ok);
+  REQUIRE(other.set_key(0, from_hex("6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328")) ==
+          Errc::ok);
   const Bytes before = export_of(other, 0);
   kdf_calls = 0;
   REQUIRE(other.ratchet_from(src, 0) == Errc::ok);
@@ -385,7 +390,8 @@ TEST_CASE_TEMPLATE("KeyRing::ratchet_from: ratchet with the step another ring de
   CHECK(dst.ratchet_from(src, 16) == Errc::invalid_argument);
 }
 
-TEST_CASE_TEMPLATE("KeyRing failure tolerance: consecutive failures per slot, key_invalid without attempts", C, FS_RING_CIPHERS) {
+TEST_CASE_TEMPLATE("KeyRing failure tolerance: consecutive failures per slot, key_invalid without attempts",
+                   C, FS_RING_CIPHERS) {
   if (!C::available()) return;
   KeyRingOptions o;
   o.failure_tolerance = 2;

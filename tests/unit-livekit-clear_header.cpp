@@ -307,7 +307,8 @@ TEST_CASE("clear_header: the details those frames pin down") {
     // its slice in clear), taken by the bytes on receive, as livekit-client does.
     auto b = sender(Codec::h265, false, "0000000109f0000000014188aabbccdd");
     CHECK(b.error() == Errc::malformed_frame);
-    auto rb = receiver_clear_header(video(Codec::h265, false), false, from_hex("0000000109f0000000014188aabbccdd"));
+    auto rb =
+        receiver_clear_header(video(Codec::h265, false), false, from_hex("0000000109f0000000014188aabbccdd"));
     REQUIRE(rb.has_value());
     CHECK(rb->codec == Codec::h264);
     CHECK(rb->in_bytes == 12);

@@ -16,7 +16,9 @@ namespace {
 
 using C = sodium::ChaCha20Poly1305;
 
-Bytes copy(BytesIn b) { return Bytes(b.begin(), b.end()); }
+Bytes copy(BytesIn b) {
+  return Bytes(b.begin(), b.end());
+}
 
 KeyRing<C> ring_with(const char* material) {
   auto r = KeyRing<C>::create().value();
@@ -41,7 +43,9 @@ TEST_CASE("EncryptedPacket: proto3 encoding, parse round trip, protobuf rules") 
   auto e = livekit::encode(p, out);
   REQUIRE(e.has_value());
   // iv (2, len 12), key_index (3, varint 3), encrypted_value (4, len 4); encryption_type 0 omitted
-  CHECK(to_hex(*e) == "120c000102030405060708090a0b1803" "2204deadbeef");
+  CHECK(to_hex(*e) ==
+        "120c000102030405060708090a0b1803"
+        "2204deadbeef");
   auto q = livekit::parse_encrypted_packet(*e);
   REQUIRE(q.has_value());
   CHECK(copy(q->iv) == iv);
@@ -58,7 +62,7 @@ TEST_CASE("EncryptedPacket: proto3 encoding, parse round trip, protobuf rules") 
       "3a03aabbcc"          // unknown field 7, bytes
       "4d01020304"          // unknown field 9, 32-bit
       "1801"
-      "1805"                // key_index 1 then 5: 5 wins
+      "1805"  // key_index 1 then 5: 5 wins
       "120c000102030405060708090a0b");
   auto r = livekit::parse_encrypted_packet(shuffled);
   REQUIRE(r.has_value());
@@ -68,9 +72,9 @@ TEST_CASE("EncryptedPacket: proto3 encoding, parse round trip, protobuf rules") 
 
   // Malformed: a truncated varint, a varint of 11 bytes, a length past the end, a group, field 0,
   // a wrong wire type for a known field, no IV, an IV of 11 bytes, a key index above 32 bits.
-  for (const char* bad : {"18", "18ffffffffffffffffffff01", "2205dead", "1b", "0001",
-                          "1a0100" /* key_index as bytes */, "2204deadbeef", "120b000102030405060708090a",
-                          "120c000102030405060708090a0b18ffffffff1f"}) {
+  for (const char* bad :
+       {"18", "18ffffffffffffffffffff01", "2205dead", "1b", "0001", "1a0100" /* key_index as bytes */,
+        "2204deadbeef", "120b000102030405060708090a", "120c000102030405060708090a0b18ffffffff1f"}) {
     CAPTURE(bad);
     CHECK(livekit::parse_encrypted_packet(from_hex(bad)).error() == Errc::malformed_frame);
   }
@@ -82,7 +86,12 @@ TEST_CASE("find_encrypted_packet: field 18 of a DataPacket, other fields skipped
   // DataPacket: kind (1) = 0, participant_identity (16) "alice", destination_identities (17) "bob",
   // encrypted_packet (18), sequence (20 ... varint)
   const Bytes inner = from_hex("120c000102030405060708090a0b2204deadbeef");
-  Bytes dp = from_hex("0800" "8201" "05616c696365" "8a01" "03626f62");
+  Bytes dp = from_hex(
+      "0800"
+      "8201"
+      "05616c696365"
+      "8a01"
+      "03626f62");
   dp.push_back(0x92), dp.push_back(0x01), dp.push_back(static_cast<std::uint8_t>(inner.size()));
   dp.insert(dp.end(), inner.begin(), inner.end());
   const Bytes seq = from_hex("a00107");
@@ -91,10 +100,15 @@ TEST_CASE("find_encrypted_packet: field 18 of a DataPacket, other fields skipped
   REQUIRE(f.has_value());
   REQUIRE(f->has_value());
   CHECK(copy(**f) == inner);
-  auto none = livekit::find_encrypted_packet(from_hex("0800" "8201" "05616c696365"));
+  auto none =
+      livekit::find_encrypted_packet(from_hex("0800"
+                                              "8201"
+                                              "05616c696365"));
   REQUIRE(none.has_value());
   CHECK(!none->has_value());
-  CHECK(livekit::find_encrypted_packet(from_hex("9201" "05aa")).error() == Errc::malformed_frame);
+  CHECK(livekit::find_encrypted_packet(from_hex("9201"
+                                                "05aa"))
+            .error() == Errc::malformed_frame);
 }
 
 TEST_CASE("DataCryptor: round trip, ratchet window, previous generations, failures leave nothing") {
@@ -143,7 +157,8 @@ TEST_CASE("DataCryptor: round trip, ratchet window, previous generations, failur
   CHECK(rx.decrypt(moved, out).error() == Errc::missing_key);
   Bytes small(pl.size() - 1);
   CHECK(rx.decrypt(enc2, small).error() == Errc::buffer_too_small);
-  CHECK(rx.decrypt(from_hex("120c000102030405060708090a0b2204deadbeef"), out).error() == Errc::malformed_frame);
+  CHECK(rx.decrypt(from_hex("120c000102030405060708090a0b2204deadbeef"), out).error() ==
+        Errc::malformed_frame);
   // A ring without a sending key, and aliasing.
   auto empty = KeyRing<C>::create().value();
   livekit::DataCryptor<C> nokey(empty);
@@ -157,8 +172,8 @@ TEST_CASE("DataCryptor: round trip, ratchet window, previous generations, failur
 TEST_CASE("DataCryptor: GCM type on request, LiveKit's data IV formula, key index written") {
   auto ring = ring_with("k");
   REQUIRE(ring.set_key(3, as_bytes("k3")) == Errc::ok);
-  livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(ring, livekit::LivekitDataIv(0x11223344, 1000, 65534),
-                                                                 {.emit_type = livekit::DataEncryptionType::gcm});
+  livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(
+      ring, livekit::LivekitDataIv(0x11223344, 1000, 65534), {.emit_type = livekit::DataEncryptionType::gcm});
   const Bytes pl = payload();
   Bytes packet(decltype(tx)::max_packet_size(pl.size()));
   auto a = tx.encrypt(pl, packet);
@@ -170,7 +185,8 @@ TEST_CASE("DataCryptor: GCM type on request, LiveKit's data IV formula, key inde
   CHECK(to_hex(p.iv) == "11223344000003e8ffff03ea");  // 1000 - 65534 mod 2^32
   auto b = tx.encrypt(pl, packet);
   REQUIRE(b.has_value());
-  CHECK(to_hex(livekit::parse_encrypted_packet(*b).value().iv) == "11223344000003e8000003e8");  // 65535 % 65535 = 0
+  CHECK(to_hex(livekit::parse_encrypted_packet(*b).value().iv) ==
+        "11223344000003e8000003e8");  // 65535 % 65535 = 0
   livekit::LivekitDataIv real;
   auto i1 = real.next(FrameInfo{}).value(), i2 = real.next(FrameInfo{}).value();
   CHECK(i1 != i2);

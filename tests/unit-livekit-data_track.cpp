@@ -51,7 +51,8 @@ TEST_CASE("data track header: the bytes, with and without extensions") {
   // documentation example shows "Extension Words (7)" here; livekit-client writes words - 1 = 6
   // (packet/index.ts), and so does frameseal (the interop harness checks it byte for byte).
   const Bytes both = write(h);
-  CHECK(both == hex("1c00 1234 fffe 0007 01020304 0006 010d 05 000102030405060708090a0b 0208 1122334455667788 00"));
+  CHECK(both ==
+        hex("1c00 1234 fffe 0007 01020304 0006 010d 05 000102030405060708090a0b 0208 1122334455667788 00"));
   CHECK(data_track_header_size(h) == 12 + 28);
 
   Bytes packet = both;
@@ -73,14 +74,20 @@ TEST_CASE("data track header: the bytes, with and without extensions") {
 }
 
 TEST_CASE("data track packets livekit-client would refuse, or read out of bounds, are malformed") {
-  CHECK(parse_data_track_packet(hex("1800 0001 0000 0000 000000")).error() == Errc::malformed_frame);   // 11 bytes
-  CHECK(parse_data_track_packet(hex("3800 0001 0000 0000 00000000")).error() == Errc::malformed_frame); // version 1
-  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000")).error() == Errc::malformed_frame); // no W
-  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0001 0000")).error() == Errc::malformed_frame);  // block past end
+  CHECK(parse_data_track_packet(hex("1800 0001 0000 0000 000000")).error() ==
+        Errc::malformed_frame);  // 11 bytes
+  CHECK(parse_data_track_packet(hex("3800 0001 0000 0000 00000000")).error() ==
+        Errc::malformed_frame);  // version 1
+  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000")).error() ==
+        Errc::malformed_frame);  // no W
+  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0001 0000")).error() ==
+        Errc::malformed_frame);  // block past end
   // an E2EE extension whose length says 5 (shorter than key index + IV)
-  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0001 0105 0000")).error() == Errc::malformed_frame);
+  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0001 0105 0000")).error() ==
+        Errc::malformed_frame);
   // an extension running past its block
-  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0000 0909")).error() == Errc::malformed_frame);
+  CHECK(parse_data_track_packet(hex("1c00 0001 0000 0000 00000000 0000 0909")).error() ==
+        Errc::malformed_frame);
   // an unknown extension is skipped, padding too; the payload follows the block
   const Bytes skipped = hex("1c00 0001 0000 0000 00000000 0001 0901ff 000000 bb");  // the payload views it
   auto v = parse_data_track_packet(skipped);
@@ -93,7 +100,8 @@ TEST_CASE("data track packets livekit-client would refuse, or read out of bounds
 
 TEST_CASE("packetizer: MTU split, markers, sequence and frame numbers") {
   CHECK(DataTrackPacketizer::create(0).error() == Errc::invalid_argument);
-  CHECK(DataTrackPacketizer::create(1, 40).error() == Errc::invalid_argument);  // no room beside a full header
+  CHECK(DataTrackPacketizer::create(1, 40).error() ==
+        Errc::invalid_argument);  // no room beside a full header
   auto pk = DataTrackPacketizer::create(9, 60);
   REQUIRE(pk);
   const DataTrackE2ee e2ee{3, {}};
@@ -132,7 +140,8 @@ TEST_CASE("packetizer: MTU split, markers, sequence and frame numbers") {
   CHECK(v->header.frame_number == 1);
   CHECK(v->header.user_timestamp == 42u);
   Bytes tiny(10);
-  CHECK(pk->packetize(Bytes(5, 1), 1, std::nullopt, std::nullopt, tiny, emit).error() == Errc::buffer_too_small);
+  CHECK(pk->packetize(Bytes(5, 1), 1, std::nullopt, std::nullopt, tiny, emit).error() ==
+        Errc::buffer_too_small);
   CHECK(pk->packetize(Bytes{}, 1, std::nullopt, std::nullopt, scratch, emit).value() == 0);
 }
 
@@ -142,7 +151,8 @@ TEST_CASE("depacketizer: in order, reordered, duplicated, lost, interrupted") {
   auto frame_packets = [&](std::size_t n, std::uint8_t fill) {
     std::vector<Bytes> out;
     Bytes payload(n, fill);
-    REQUIRE(pk.packetize(payload, 0, std::nullopt, std::nullopt, scratch, [&](BytesIn p) { out.emplace_back(p.begin(), p.end()); }));
+    REQUIRE(pk.packetize(payload, 0, std::nullopt, std::nullopt, scratch,
+                         [&](BytesIn p) { out.emplace_back(p.begin(), p.end()); }));
     return out;
   };
   DataTrackDepacketizer d;

@@ -12,10 +12,10 @@
 #include <string>
 
 using namespace frameseal;
-using fstest::info_of;
-using fstest::livekit_vectors;
 using fstest::Bytes;
 using fstest::from_hex;
+using fstest::info_of;
+using fstest::livekit_vectors;
 using fstest::to_hex;
 
 namespace {
@@ -55,8 +55,9 @@ Bytes h264_key_frame(std::size_t n, bool zeros = true) {
   return b;
 }
 Bytes h265_key_frame(std::size_t n) {
-  Bytes b = from_hex("0000000140010c01ffff016000000300b0000003000003005d1702400000000142010101600000030000030000030000"
-                     "0300000000000144c172b46240000000012601af");
+  Bytes b = from_hex(
+      "0000000140010c01ffff016000000300b0000003000003005d1702400000000142010101600000030000030000030000"
+      "0300000000000144c172b46240000000012601af");
   Bytes body = random_bytes(n, 5);
   b.insert(b.end(), body.begin(), body.end());
   return b;
@@ -92,7 +93,10 @@ std::vector<Case> codec_cases() {
   return {
       {"opus", {MediaKind::audio, Codec::opus, std::nullopt, 1, 2}, opus_frame(160), 1},
       {"vp8 key", {MediaKind::video, Codec::vp8, true, 3, 4}, vp8_key_frame(1200), 10},
-      {"vp8 key derived from bytes", {MediaKind::video, Codec::vp8, std::nullopt, 3, 4}, vp8_key_frame(300), 10},
+      {"vp8 key derived from bytes",
+       {MediaKind::video, Codec::vp8, std::nullopt, 3, 4},
+       vp8_key_frame(300),
+       10},
       {"vp8 delta", {MediaKind::video, Codec::vp8, false, 3, 5}, vp8_delta_frame(700), 3},
       {"vp9", {MediaKind::video, Codec::vp9, true, 5, 6}, random_bytes(900, 9), 0},
       {"h264 key", {MediaKind::video, Codec::h264, true, 0x102, 0x300}, h264_key_frame(2000), 39},
@@ -120,8 +124,8 @@ TEST_CASE("FrameCryptor reproduces every livekit-client 2.23.0 vector byte for b
     REQUIRE(tx.has_value());
     REQUIRE(tx->set_key(kid, from_hex(v["key_material_hex"].get<std::string>())) == Errc::ok);
     for (int r = 0; r < v["ratchet_count"].get<int>(); ++r) REQUIRE(tx->ratchet(kid).has_value());
-    livekit::FrameCryptor<C, LivekitKdf, livekit::LivekitIv> enc(*tx, {},
-                                                                  livekit::LivekitIv(v["send_count_mod_65535"]));
+    livekit::FrameCryptor<C, LivekitKdf, livekit::LivekitIv> enc(
+        *tx, {}, livekit::LivekitIv(v["send_count_mod_65535"]));
     const Bytes plain = from_hex(v["plaintext_hex"].get<std::string>());
     const Bytes want = from_hex(v["encrypted_frame_hex"].get<std::string>());
     fstest::Guarded out(plain.size() + 64);
@@ -138,8 +142,9 @@ TEST_CASE("FrameCryptor reproduces every livekit-client 2.23.0 vector byte for b
     livekit::DecryptReport rep;
     auto d = dec.decrypt(info_of(v), want, back.span(), &rep);
     REQUIRE(d.has_value());
-    const std::string want_plain = v.contains("package_roundtrip") ? v["package_roundtrip"]["decrypted_frame_hex"].get<std::string>()
-                                                                   : v["plaintext_hex"].get<std::string>();
+    const std::string want_plain = v.contains("package_roundtrip")
+                                       ? v["package_roundtrip"]["decrypted_frame_hex"].get<std::string>()
+                                       : v["plaintext_hex"].get<std::string>();
     CHECK(to_hex(*d) == want_plain);
     CHECK(rep.key_index == kid);
     CHECK(rep.clear_bytes == from_hex(v["aad_hex"].get<std::string>()).size());
@@ -181,10 +186,13 @@ TEST_CASE("FrameCryptor follows livekit-client's receive behaviour records") {
   }
 }
 
-TEST_CASE("SIF: an allowed blank frame passes, anything else with the trailer is dropped, normal frames unaffected") {
+TEST_CASE(
+    "SIF: an allowed blank frame passes, anything else with the trailer is dropped, normal frames "
+    "unaffected") {
   using C = openssl::Aes128Gcm;
   const Bytes trailer = from_hex("4578616d706c65526f6f6d536966547261696c6572");
-  const Bytes blank_vp8 = from_hex("1002009d012a080008000047088585888584880202000c0d6000feffab5080");  // record D11a
+  const Bytes blank_vp8 =
+      from_hex("1002009d012a080008000047088585888584880202000c0d6000feffab5080");  // record D11a
   Pair<C> p;
   p.rx.set_sif_trailer(trailer);
   FrameInfo info{MediaKind::video, Codec::vp8, true, 1, 2};
@@ -221,13 +229,15 @@ TEST_CASE("SIF: an allowed blank frame passes, anything else with the trailer is
 #  define FS_FRAME_CIPHERS sodium::ChaCha20Poly1305, sodium::Aes256Gcm
 #endif
 
-TEST_CASE_TEMPLATE("FrameCryptor round trip per codec, out of place and in place, with guard bytes", C, FS_FRAME_CIPHERS) {
+TEST_CASE_TEMPLATE("FrameCryptor round trip per codec, out of place and in place, with guard bytes", C,
+                   FS_FRAME_CIPHERS) {
   if (!C::available()) return;
   for (const Case& c : codec_cases()) {
     CAPTURE(c.name);
     Pair<C> p;
     const Bytes enc = p.encrypt(c.info, c.frame);
-    if (c.clear) CHECK(Bytes(enc.begin(), enc.begin() + c.clear) == Bytes(c.frame.begin(), c.frame.begin() + c.clear));
+    if (c.clear)
+      CHECK(Bytes(enc.begin(), enc.begin() + c.clear) == Bytes(c.frame.begin(), c.frame.begin() + c.clear));
     CHECK(enc[enc.size() - 2] == 12);
     CHECK(enc.back() == 0);
     if (c.info.codec != Codec::h264 && c.info.codec != Codec::h265)
@@ -250,7 +260,8 @@ TEST_CASE_TEMPLATE("FrameCryptor round trip per codec, out of place and in place
   }
 }
 
-TEST_CASE_TEMPLATE("FrameCryptor: H.264 escaping keeps the bitstream free of start codes", C, FS_FRAME_CIPHERS) {
+TEST_CASE_TEMPLATE("FrameCryptor: H.264 escaping keeps the bitstream free of start codes", C,
+                   FS_FRAME_CIPHERS) {
   if (!C::available()) return;
   Pair<C> p;
   FrameInfo info{MediaKind::video, Codec::h264, true, 0x00000102, 0x00000003};  // zero-heavy IV

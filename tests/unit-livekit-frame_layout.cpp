@@ -11,16 +11,18 @@
 #include <string>
 
 using namespace frameseal;
-using fstest::info_of;
-using fstest::livekit_vectors;
 using fstest::Bytes;
 using fstest::from_hex;
+using fstest::info_of;
+using fstest::livekit_vectors;
 using fstest::to_hex;
 using livekit::FrameKind;
 
 namespace {
 
-std::size_t num(const nlohmann::json& v) { return v.get<std::size_t>(); }
+std::size_t num(const nlohmann::json& v) {
+  return v.get<std::size_t>();
+}
 
 // An Opus frame in LiveKit's layout: TOC byte, ciphertext || tag (16), IV, 12, key index.
 Bytes opus_frame(std::uint8_t kid, std::size_t body = 20) {

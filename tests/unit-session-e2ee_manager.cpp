@@ -63,7 +63,9 @@ Bytes opus(std::uint32_t seed, std::size_t n = 120) {
   return b;
 }
 
-std::string drop(Errc e) { return "drop " + std::string(to_string(e)); }
+std::string drop(Errc e) {
+  return "drop " + std::string(to_string(e));
+}
 
 // One participant's view of the room: a manager and the state reports it received.
 struct Client {
@@ -72,9 +74,11 @@ struct Client {
   Log log;
   std::vector<std::pair<std::string, bool>> status;
 
-  explicit Client(std::string identity, E2eeOptions o = custom()) : id(std::move(identity)), m(make(std::move(o))) {
+  explicit Client(std::string identity, E2eeOptions o = custom())
+      : id(std::move(identity)), m(make(std::move(o))) {
     m.on_e2ee_state_changed([this](const std::string& who, State s) { log.emplace_back(who, s); });
-    m.on_participant_encryption_status_changed([this](const std::string& who, bool on) { status.emplace_back(who, on); });
+    m.on_participant_encryption_status_changed(
+        [this](const std::string& who, bool on) { status.emplace_back(who, on); });
   }
   static Manager make(E2eeOptions o) {
     auto m = Manager::create(std::move(o));
@@ -114,7 +118,8 @@ void send_ok(Client& from, std::initializer_list<Client*> to, std::uint32_t seed
 }  // namespace
 
 TEST_CASE("create: encryption type and cipher") {
-  CHECK(Manager::create().error() == Errc::invalid_argument);  // gcm with ChaCha20-Poly1305: nobody could decrypt it
+  CHECK(Manager::create().error() ==
+        Errc::invalid_argument);  // gcm with ChaCha20-Poly1305: nobody could decrypt it
   auto m = Manager::create(custom());
   REQUIRE(m.has_value());
   CHECK(m->enabled());
@@ -307,7 +312,8 @@ TEST_CASE("states are reported once per change") {
 TEST_CASE("counters match what was sent") {
   Client tx("alice"), rx("bob");
   const Bytes trailer = from_hex("4578616d706c65526f6f6d536966547261696c6572");
-  const Bytes blank_vp8 = from_hex("1002009d012a080008000047088585888584880202000c0d6000feffab5080");  // record D11a
+  const Bytes blank_vp8 =
+      from_hex("1002009d012a080008000047088585888584880202000c0d6000feffab5080");  // record D11a
   const FrameInfo vp8{MediaKind::video, Codec::vp8, std::nullopt, 1, 2};
   REQUIRE(tx.m.key_provider().set_key("alice", ka, 3) == Errc::ok);
   REQUIRE(rx.m.key_provider().set_key("alice", ka, 3) == Errc::ok);
@@ -330,7 +336,8 @@ TEST_CASE("counters match what was sent") {
     f.back() = 9;  // a KID the receiver has no key for
     CHECK(rx.decrypt("alice", f) == drop(Errc::missing_key));
   }
-  for (int i = 0; i < 3; ++i) CHECK(rx.decrypt("alice", Bytes{0x78, 0x00, 0x03}) == drop(Errc::malformed_frame));
+  for (int i = 0; i < 3; ++i)
+    CHECK(rx.decrypt("alice", Bytes{0x78, 0x00, 0x03}) == drop(Errc::malformed_frame));
   Bytes sif = blank_vp8;
   sif.insert(sif.end(), trailer.begin(), trailer.end());
   for (int i = 0; i < 2; ++i) CHECK(rx.decrypt("alice", sif, vp8) == to_hex(blank_vp8));
@@ -380,7 +387,8 @@ TEST_CASE("counters match what was sent") {
   CHECK(strict.decrypt("alice", tx.encrypt(opus(++seed))) == drop(Errc::key_invalid));
   CHECK(strict.cryptor("alice").counters().invalid_key == 1);
   CHECK(strict.take_log() == Log{{"alice", State::decryption_failed}});
-  REQUIRE(strict.m.key_provider().set_key("alice", tx.m.key_provider().export_key("alice", 3).value().view(), 3) == Errc::ok);
+  REQUIRE(strict.m.key_provider().set_key("alice", tx.m.key_provider().export_key("alice", 3).value().view(),
+                                          3) == Errc::ok);
   CHECK(round_trip(strict));
 }
 
@@ -455,7 +463,7 @@ TEST_CASE("sending key index: follows key changes, set_key_index overrides, faca
   CHECK(c.key_index() == 0);
   CHECK(c.enabled());
   REQUIRE(kp.set_key("alice", ka, 4) == Errc::ok);
-  CHECK(c.key_index() == 4);  // livekit-client behaviour (native SDKs would stay at 0)
+  CHECK(c.key_index() == 4);                         // livekit-client behaviour (native SDKs would stay at 0)
   REQUIRE(kp.set_key("alice", kb, 20) == Errc::ok);  // slot 20 % 16
   CHECK(c.key_index() == 4);
   REQUIRE(c.set_key_index(4) == Errc::ok);
@@ -584,7 +592,8 @@ TEST_CASE("livekit-client 2.23.0 vectors through the session layer: decrypt, re-
       if (shared) {
         REQUIRE(kp.set_shared_key(material, kid) == Errc::ok);
         for (std::size_t r = 0; r < ratchets; ++r) REQUIRE(kp.ratchet_shared_key(kid).has_value());
-        CHECK(to_hex(kp.export_shared_key(kid).value().view()) == v["current_material_hex"].get<std::string>());
+        CHECK(to_hex(kp.export_shared_key(kid).value().view()) ==
+              v["current_material_hex"].get<std::string>());
       } else {
         REQUIRE(kp.set_key("me", material, kid) == Errc::ok);
         for (std::size_t r = 0; r < ratchets; ++r) REQUIRE(kp.ratchet_key("me", kid).has_value());
@@ -619,12 +628,14 @@ TEST_CASE("livekit-client 2.23.0 receive records: drop reasons, states and count
     const std::string salt = (*rcv)["options"]["ratchetSalt"];
     o.key_provider_options.ratchet_salt.assign(salt.begin(), salt.end());
     o.key_provider_options.kdf = (*rcv)["kdf"] == "pbkdf2" ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf;
-    if (rcv->contains("sif_trailer_hex")) o.frame_cryptor_options.sif_trailer = from_hex((*rcv)["sif_trailer_hex"].get<std::string>());
+    if (rcv->contains("sif_trailer_hex"))
+      o.frame_cryptor_options.sif_trailer = from_hex((*rcv)["sif_trailer_hex"].get<std::string>());
     auto m = E2eeManager<Gcm>::create(std::move(o));
     REQUIRE(m.has_value());
     Log log;
     m->on_e2ee_state_changed([&](const std::string& who, State s) { log.emplace_back(who, s); });
-    REQUIRE(m->key_provider().set_key("lk", from_hex((*rcv)["key_index_0_material_hex"].get<std::string>()), 0) == Errc::ok);
+    REQUIRE(m->key_provider().set_key("lk", from_hex((*rcv)["key_index_0_material_hex"].get<std::string>()),
+                                      0) == Errc::ok);
     FrameInfo info;
     info.codec = codec_from_string(d["input"]["codec"].get<std::string>()).value();
     info.kind = info.codec == Codec::opus ? MediaKind::audio : MediaKind::video;
@@ -709,7 +720,8 @@ TEST_CASE("concurrency: key changes from a control thread while two media thread
       Bytes out, back;
       for (int i = 0; i < frames_per_thread; ++i) {
         const std::size_t who = static_cast<std::size_t>(i + t) % 2;  // both threads use both participants
-        const Bytes plain = opus(static_cast<std::uint32_t>(t * 1000000 + i), 60 + static_cast<std::size_t>(i % 200));
+        const Bytes plain =
+            opus(static_cast<std::uint32_t>(t * 1000000 + i), 60 + static_cast<std::size_t>(i % 200));
         out.assign(Cryptor::max_encrypted_size(plain.size()), 0);
         auto e = enc[who].encrypt(audio, plain, out);
         if (!e) {

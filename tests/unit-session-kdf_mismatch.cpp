@@ -51,8 +51,10 @@ Bytes frame_from(Manager& tx) {
 
 }  // namespace
 
-TEST_CASE("kdf mismatch: HKDF receiver, PBKDF2 sender, and the reverse, named in error, counters and callback") {
-  for (const auto& pair : {std::pair{KdfAlgorithm::hkdf, KdfAlgorithm::pbkdf2}, {KdfAlgorithm::pbkdf2, KdfAlgorithm::hkdf}}) {
+TEST_CASE(
+    "kdf mismatch: HKDF receiver, PBKDF2 sender, and the reverse, named in error, counters and callback") {
+  for (const auto& pair :
+       {std::pair{KdfAlgorithm::hkdf, KdfAlgorithm::pbkdf2}, {KdfAlgorithm::pbkdf2, KdfAlgorithm::hkdf}}) {
     const KdfAlgorithm rx_kdf = pair.first, tx_kdf = pair.second;
     CAPTURE(static_cast<int>(rx_kdf));
     auto tx = make(tx_kdf, false);
@@ -68,7 +70,8 @@ TEST_CASE("kdf mismatch: HKDF receiver, PBKDF2 sender, and the reverse, named in
     auto a = rx.frame_cryptor("alice").value();
     Bytes out(enc.size(), 0xCC);
     CHECK(a.decrypt(audio, enc, out).error() == Errc::kdf_mismatch);
-    CHECK(std::all_of(out.begin(), out.end(), [](std::uint8_t b) { return b == 0xCC || b == 0; }));  // no plaintext left
+    CHECK(std::all_of(out.begin(), out.end(),
+                      [](std::uint8_t b) { return b == 0xCC || b == 0; }));  // no plaintext left
     CHECK(a.counters().kdf_mismatch == 1);
     CHECK(a.counters().auth_failures == 0);
     CHECK(a.counters().last_error == Errc::kdf_mismatch);

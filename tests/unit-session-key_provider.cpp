@@ -163,15 +163,16 @@ TEST_CASE("ratchet_shared_key: rings on the master's chain ratchet, the others g
   Provider p = make();
   CHECK(p.ratchet_shared_key(0).error() == Errc::missing_key);
   REQUIRE(p.set_shared_key(m0, 0) == Errc::ok);
-  REQUIRE(p.ratchet_key("bob", 0).has_value());   // bob's clone is one step ahead (m1)
+  REQUIRE(p.ratchet_key("bob", 0).has_value());    // bob's clone is one step ahead (m1)
   REQUIRE(p.set_key("carol", k1, 0) == Errc::ok);  // carol's clone holds something else
   REQUIRE(p.export_key("alice", 0).has_value());
   REQUIRE(p.set_key("alice", m0, 0) == Errc::ok);  // alice's ring exists and holds m0
   auto m1 = p.ratchet_shared_key(0);
   REQUIRE(m1.has_value());
-  CHECK(to_hex(m1->view()) == "6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328");  // chain-hkdf m1
-  CHECK(hex_of(p.export_key("alice", 0)) == to_hex(m1->view()));  // ratcheted: m0 -> m1
-  CHECK(hex_of(p.export_key("carol", 0)) == to_hex(m1->view()));  // set to m1
+  CHECK(to_hex(m1->view()) ==
+        "6d0dd7b3d6f4efde47ab9a9e15abde7635c45a13bddf5da15eed01f40178d328");  // chain-hkdf m1
+  CHECK(hex_of(p.export_key("alice", 0)) == to_hex(m1->view()));              // ratcheted: m0 -> m1
+  CHECK(hex_of(p.export_key("carol", 0)) == to_hex(m1->view()));              // set to m1
   // bob's ring was already at m1 (ratchet_key): left as is, not taken to m2.
   CHECK(hex_of(p.export_key("bob", 0)) == to_hex(m1->view()));
   CHECK(p.ratchet_shared_key(16).error() == Errc::invalid_argument);
@@ -210,7 +211,8 @@ TEST_CASE("shared key: derived once for the room, each participant's ring takes 
   // The copied rings behave as derived ones: one more shared ratchet keeps everyone together.
   auto again = p.ratchet_shared_key(1);
   REQUIRE(again.has_value());
-  for (const char* who : {"alice", "bob", "carol"}) CHECK(hex_of(p.export_key(who, 1)) == to_hex(again->view()));
+  for (const char* who : {"alice", "bob", "carol"})
+    CHECK(hex_of(p.export_key(who, 1)) == to_hex(again->view()));
 }
 
 TEST_CASE("SIF trailer: stored, replaced, cleared") {

@@ -52,8 +52,9 @@ TEST_CASE("to_string names") {
   CHECK(to_string(EncryptionType::none) == "none");
   CHECK(to_string(EncryptionType::gcm) == "gcm");
   CHECK(to_string(EncryptionType::custom) == "custom");
-  const char* names[] = {"new", "ok", "encryption_failed", "decryption_failed", "missing_key", "key_ratcheted",
-                         "internal_error"};
+  const char* names[] = {
+      "new",           "ok", "encryption_failed", "decryption_failed", "missing_key", "key_ratcheted",
+      "internal_error"};
   for (int i = 0; i <= 6; ++i) CHECK(to_string(static_cast<EncryptionState>(i)) == names[i]);
   CHECK(to_string(static_cast<EncryptionState>(7)) == "unknown");
   static_assert(to_string(EncryptionState::ok) == "ok");  // usable at compile time

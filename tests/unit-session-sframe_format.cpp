@@ -70,7 +70,8 @@ template <class S>
 struct Client {
   using Manager = SframeE2eeManager<S>;
   using Cryptor = typename Manager::frame_cryptor_type;
-  explicit Client(SframeOptions so = {}, E2eeOptions o = custom()) : m(Manager::create(std::move(o), so).value()) {
+  explicit Client(SframeOptions so = {}, E2eeOptions o = custom())
+      : m(Manager::create(std::move(o), so).value()) {
     m.on_e2ee_state_changed([this](const std::string& id, State s) { log.emplace_back(id, s); });
   }
   Cryptor cryptor(std::string_view id) { return m.frame_cryptor(id).value(); }
@@ -102,7 +103,8 @@ TEST_CASE("the LiveKit aliases are the format-generic templates with LivekitForm
   CHECK(E2eeManager<C>::create(custom()).has_value());
 }
 
-TEST_CASE_TEMPLATE("a room of three: each decrypts the others byte-exact, frames are RFC 9605", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("a room of three: each decrypts the others byte-exact, frames are RFC 9605", S,
+                   FS_SUITES) {
   if (!S::available()) return;
   const std::vector<std::string> ids{"alice", "bob", "carol"};
   const std::vector<Bytes> keys{ka, kb, kc};
@@ -196,7 +198,8 @@ TEST_CASE_TEMPLATE("ratchet_key is the RFC 9605 5.1 ratchet; a receiver recovers
   REQUIRE(next.has_value());
   auto expected = sframe::next_base_key<S>(ka);  // HKDF-Expand(sframe_secret, "SFrame 1.0 Ratchet", Nh)
   REQUIRE(expected.has_value());
-  CHECK(Bytes(next->view().begin(), next->view().end()) == Bytes(expected->view().begin(), expected->view().end()));
+  CHECK(Bytes(next->view().begin(), next->view().end()) ==
+        Bytes(expected->view().begin(), expected->view().end()));
   CHECK(tx.m.key_provider().export_key("alice", 2).value().view().size() == S::hash_bytes);
   CHECK(tx.cryptor("alice").counters().ratchets == 1);
 
@@ -231,7 +234,9 @@ TEST_CASE_TEMPLATE("ratchet_key is the RFC 9605 5.1 ratchet; a receiver recovers
   CHECK(tx.m.key_provider().ratchet_key("alice", 1).error() == Errc::missing_key);
 }
 
-TEST_CASE_TEMPLATE("a late joiner gets the ratcheted base key and KID: it reads what follows, not what came before", S, FS_SUITES) {
+TEST_CASE_TEMPLATE(
+    "a late joiner gets the ratcheted base key and KID: it reads what follows, not what came before", S,
+    FS_SUITES) {
   if (!S::available()) return;
   const SframeOptions so{.ratchet_bits = 8};
   Client<S> tx(so), early(so), late(so);
@@ -252,7 +257,7 @@ TEST_CASE_TEMPLATE("a late joiner gets the ratcheted base key and KID: it reads 
   const Bytes step2 = tx.enc("alice", p);
   CHECK(kid_of(step2) == *kid2);
   CHECK(late.dec("alice", step2).value() == p);
-  CHECK(late.cryptor("alice").counters().ratchets == 0);  // no ratchet: it was given this step
+  CHECK(late.cryptor("alice").counters().ratchets == 0);         // no ratchet: it was given this step
   CHECK(late.dec("alice", step0).error() == Errc::missing_key);  // earlier steps cannot be derived
   CHECK(late.dec("alice", step1).error() == Errc::missing_key);
   // The early receiver had all of it.
@@ -265,7 +270,8 @@ TEST_CASE_TEMPLATE("a late joiner gets the ratcheted base key and KID: it reads 
   CHECK(late.m.key_provider().key_id("nobody", 0).error() == Errc::missing_key);
 }
 
-TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, replay, failure tolerance", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, replay, failure tolerance", S,
+                   FS_SUITES) {
   if (!S::available()) return;
   Client<S> tx, rx({}, custom(/*failure_tolerance=*/1));
   REQUIRE(tx.m.key_provider().set_key("alice", ka, 0) == Errc::ok);
@@ -292,7 +298,7 @@ TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, repl
   CHECK(alice.state() == State::decryption_failed);
   CHECK(alice.counters().replayed == 1);
   CHECK(alice.counters().last_error == Errc::replay);
-  CHECK(out == Bytes(f1.size(), 0x77));  // nothing written
+  CHECK(out == Bytes(f1.size(), 0x77));     // nothing written
   CHECK(rx.dec("alice", f2).value() == p);  // a fresh CTR still passes
   CHECK(alice.state() == State::ok);
 
@@ -328,7 +334,8 @@ TEST_CASE_TEMPLATE("states and counters: missing key, wrong key, malformed, repl
   CHECK(alice.state() == State::missing_key);
 }
 
-TEST_CASE_TEMPLATE("metadata: authenticated, not sent, the same bytes as a bare RFC 9605 cryptor", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("metadata: authenticated, not sent, the same bytes as a bare RFC 9605 cryptor", S,
+                   FS_SUITES) {
   if (!S::available()) return;
   Client<S> tx, rx;
   REQUIRE(tx.m.key_provider().set_key("alice", ka, 2) == Errc::ok);
@@ -339,7 +346,8 @@ TEST_CASE_TEMPLATE("metadata: authenticated, not sent, the same bytes as a bare 
   auto w = tx.cryptor("alice").encrypt(video, p, wire, md);
   REQUIRE(w.has_value());
   const Bytes sent(w->begin(), w->end());
-  CHECK(sent.size() == sframe::encoded_size(sframe::parse(sent)->header) + p.size() + S::tag_bytes);  // not sent
+  CHECK(sent.size() ==
+        sframe::encoded_size(sframe::parse(sent)->header) + p.size() + S::tag_bytes);  // not sent
 
   // A bare receiver needs the same metadata; without it, or with other bytes, the tag fails.
   auto bare = sframe::FrameCryptor<S>::create().value();
@@ -423,7 +431,8 @@ TEST_CASE("enable flags and empty frames") {
   REQUIRE(rx.m.key_provider().set_key("alice", ka, 0) == Errc::ok);
   // An empty frame is encrypted (header + tag) and decrypts to nothing.
   const Bytes empty_wire = tx.enc("alice", Bytes{});
-  CHECK(empty_wire.size() == sframe::encoded_size(sframe::parse(empty_wire)->header) + SuiteChacha::tag_bytes);
+  CHECK(empty_wire.size() ==
+        sframe::encoded_size(sframe::parse(empty_wire)->header) + SuiteChacha::tag_bytes);
   CHECK(rx.dec("alice", empty_wire).value().empty());
   CHECK(tx.cryptor("alice").counters().encrypted == 1);
   CHECK(tx.cryptor("alice").counters().empty == 0);

@@ -39,16 +39,28 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   std::abort();
 }
-void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new[](std::size_t n) {
+  return operator new(n);
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   return std::malloc(n == 0 ? 1 : n);
 }
-void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept { return operator new(n, t); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void* operator new[](std::size_t n, const std::nothrow_t& t) noexcept {
+  return operator new(n, t);
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace {
 
@@ -99,7 +111,8 @@ struct Pair {
     CHECK(out.guard_intact());
     return Bytes(r->begin(), r->end());
   }
-  Result<Bytes> decrypt(const Bytes& frame, const Bytes& metadata = {}, sframe::DecryptReport* rep = nullptr) {
+  Result<Bytes> decrypt(const Bytes& frame, const Bytes& metadata = {},
+                        sframe::DecryptReport* rep = nullptr) {
     fstest::Guarded out(frame.size());
     auto r = rx.decrypt(frame, out.span(), metadata, rep);
     CHECK(out.guard_intact());
@@ -108,8 +121,12 @@ struct Pair {
   }
 };
 
-std::uint64_t ctr_of(const Bytes& frame) { return sframe::parse(frame).value().header.ctr; }
-std::uint64_t kid_of(const Bytes& frame) { return sframe::parse(frame).value().header.kid; }
+std::uint64_t ctr_of(const Bytes& frame) {
+  return sframe::parse(frame).value().header.ctr;
+}
+std::uint64_t kid_of(const Bytes& frame) {
+  return sframe::parse(frame).value().header.kid;
+}
 
 // ---- the RFC vectors ----
 
@@ -221,7 +238,7 @@ TEST_CASE("post-RFC suites 0x0006-0x0008: the three full cases") {
 using SuiteChacha = sframe::Suite<0xF001, sodium::ChaCha20Poly1305, sframe::Sha256>;  // private use
 
 #if defined(FRAMESEAL_TEST_OPENSSL)
-#  define FS_SUITES                                                                                       \
+#  define FS_SUITES                                                                                        \
     sframe::Suite1, sframe::Suite2, sframe::Suite3, sframe::Suite4, sframe::Suite5, sframe::Suite5Openssl, \
         sframe::Suite6, sframe::Suite7, sframe::Suite8, SuiteChacha
 #else
@@ -257,7 +274,8 @@ TEST_CASE_TEMPLATE("round trip of frame sizes from empty to video, out of place 
   }
 }
 
-TEST_CASE_TEMPLATE("every flipped bit of header, ciphertext, tag or metadata fails and leaves no plaintext", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("every flipped bit of header, ciphertext, tag or metadata fails and leaves no plaintext",
+                   S, FS_SUITES) {
   if (!S::available()) return;
   FrameCryptorOptions o;
   o.counter_start = CounterStart::zero;
@@ -275,7 +293,8 @@ TEST_CASE_TEMPLATE("every flipped bit of header, ciphertext, tag or metadata fai
       Bytes out(bad.size(), 0xEE);
       auto r = p.rx.decrypt(bad, out, metadata);
       REQUIRE_FALSE(r.has_value());
-      CHECK((r.error() == Errc::auth_failed || r.error() == Errc::missing_key || r.error() == Errc::malformed_frame));
+      CHECK((r.error() == Errc::auth_failed || r.error() == Errc::missing_key ||
+             r.error() == Errc::malformed_frame));
       CHECK(std::all_of(out.begin(), out.end(), [](std::uint8_t x) { return x == 0xEE || x == 0; }));
       // In place: whatever is left is not the plaintext.
       Bytes inplace = bad;
@@ -381,7 +400,8 @@ TEST_CASE_TEMPLATE("malformed input, buffers and aliasing", S, FS_SUITES) {
     Bytes buf = frame;
     buf.resize(frame.size() + sframe::FrameCryptor<S>::max_overhead);
     CHECK(q.encrypt(BytesIn(buf.data(), frame.size()), buf).error() == Errc::missing_key);
-    CHECK(Bytes(buf.begin(), buf.begin() + static_cast<long>(frame.size())) == frame);  // untouched: nothing ran
+    CHECK(Bytes(buf.begin(), buf.begin() + static_cast<long>(frame.size())) ==
+          frame);  // untouched: nothing ran
   }
 }
 
@@ -395,7 +415,7 @@ TEST_CASE_TEMPLATE("key usage: encrypt-only and decrypt-only keys (RFC 9605 4.4.
   CHECK(c.encrypt(frame, out).error() == Errc::missing_key);
   CHECK_FALSE(c.encrypt_kid().has_value());
   REQUIRE(c.add_key(7, base_key, KeyUsage::decrypt) == Errc::ok);
-  CHECK(c.encrypt(frame, out).error() == Errc::missing_key);       // a decrypt key never encrypts
+  CHECK(c.encrypt(frame, out).error() == Errc::missing_key);  // a decrypt key never encrypts
   CHECK(c.set_encrypt_key(7) == Errc::invalid_argument);
   REQUIRE(c.add_key(9, base_key, KeyUsage::encrypt) == Errc::ok);  // first encrypt key: sending key
   CHECK(c.encrypt_kid() == 9u);
@@ -513,7 +533,8 @@ TEST_CASE("sender counter: random start below 2^48 by default, zero on request")
 
 // ---- replay ----
 
-TEST_CASE_TEMPLATE("replay window: a replayed frame is its own error, updated only after authentication", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("replay window: a replayed frame is its own error, updated only after authentication", S,
+                   FS_SUITES) {
   if (!S::available()) return;
   FrameCryptorOptions o;
   o.replay_window = 64;
@@ -550,7 +571,9 @@ TEST_CASE_TEMPLATE("replay window: a replayed frame is its own error, updated on
 
 // ---- the sender-key ratchet (RFC 9605 5.1) ----
 
-TEST_CASE_TEMPLATE("sender-key ratchet: receivers follow, keep recent steps, commit only after authentication", S, FS_SUITES) {
+TEST_CASE_TEMPLATE(
+    "sender-key ratchet: receivers follow, keep recent steps, commit only after authentication", S,
+    FS_SUITES) {
   if (!S::available()) return;
   FrameCryptorOptions o;
   o.ratchet_bits = 4;
@@ -661,7 +684,8 @@ TEST_CASE("sender-key ratchet: the step bits wrap, windows are clamped to 2^R - 
 
 // ---- performance contract: no allocation per frame ----
 
-TEST_CASE_TEMPLATE("no C++ allocation on the frame path (encrypt, decrypt, in place, replay, errors)", S, FS_SUITES) {
+TEST_CASE_TEMPLATE("no C++ allocation on the frame path (encrypt, decrypt, in place, replay, errors)", S,
+                   FS_SUITES) {
   if (!S::available()) return;
   Pair<S> p;
   const Bytes frame = random_bytes(1200, 4);
@@ -690,11 +714,16 @@ TEST_CASE_TEMPLATE("no C++ allocation on the frame path (encrypt, decrypt, in pl
 namespace {
 // What a session layer needs from a format's cryptor (see the report on issue 6).
 template <class F, class Report>
-concept FrameCryptorShape = requires(F& f, const FrameInfo& info, BytesIn in, BytesOut out, Report* rep, std::size_t n) {
-  { F::max_encrypted_size(n) } noexcept -> std::same_as<std::size_t>;
-  { f.encrypt(info, in, out) } noexcept -> std::same_as<Result<BytesOut>>;
-  { f.decrypt(info, in, out, rep) } noexcept -> std::same_as<Result<BytesOut>>;
-  { f.decrypt(info, in, out) } noexcept -> std::same_as<Result<BytesOut>>;
+concept FrameCryptorShape = requires(F& f, const FrameInfo& info, BytesIn in, BytesOut out, Report* rep,
+                                     std::size_t n) {
+  { F::max_encrypted_size(n) }
+  noexcept->std::same_as<std::size_t>;
+  { f.encrypt(info, in, out) }
+  noexcept->std::same_as<Result<BytesOut>>;
+  { f.decrypt(info, in, out, rep) }
+  noexcept->std::same_as<Result<BytesOut>>;
+  { f.decrypt(info, in, out) }
+  noexcept->std::same_as<Result<BytesOut>>;
 };
 static_assert(FrameCryptorShape<livekit::FrameCryptor<sodium::Aes256Gcm>, livekit::DecryptReport>);
 static_assert(FrameCryptorShape<sframe::FrameCryptor<sframe::Suite5>, sframe::DecryptReport>);

@@ -109,15 +109,15 @@ TEST_CASE("parse refuses non-minimal encodings") {
     sframe::HeaderFault fault;
   };
   const Case cases[] = {
-      {"8000", sframe::HeaderFault::non_minimal_kid},        // KID 0 in one extended byte
-      {"8007", sframe::HeaderFault::non_minimal_kid},        // KID 7 extended
-      {"900008", sframe::HeaderFault::non_minimal_kid},      // KID 8 with a leading zero byte
+      {"8000", sframe::HeaderFault::non_minimal_kid},    // KID 0 in one extended byte
+      {"8007", sframe::HeaderFault::non_minimal_kid},    // KID 7 extended
+      {"900008", sframe::HeaderFault::non_minimal_kid},  // KID 8 with a leading zero byte
       {"f000000000000000ff", sframe::HeaderFault::non_minimal_kid},
-      {"0800", sframe::HeaderFault::non_minimal_ctr},        // CTR 0 extended
+      {"0800", sframe::HeaderFault::non_minimal_ctr},  // CTR 0 extended
       {"0807", sframe::HeaderFault::non_minimal_ctr},
-      {"090010", sframe::HeaderFault::non_minimal_ctr},      // CTR 16 in two bytes
+      {"090010", sframe::HeaderFault::non_minimal_ctr},  // CTR 16 in two bytes
       {"0f00ffffffffffffff", sframe::HeaderFault::non_minimal_ctr},
-      {"880800", sframe::HeaderFault::non_minimal_ctr},      // KID fine, CTR 0 extended
+      {"880800", sframe::HeaderFault::non_minimal_ctr},  // KID fine, CTR 0 extended
   };
   for (const Case& c : cases) {
     CAPTURE(c.hex);
@@ -129,7 +129,10 @@ TEST_CASE("parse refuses non-minimal encodings") {
     CHECK(sframe::to_string(fault) != "none");
   }
   // The minimal forms of the same values parse.
-  for (const char* ok : {"00", "70", "8008", "08ff", "0808", "9001ff", "ff" "ffffffffffffffff" "ffffffffffffffff"}) {
+  for (const char* ok : {"00", "70", "8008", "08ff", "0808", "9001ff",
+                         "ff"
+                         "ffffffffffffffff"
+                         "ffffffffffffffff"}) {
     CAPTURE(ok);
     CHECK(sframe::parse(from_hex(ok)).has_value());
   }
@@ -150,8 +153,7 @@ TEST_CASE("every config byte at every input length: parse agrees with the refere
         ++accepted;
         REQUIRE(p->size <= len);
         // Whatever parses re-encodes to the same bytes: the encoding is canonical.
-        CHECK(to_hex(reference_encode(p->header.kid, p->header.ctr)) ==
-              to_hex(BytesIn(in.data(), p->size)));
+        CHECK(to_hex(reference_encode(p->header.kid, p->header.ctr)) == to_hex(BytesIn(in.data(), p->size)));
       }
     }
   }
@@ -159,10 +161,26 @@ TEST_CASE("every config byte at every input length: parse agrees with the refere
 }
 
 TEST_CASE("boundary values round trip") {
-  const std::uint64_t values[] = {0, 1, 7, 8, 0xff, 0x100, 0xffff, 0x10000, 0xffffff, 0x1000000,
-                                  0xffffffffull, 0x100000000ull, 0xffffffffffull, 0x10000000000ull,
-                                  0xffffffffffffull, 0x1000000000000ull, 0xffffffffffffffull,
-                                  0x100000000000000ull, ~std::uint64_t{0} - 1, ~std::uint64_t{0}};
+  const std::uint64_t values[] = {0,
+                                  1,
+                                  7,
+                                  8,
+                                  0xff,
+                                  0x100,
+                                  0xffff,
+                                  0x10000,
+                                  0xffffff,
+                                  0x1000000,
+                                  0xffffffffull,
+                                  0x100000000ull,
+                                  0xffffffffffull,
+                                  0x10000000000ull,
+                                  0xffffffffffffull,
+                                  0x1000000000000ull,
+                                  0xffffffffffffffull,
+                                  0x100000000000000ull,
+                                  ~std::uint64_t{0} - 1,
+                                  ~std::uint64_t{0}};
   for (std::uint64_t kid : values) {
     for (std::uint64_t ctr : values) {
       const sframe::Header h{kid, ctr};

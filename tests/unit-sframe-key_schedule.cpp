@@ -105,7 +105,9 @@ TEST_CASE("post-RFC suites 0x0006-0x0008: key schedule and nonce") {
 
 TEST_CASE("labels keep their trailing space and an 8-byte KID") {
   CHECK(to_hex(sframe::key_label(0x123, 1)) ==
-        "534672616d6520312e3020536563726574206b657920" "0000000000000123" "0001");
+        "534672616d6520312e3020536563726574206b657920"
+        "0000000000000123"
+        "0001");
   CHECK(sframe::key_label(0, 0).size() == 32);
   CHECK(sframe::salt_label(0, 0).size() == 33);
   CHECK(sframe::ratchet_label == "SFrame 1.0 Ratchet");

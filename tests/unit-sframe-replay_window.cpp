@@ -87,12 +87,27 @@ TEST_CASE("ReplayWindow agrees with a model over random sequences") {
     for (int i = 0; i < 20000; ++i) {
       std::uint64_t c;
       switch (rng() % 6) {
-        case 0: base += rng() % 3; c = base; break;                 // in order
-        case 1: base += 64 + rng() % 200; c = base; break;          // jumps across words
-        case 2: c = base - rng() % (size + 8); break;               // reordered / old
-        case 3: c = base - rng() % 4; break;                        // likely replays
-        case 4: base += rng() % 2000; c = base; break;              // big jumps
-        default: c = base + rng() % 70; break;                      // ahead
+        case 0:
+          base += rng() % 3;
+          c = base;
+          break;  // in order
+        case 1:
+          base += 64 + rng() % 200;
+          c = base;
+          break;  // jumps across words
+        case 2:
+          c = base - rng() % (size + 8);
+          break;  // reordered / old
+        case 3:
+          c = base - rng() % 4;
+          break;  // likely replays
+        case 4:
+          base += rng() % 2000;
+          c = base;
+          break;  // big jumps
+        default:
+          c = base + rng() % 70;
+          break;  // ahead
       }
       REQUIRE(w.check(c) == m.check(c));
       if (rng() % 4 != 0) {  // not every checked frame authenticates

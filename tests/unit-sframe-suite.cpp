@@ -45,7 +45,8 @@ TEST_CASE("OpenSSL suites have the registered parameters") {
   static_assert(Suite2::key_bytes == 48 && Suite2::tag_bytes == 8 && Suite2::hash_bytes == 32);
   static_assert(Suite3::key_bytes == 48 && Suite3::tag_bytes == 4 && Suite3::hash_bytes == 32);
   static_assert(Suite4::key_bytes == 16 && Suite4::tag_bytes == 16 && Suite4::hash_bytes == 32);
-  static_assert(Suite5Openssl::key_bytes == 32 && Suite5Openssl::tag_bytes == 16 && Suite5Openssl::hash_bytes == 64);
+  static_assert(Suite5Openssl::key_bytes == 32 && Suite5Openssl::tag_bytes == 16 &&
+                Suite5Openssl::hash_bytes == 64);
   static_assert(Suite6::key_bytes == 96 && Suite6::tag_bytes == 10 && Suite6::hash_bytes == 64);
   static_assert(Suite7::key_bytes == 96 && Suite7::tag_bytes == 8 && Suite7::hash_bytes == 64);
   static_assert(Suite8::key_bytes == 96 && Suite8::tag_bytes == 4 && Suite8::hash_bytes == 64);
@@ -92,10 +93,14 @@ TEST_CASE("RFC 9605 C.2: the three AES-CTR-HMAC AEAD cases through the suite cip
   for (const auto& v : j["aes_ctr_hmac"]) {
     const auto id = v["cipher_suite"].get<int>();
     CAPTURE(id);
-    if (id == 1) check_ctr_hmac<sframe::Suite1>(v);
-    else if (id == 2) check_ctr_hmac<sframe::Suite2>(v);
-    else if (id == 3) check_ctr_hmac<sframe::Suite3>(v);
-    else FAIL("unexpected suite");
+    if (id == 1)
+      check_ctr_hmac<sframe::Suite1>(v);
+    else if (id == 2)
+      check_ctr_hmac<sframe::Suite2>(v);
+    else if (id == 3)
+      check_ctr_hmac<sframe::Suite3>(v);
+    else
+      FAIL("unexpected suite");
     ++checked;
   }
   CHECK(checked == 3);

@@ -230,15 +230,22 @@ StressTally stress(bool shared, std::uint32_t seed, Clock::duration budget, std:
       }
       if (r) {
         ++td.decrypted;
-        if (!(r->size() == item->frame.plain.size() && std::equal(r->begin(), r->end(), item->frame.plain.begin())))
+        if (!(r->size() == item->frame.plain.size() &&
+              std::equal(r->begin(), r->end(), item->frame.plain.begin())))
           ++td.wrong_plaintext;
         continue;
       }
       if (!only_old_or_zero(out, before)) ++td.plaintext_left;
       switch (r.error()) {
-        case Errc::auth_failed: ++td.auth_failed; break;
-        case Errc::missing_key: ++td.missing_key; break;
-        default: ++td.bad_decrypt_reason; break;
+        case Errc::auth_failed:
+          ++td.auth_failed;
+          break;
+        case Errc::missing_key:
+          ++td.missing_key;
+          break;
+        default:
+          ++td.bad_decrypt_reason;
+          break;
       }
     }
   };
@@ -264,11 +271,13 @@ StressTally stress(bool shared, std::uint32_t seed, Clock::duration budget, std:
           (void)m.key_provider().ratchet_key(id, idx);
       };
       switch (rng() % 10) {
-        case 0: case 1:  // a new key, receiver first (the usual order)
+        case 0:
+        case 1:  // a new key, receiver first (the usual order)
           set(rx);
           set(tx);
           break;
-        case 2: case 3:  // the sender ratchets; the receiver follows through its window
+        case 2:
+        case 3:  // the sender ratchets; the receiver follows through its window
           ratchet(tx);
           break;
         case 4:  // both ratchet, receiver first
@@ -356,9 +365,12 @@ enum class Verdict : std::uint8_t { ok, missing_key, auth_failed };
 
 const char* name(Verdict v) {
   switch (v) {
-    case Verdict::ok: return "ok";
-    case Verdict::missing_key: return "missing_key";
-    case Verdict::auth_failed: return "auth_failed";
+    case Verdict::ok:
+      return "ok";
+    case Verdict::missing_key:
+      return "missing_key";
+    case Verdict::auth_failed:
+      return "auth_failed";
   }
   return "?";
 }
@@ -432,11 +444,16 @@ long offset_of(std::size_t j, std::size_t m) {
   if (m == 0) return 0;
   const long M = static_cast<long>(m);
   switch (j % 5) {
-    case 0: return M;
-    case 1: return -M;
-    case 2: return 0;
-    case 3: return static_cast<long>((j * 7919) % (2 * m + 1)) - M;
-    default: return M / 2 + 1 > M ? M : M / 2 + 1;
+    case 0:
+      return M;
+    case 1:
+      return -M;
+    case 2:
+      return 0;
+    case 3:
+      return static_cast<long>((j * 7919) % (2 * m + 1)) - M;
+    default:
+      return M / 2 + 1 > M ? M : M / 2 + 1;
   }
 }
 
@@ -455,7 +472,8 @@ RotationResult rotate_key_index(const IndexCase& c, bool shared) {
   const std::size_t frames = c.n * c.keys;
   // When the receiver learns key j: tick j*n + offset (at least 0), before that tick's frames.
   std::vector<long> learn(c.keys);
-  for (std::size_t j = 0; j < c.keys; ++j) learn[j] = std::max(0L, static_cast<long>(j * c.n) + offset_of(j, c.m));
+  for (std::size_t j = 0; j < c.keys; ++j)
+    learn[j] = std::max(0L, static_cast<long>(j * c.n) + offset_of(j, c.m));
   std::vector<std::optional<std::size_t>> slots(c.ring);  // the model: which key each receiver slot holds
   auto key_of = [](std::size_t j) { return key_bytes(static_cast<std::uint32_t>(100 + j)); };
   auto set = [&](Manager& m, std::size_t j) {
@@ -497,8 +515,8 @@ RotationResult rotate_key_index(const IndexCase& c, bool shared) {
       if (got != want) {
         ++res.mismatches;
         if (res.mismatches <= 5)
-          MESSAGE("frame " << i << " (key " << j << ", learnt at tick " << learn[j] << "): " << name(got) << ", expected "
-                           << name(want));
+          MESSAGE("frame " << i << " (key " << j << ", learnt at tick " << learn[j] << "): " << name(got)
+                           << ", expected " << name(want));
       }
       if (got == Verdict::ok) {
         CHECK(std::equal(d->begin(), d->end(), sent[i].plain.begin(), sent[i].plain.end()));
@@ -515,8 +533,8 @@ RotationResult rotate_key_index(const IndexCase& c, bool shared) {
 enum class RxRatchet : std::uint8_t { follow, late, early };
 
 template <class P>
-RotationResult rotate_ratchet(std::size_t n, std::size_t m, RxRatchet rx_mode, bool shared, std::size_t latency,
-                              std::size_t ratchets) {
+RotationResult rotate_ratchet(std::size_t n, std::size_t m, RxRatchet rx_mode, bool shared,
+                              std::size_t latency, std::size_t ratchets) {
   using Manager = E2eeManager<typename P::C>;
   Manager tx = make_manager<P>(), rx = make_manager<P>();
   Load<P> load(tx, rx);
@@ -538,7 +556,8 @@ RotationResult rotate_ratchet(std::size_t n, std::size_t m, RxRatchet rx_mode, b
   std::vector<long> rx_ticks;  // when the receiver ratchets by itself
   if (rx_mode != RxRatchet::follow)
     for (std::size_t j = 1; j <= ratchets; ++j)
-      rx_ticks.push_back(std::max(0L, static_cast<long>(j * n) + (rx_mode == RxRatchet::late ? 1 : -1) * static_cast<long>(m)));
+      rx_ticks.push_back(std::max(
+          0L, static_cast<long>(j * n) + (rx_mode == RxRatchet::late ? 1 : -1) * static_cast<long>(m)));
   std::deque<std::pair<std::size_t, Bytes>> in_flight;
   std::vector<Frame> sent(frames);
   RotationResult res;
@@ -582,9 +601,9 @@ TEST_CASE_TEMPLATE("stress: a control thread changes keys while frames stream th
     CAPTURE(shared);
     const StressTally t = stress<P>(shared, shared ? 11 : 22, std::chrono::milliseconds(2500), 12000);
     MESSAGE(std::string(shared ? "shared key: " : "per participant: ")
-            << t.encrypted + t.encrypt_missing_key << " frames, " << t.decrypted << " decrypted, " << t.auth_failed
-            << " auth_failed, " << t.missing_key << " missing_key on decrypt, " << t.encrypt_missing_key
-            << " missing_key on encrypt, " << t.key_ops << " key operations");
+            << t.encrypted + t.encrypt_missing_key << " frames, " << t.decrypted << " decrypted, "
+            << t.auth_failed << " auth_failed, " << t.missing_key << " missing_key on decrypt, "
+            << t.encrypt_missing_key << " missing_key on encrypt, " << t.key_ops << " key operations");
     CHECK(t.wrong_plaintext == 0);
     CHECK(t.bad_encrypt_reason == 0);
     CHECK(t.bad_decrypt_reason == 0);
@@ -595,8 +614,8 @@ TEST_CASE_TEMPLATE("stress: a control thread changes keys while frames stream th
   }
 }
 
-TEST_CASE_TEMPLATE("rotation under load: a new key index every N frames, the receiver M frames late or early", P,
-                   FS_STRESS_CIPHERS) {
+TEST_CASE_TEMPLATE("rotation under load: a new key index every N frames, the receiver M frames late or early",
+                   P, FS_STRESS_CIPHERS) {
   if (!P::C::available()) return;
   const std::vector<IndexCase> cases = {
       {10, 0, 16, 0, 30},  // on time: nothing lost
@@ -615,13 +634,14 @@ TEST_CASE_TEMPLATE("rotation under load: a new key index every N frames, the rec
       CAPTURE(c.ring);
       CAPTURE(c.latency);
       const RotationResult r = rotate_key_index<P>(c, shared);
-      CHECK(r.mismatches == 0);   // lost exactly when the receiver lacks the key, for that reason
+      CHECK(r.mismatches == 0);     // lost exactly when the receiver lacks the key, for that reason
       CHECK(r.lost_with_key == 0);  // never once it has it
       if (c.m == 0) CHECK(r.lost == 0);
       if (c.m > c.latency && c.ring >= 16) CHECK(r.lost > 0);  // late keys do cost frames (the test bites)
-      MESSAGE("N=" << c.n << " M=" << c.m << " ring=" << c.ring << " in flight " << c.latency << std::string(shared ? " shared" : "")
-                   << ": " << r.lost << " of " << r.frames << " frames lost, all while the receiver lacked the key ("
-                   << r.load_frames << " frames of a second participant meanwhile)");
+      MESSAGE("N=" << c.n << " M=" << c.m << " ring=" << c.ring << " in flight " << c.latency
+                   << std::string(shared ? " shared" : "") << ": " << r.lost << " of " << r.frames
+                   << " frames lost, all while the receiver lacked the key (" << r.load_frames
+                   << " frames of a second participant meanwhile)");
     }
   }
 }

@@ -30,7 +30,8 @@ bool roundtrip(const char* name) {
   std::vector<std::uint8_t> back(enc->size());
   auto dec = rx.decrypt(info, *enc, back);
   const bool ok = dec && std::vector<std::uint8_t>(dec->begin(), dec->end()) == frame;
-  std::printf("%.*s %s: %s\n", static_cast<int>(C::backend.size()), C::backend.data(), name, ok ? "ok" : "FAILED");
+  std::printf("%.*s %s: %s\n", static_cast<int>(C::backend.size()), C::backend.data(), name,
+              ok ? "ok" : "FAILED");
   return ok;
 }
 

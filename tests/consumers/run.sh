@@ -154,7 +154,7 @@ if g++ -std=c++20 -I"$p/single_include" "$p/roundtrip.cpp" -o "$p/roundtrip-sodi
 else
   fail single-header "g++ -std=c++20 -I single_include ... failed"
 fi
-# The same against BoringSSL (Debian's android-libboringssl-dev), with the README's command line.
+# The same against BoringSSL (Debian's android-libboringssl-dev), with the command line of docs/api.md ("Ciphers").
 # (Never `cmd | grep -q` under pipefail: grep -q exits at the first match, cmd may then die of
 # SIGPIPE and the pipeline fails although the line was there; this case failed so in CI once.)
 bssl_inc=/usr/include/android

@@ -16,13 +16,13 @@
 #include <span>
 #include <vector>
 
-#define FS_FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                        \
-    if (!(cond)) {                                                                            \
-      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);     \
-      std::fflush(stderr);                                                                    \
-      __builtin_trap();                                                                       \
-    }                                                                                         \
+#define FS_FUZZ_CHECK(cond)                                                               \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::fflush(stderr);                                                                \
+      __builtin_trap();                                                                   \
+    }                                                                                     \
   } while (0)
 
 namespace fsfuzz {

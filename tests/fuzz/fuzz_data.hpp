@@ -11,7 +11,8 @@ namespace fsfuzz {
 using DataCipher = frameseal::sodium::ChaCha20Poly1305;
 
 inline bool inside(frameseal::BytesIn part, frameseal::BytesIn whole) {
-  return part.empty() || (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
+  return part.empty() ||
+         (part.data() >= whole.data() && part.data() + part.size() <= whole.data() + whole.size());
 }
 
 // Built once; targets clone it so a decrypt that ratchets does not change what the next input sees.

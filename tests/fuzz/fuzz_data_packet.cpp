@@ -52,11 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const BytesIn payload = choice.rest();
   auto r = data_ring().clone().value();
   FS_FUZZ_CHECK(r.set_current_index(cfg & 1 ? 3 : 0) == Errc::ok);
-  const livekit::DataCryptorOptions o{cfg & 2 ? livekit::DataEncryptionType::gcm : livekit::DataEncryptionType::none};
+  const livekit::DataCryptorOptions o{cfg & 2 ? livekit::DataEncryptionType::gcm
+                                              : livekit::DataEncryptionType::none};
   Bytes packet(livekit::DataCryptor<C>::max_packet_size(payload.size()));
   Result<BytesOut> e = Errc::internal_error;
   if (cfg & 4) {
-    livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(r, livekit::LivekitDataIv(choice.left(), cfg, cfg), o);
+    livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(
+        r, livekit::LivekitDataIv(choice.left(), cfg, cfg), o);
     e = tx.encrypt(payload, packet);
   } else {
     livekit::DataCryptor<C> tx(r, livekit::UniqueIv(), o);

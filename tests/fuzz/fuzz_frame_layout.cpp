@@ -27,7 +27,8 @@ void run(BytesIn frame, std::uint8_t b0) {
   lo.sif_trailer = options.sif_trailer;
 
   Bytes scratch(frame.size() + 16, 0xa5);
-  const auto lay = livekit::parse_frame(info, frame, BytesOut(scratch.data(), frame.size()), lo, C::tag_bytes);
+  const auto lay =
+      livekit::parse_frame(info, frame, BytesOut(scratch.data(), frame.size()), lo, C::tag_bytes);
   for (std::size_t i = frame.size(); i < scratch.size(); ++i) FS_FUZZ_CHECK(scratch[i] == 0xa5);
   FS_FUZZ_CHECK(lay.clear_bytes <= frame.size());
   if (lay.plaintext_bytes) FS_FUZZ_CHECK(*lay.plaintext_bytes <= frame.size());

@@ -68,7 +68,8 @@ struct RingModel {
       s.previous.push_back(key(m));
       m = ratchet(m);
     }
-    if (s.previous.size() > keep) s.previous.erase(s.previous.begin(), s.previous.end() - static_cast<std::ptrdiff_t>(keep));
+    if (s.previous.size() > keep)
+      s.previous.erase(s.previous.begin(), s.previous.end() - static_cast<std::ptrdiff_t>(keep));
     s.material = m;
     s.generation += r;
     s.failures = 0;
@@ -268,16 +269,26 @@ void run(Input& in, std::uint8_t b0) {
         w.set_key(side, index, material);
         break;
       }
-      case 1: w.ratchet(side, in.byte() % (n + 1)); break;
-      case 2: w.set_current(side, in.byte() % (n + 1)); break;
-      case 3: w.clear_key(side, in.byte() % (n + 1)); break;
-      case 4: w.send(tx, rx, step, std::nullopt); break;
+      case 1:
+        w.ratchet(side, in.byte() % (n + 1));
+        break;
+      case 2:
+        w.set_current(side, in.byte() % (n + 1));
+        break;
+      case 3:
+        w.clear_key(side, in.byte() % (n + 1));
+        break;
+      case 4:
+        w.send(tx, rx, step, std::nullopt);
+        break;
       case 5: {
         const std::uint8_t x = in.byte();
         w.send(tx, rx, step, (op & 0x10) ? std::optional<std::uint8_t>(x) : std::nullopt);
         break;
       }
-      case 6: w.export_key(side, in.byte() % (n + 1)); break;
+      case 6:
+        w.export_key(side, in.byte() % (n + 1));
+        break;
       default: {  // the same key on both sides, at the same index
         const std::size_t index = in.byte();
         const BytesIn material = in.bytes(1 + in.byte() % 8);

@@ -58,24 +58,47 @@ void run(Input& in, std::uint8_t b0, std::uint8_t b1, std::uint8_t p) {
     if (!frame.empty()) {
       const std::size_t at = pos % frame.size();
       switch (mutation) {
-        case 1: frame[at] ^= static_cast<std::uint8_t>(value | 1); break;
-        case 2: frame.resize(at); break;
-        case 3: frame.push_back(value); frame.push_back(static_cast<std::uint8_t>(value ^ 0x5a)); break;
-        case 4: frame.back() = value; break;
-        case 5: if (frame.size() >= 2) frame[frame.size() - 2] = value; break;
-        case 6: frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(at), value); break;
-        case 7: frame.erase(frame.begin() + static_cast<std::ptrdiff_t>(at)); break;
-        default: break;
+        case 1:
+          frame[at] ^= static_cast<std::uint8_t>(value | 1);
+          break;
+        case 2:
+          frame.resize(at);
+          break;
+        case 3:
+          frame.push_back(value);
+          frame.push_back(static_cast<std::uint8_t>(value ^ 0x5a));
+          break;
+        case 4:
+          frame.back() = value;
+          break;
+        case 5:
+          if (frame.size() >= 2) frame[frame.size() - 2] = value;
+          break;
+        case 6:
+          frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(at), value);
+          break;
+        case 7:
+          frame.erase(frame.begin() + static_cast<std::ptrdiff_t>(at));
+          break;
+        default:
+          break;
       }
     }
   }
 
   std::size_t out_size = frame.size() + 64;
   switch ((b1 >> 2) & 3) {
-    case 1: out_size = frame.size(); break;
-    case 2: out_size = frame.size() > p ? frame.size() - p : 0; break;
-    case 3: out_size = p; break;
-    default: break;
+    case 1:
+      out_size = frame.size();
+      break;
+    case 2:
+      out_size = frame.size() > p ? frame.size() - p : 0;
+      break;
+    case 3:
+      out_size = p;
+      break;
+    default:
+      break;
   }
 
   livekit::DecryptReport rep;
@@ -89,7 +112,8 @@ void run(Input& in, std::uint8_t b0, std::uint8_t b1, std::uint8_t p) {
     before.assign(out.begin(), out.end());
     r = rx.decrypt(info, BytesIn(buf.data(), frame.size()), out, &rep);
     FS_FUZZ_CHECK(buf.guard_intact());
-    for (std::size_t i = out_size; i < frame.size(); ++i) FS_FUZZ_CHECK(buf.data()[i] == frame[i]);  // past `out`
+    for (std::size_t i = out_size; i < frame.size(); ++i)
+      FS_FUZZ_CHECK(buf.data()[i] == frame[i]);  // past `out`
     if (!r) FS_FUZZ_CHECK(only_old_or_zero(out, before));
     if (r) {
       FS_FUZZ_CHECK(within(*r, out));

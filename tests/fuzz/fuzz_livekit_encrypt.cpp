@@ -28,7 +28,8 @@ Bytes expected_plaintext(const livekit::ClearHeader& ch, BytesIn plain) {
   Bytes e(ch.out_bytes + plain.size() - ch.in_bytes);
   auto hn = livekit::normalize_start_codes(plain.first(ch.in_bytes), BytesOut(e.data(), ch.out_bytes));
   FS_FUZZ_CHECK(hn.has_value() && hn->size() == ch.out_bytes);
-  if (plain.size() > ch.in_bytes) std::memcpy(e.data() + ch.out_bytes, plain.data() + ch.in_bytes, plain.size() - ch.in_bytes);
+  if (plain.size() > ch.in_bytes)
+    std::memcpy(e.data() + ch.out_bytes, plain.data() + ch.in_bytes, plain.size() - ch.in_bytes);
   return e;
 }
 
@@ -76,7 +77,8 @@ void run(Input& in, std::uint8_t b0, std::uint8_t b1, std::uint8_t shortfall) {
 
   // Layout.
   FS_FUZZ_CHECK(enc.size() >= ch->out_bytes + Cryptor::overhead);
-  FS_FUZZ_CHECK(std::equal(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(ch->out_bytes), enc.begin()));
+  FS_FUZZ_CHECK(std::equal(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(ch->out_bytes),
+                           enc.begin()));
   FS_FUZZ_CHECK(enc.back() == kid && enc[enc.size() - 2] == livekit::iv_length_byte);
   if (!ch->nalu) {
     FS_FUZZ_CHECK(enc.size() == plain.size() + Cryptor::overhead);

@@ -70,7 +70,8 @@ std::size_t ref_short_start_codes(BytesIn h) {
 Bytes ref_normalize(BytesIn h) {
   Bytes out;
   for (std::size_t i = 0; i < h.size(); ++i) {
-    if (i + 3 <= h.size() && h[i] == 0 && h[i + 1] == 0 && h[i + 2] == 1 && (i == 0 || h[i - 1] != 0)) out.push_back(0);
+    if (i + 3 <= h.size() && h[i] == 0 && h[i + 1] == 0 && h[i + 2] == 1 && (i == 0 || h[i - 1] != 0))
+      out.push_back(0);
     out.push_back(h[i]);
   }
   return out;
@@ -98,7 +99,8 @@ void check_normalize(BytesIn h, std::size_t shift) {
     const std::size_t k = shift % (want.size() - h.size() + 2);
     Guarded buf(want.size() + k);
     if (!h.empty()) std::memcpy(buf.data(), h.data(), h.size());
-    auto r = livekit::normalize_start_codes(BytesIn(buf.data(), h.size()), BytesOut(buf.data() + k, want.size()));
+    auto r =
+        livekit::normalize_start_codes(BytesIn(buf.data(), h.size()), BytesOut(buf.data() + k, want.size()));
     FS_FUZZ_CHECK(buf.guard_intact());
     FS_FUZZ_CHECK(r.has_value() && equal(*r, want));
   }
@@ -107,13 +109,15 @@ void check_normalize(BytesIn h, std::size_t shift) {
 void check_clear_headers(BytesIn frame) {
   const FirstSlice s = find_first_slice(frame);
   for (int kind = 0; kind < 2; ++kind) {
-    for (Codec codec : {Codec::unknown, Codec::opus, Codec::vp8, Codec::vp9, Codec::h264, Codec::h265, Codec::av1}) {
+    for (Codec codec :
+         {Codec::unknown, Codec::opus, Codec::vp8, Codec::vp9, Codec::h264, Codec::h265, Codec::av1}) {
       for (bool key : {false, true}) {
         FrameInfo info;
         info.kind = kind == 0 ? MediaKind::audio : MediaKind::video;
         info.codec = codec;
         for (bool sender : {false, true}) {
-          auto h = sender ? livekit::sender_clear_header(info, key, frame) : livekit::receiver_clear_header(info, key, frame);
+          auto h = sender ? livekit::sender_clear_header(info, key, frame)
+                          : livekit::receiver_clear_header(info, key, frame);
           if (frame.empty()) {
             FS_FUZZ_CHECK(h.has_value() && h->in_bytes == 0 && h->out_bytes == 0 && !h->nalu);
             continue;

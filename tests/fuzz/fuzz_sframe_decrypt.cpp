@@ -42,7 +42,9 @@ struct Config {
   std::uint8_t out_mode, mutation, steps, p, key_choice;
 };
 
-std::uint64_t kid_of(unsigned r, std::uint64_t generation) { return generation << r; }
+std::uint64_t kid_of(unsigned r, std::uint64_t generation) {
+  return generation << r;
+}
 
 template <class S>
 sframe::FrameCryptor<S> make(const Config& c, sframe::KeyUsage usage) {
@@ -116,26 +118,47 @@ void run(Input& in, const Config& c) {
     if (!frame.empty()) {
       const std::size_t at = pos % frame.size();
       switch (c.mutation) {
-        case 1: frame[at] ^= static_cast<std::uint8_t>(value | 1); break;
-        case 2: frame.resize(at); break;
-        case 3: frame.push_back(value); break;
-        case 4: frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(at), value); break;
-        case 5: frame.erase(frame.begin() + static_cast<std::ptrdiff_t>(at)); break;
-        case 6: frame[0] = value; break;  // another config byte: another KID / CTR layout
-        case 7:
-          if (!metadata_rx.empty()) metadata_rx[at % metadata_rx.size()] ^= static_cast<std::uint8_t>(value | 1);
+        case 1:
+          frame[at] ^= static_cast<std::uint8_t>(value | 1);
           break;
-        default: break;
+        case 2:
+          frame.resize(at);
+          break;
+        case 3:
+          frame.push_back(value);
+          break;
+        case 4:
+          frame.insert(frame.begin() + static_cast<std::ptrdiff_t>(at), value);
+          break;
+        case 5:
+          frame.erase(frame.begin() + static_cast<std::ptrdiff_t>(at));
+          break;
+        case 6:
+          frame[0] = value;
+          break;  // another config byte: another KID / CTR layout
+        case 7:
+          if (!metadata_rx.empty())
+            metadata_rx[at % metadata_rx.size()] ^= static_cast<std::uint8_t>(value | 1);
+          break;
+        default:
+          break;
       }
     }
   }
 
   std::size_t out_size = frame.size() + 32;
   switch (c.out_mode) {
-    case 1: out_size = frame.size(); break;
-    case 2: out_size = frame.size() > c.p ? frame.size() - c.p : 0; break;
-    case 3: out_size = c.p; break;
-    default: break;
+    case 1:
+      out_size = frame.size();
+      break;
+    case 2:
+      out_size = frame.size() > c.p ? frame.size() - c.p : 0;
+      break;
+    case 3:
+      out_size = c.p;
+      break;
+    default:
+      break;
   }
   sframe::DecryptReport rep;
   Result<BytesOut> r = Errc::internal_error;
@@ -149,7 +172,8 @@ void run(Input& in, const Config& c) {
     r = rx.decrypt(src, out, metadata_rx, &rep);
     FS_FUZZ_CHECK(buf.guard_intact());
     if (c.in_place)
-      for (std::size_t i = out_size; i < frame.size(); ++i) FS_FUZZ_CHECK(buf.data()[i] == frame[i]);  // past `out`
+      for (std::size_t i = out_size; i < frame.size(); ++i)
+        FS_FUZZ_CHECK(buf.data()[i] == frame[i]);  // past `out`
     if (!c.in_place) FS_FUZZ_CHECK(exact == frame);
     if (!r) {
       FS_FUZZ_CHECK(only_old_or_zero(out, before));

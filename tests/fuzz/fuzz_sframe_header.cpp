@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     FS_FUZZ_CHECK(p->size >= 1 && p->size <= in.size() && p->size <= max_header_bytes);
     const EncodedHeader e = encode(p->header);
-    FS_FUZZ_CHECK(e.size == p->size && std::equal(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(p->size), e.bytes.begin()));
+    FS_FUZZ_CHECK(e.size == p->size &&
+                  std::equal(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(p->size), e.bytes.begin()));
     auto again = parse(e.view());
     FS_FUZZ_CHECK(again.has_value() && again->header == p->header && again->size == p->size);
     check_encode(p->header);

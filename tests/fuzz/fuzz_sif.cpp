@@ -17,7 +17,8 @@ using namespace fsfuzz;
 
 Bytes hex(std::string_view h) {
   Bytes b;
-  for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+    b.push_back(static_cast<std::uint8_t>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
   return b;
 }
 
@@ -38,7 +39,8 @@ const std::vector<Allowed>& allow_list() {
     std::copy(opus.begin(), opus.end(), red.begin() + 1);
     const Bytes sc = {0, 0, 0, 1};
     Bytes annexb;
-    for (const Bytes* part : {&sc, &sps, &sc, &pps, &sc, &idr}) annexb.insert(annexb.end(), part->begin(), part->end());
+    for (const Bytes* part : {&sc, &sps, &sc, &pps, &sc, &idr})
+      annexb.insert(annexb.end(), part->begin(), part->end());
     Bytes annexb_idr = sc;
     annexb_idr.insert(annexb_idr.end(), idr.begin(), idr.end());
     using P = livekit::SifPayload;
@@ -81,8 +83,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FS_FUZZ_CHECK(livekit::identify_sif_payload(frame) == ref_identify(frame));
   FS_FUZZ_CHECK(livekit::is_known_sif_payload(frame) == (ref_identify(frame) != livekit::SifPayload::none));
 
-  const bool ends_with = !trailer.empty() && frame.size() >= trailer.size() &&
-                         std::equal(trailer.begin(), trailer.end(), frame.end() - static_cast<std::ptrdiff_t>(trailer.size()));
+  const bool ends_with =
+      !trailer.empty() && frame.size() >= trailer.size() &&
+      std::equal(trailer.begin(), trailer.end(), frame.end() - static_cast<std::ptrdiff_t>(trailer.size()));
   const BytesIn payload_ref = ends_with ? BytesIn(frame).first(frame.size() - trailer.size()) : BytesIn();
   BytesIn payload;
   const auto verdict = livekit::check_sif(frame, trailer, &payload);
@@ -90,8 +93,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FS_FUZZ_CHECK(verdict == livekit::SifResult::not_sif);
   } else {
     FS_FUZZ_CHECK(payload.data() == frame.data() && payload.size() == payload_ref.size());
-    FS_FUZZ_CHECK(verdict == (ref_identify(payload_ref) != livekit::SifPayload::none ? livekit::SifResult::allowed
-                                                                                     : livekit::SifResult::rejected));
+    FS_FUZZ_CHECK(verdict == (ref_identify(payload_ref) != livekit::SifPayload::none
+                                  ? livekit::SifResult::allowed
+                                  : livekit::SifResult::rejected));
   }
 
   // Through the frame cryptor (ChaCha20-Poly1305: the cipher does not matter for SIF).

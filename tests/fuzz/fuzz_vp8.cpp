@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool start_code = frame.size() >= 10 && frame[3] == 0x9d && frame[4] == 0x01 && frame[5] == 0x2a;
   FS_FUZZ_CHECK(vp8_has_key_frame_start_code(frame) == start_code);
   std::uint32_t partition = 0;
-  if (frame.size() >= 3) partition = (frame[0] >> 5) | (std::uint32_t{frame[1]} << 3) | (std::uint32_t{frame[2]} << 11);
+  if (frame.size() >= 3)
+    partition = (frame[0] >> 5) | (std::uint32_t{frame[1]} << 3) | (std::uint32_t{frame[2]} << 11);
   FS_FUZZ_CHECK(vp8_first_partition_size(frame) == partition);
 
   std::optional<bool> flag;

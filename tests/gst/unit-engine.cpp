@@ -31,7 +31,9 @@ const Bytes pps{0x68, 0xce, 0x3c, 0x80};
 const Bytes idr{0x65, 0x88, 0x84, 0x21, 0x00, 0x07};
 const Bytes slice{0x41, 0x9a, 0x11, 0x22};
 
-Bytes key(std::uint8_t b) { return Bytes(32, b); }
+Bytes key(std::uint8_t b) {
+  return Bytes(32, b);
+}
 
 }  // namespace
 
@@ -90,15 +92,18 @@ TEST_CASE("parameter sets a depayloader put in front of an access unit are found
   // from the caps (webrtcbin's sprop-parameter-sets of the other direction): different sets
   CHECK(fg::inserted_parameter_sets(cat({prefix, sc4, sps_b, sc4, pps, sc4, idr}), h264) == prefix.size());
   // in front of an AUD
-  CHECK(fg::inserted_parameter_sets(cat({prefix, sc4, aud, sc4, sps_a, sc4, pps, sc4, idr}), h264) == prefix.size());
+  CHECK(fg::inserted_parameter_sets(cat({prefix, sc4, aud, sc4, sps_a, sc4, pps, sc4, idr}), h264) ==
+        prefix.size());
   // 3-byte start codes
   const Bytes prefix3 = cat({sc3, sps_b, sc3, pps});
   CHECK(fg::inserted_parameter_sets(cat({prefix3, sc4, sps_a, sc4, idr}), h264) == prefix3.size());
 
   SUBCASE("H.265: VPS/SPS/PPS in front of the sender's VPS") {
-    const Bytes vps{0x40, 0x01, 0x0c}, sps{0x42, 0x01, 0x01}, hpps{0x44, 0x01, 0xc1}, hidr{0x26, 0x01, 0xaf, 0x09};
+    const Bytes vps{0x40, 0x01, 0x0c}, sps{0x42, 0x01, 0x01}, hpps{0x44, 0x01, 0xc1},
+        hidr{0x26, 0x01, 0xaf, 0x09};
     const Bytes pre = cat({sc4, vps, sc4, sps, sc4, hpps});
-    CHECK(fg::inserted_parameter_sets(cat({pre, sc4, vps, sc4, sps, sc4, hpps, sc4, hidr}), true) == pre.size());
+    CHECK(fg::inserted_parameter_sets(cat({pre, sc4, vps, sc4, sps, sc4, hpps, sc4, hidr}), true) ==
+          pre.size());
     CHECK(fg::inserted_parameter_sets(cat({sc4, vps, sc4, sps, sc4, hpps, sc4, hidr}), true) == 0);
   }
 }
@@ -109,7 +114,8 @@ TEST_CASE("the engine: a LiveKit sender and receiver, key changes, refusals") {
   c.identity = "alice";
   std::string error;
   auto tx = fg::make_engine(c, nullptr, error);
-  auto rx = fg::make_engine(c, [&](fs::session::EncryptionState s) { states.push_back(s); }, error);
+  auto rx = fg::make_engine(
+      c, [&](fs::session::EncryptionState s) { states.push_back(s); }, error);
   REQUIRE(tx);
   REQUIRE(rx);
   const fs::FrameInfo info{fs::MediaKind::video, fs::Codec::h264, true, 0, 0};

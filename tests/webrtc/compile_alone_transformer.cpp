@@ -4,7 +4,6 @@
 
 namespace fstest_webrtc {
 using Transformer = frameseal::webrtc_adapter::FrameTransformer<frameseal::sodium::ChaCha20Poly1305>;
-[[maybe_unused]] Transformer::ref_type (*const make_transformer)(Transformer::frame_cryptor_type,
-                                                                 frameseal::webrtc_adapter::TransformerOptions) =
-    &Transformer::create;
+[[maybe_unused]] Transformer::ref_type (*const make_transformer)(
+    Transformer::frame_cryptor_type, frameseal::webrtc_adapter::TransformerOptions) = &Transformer::create;
 }  // namespace fstest_webrtc

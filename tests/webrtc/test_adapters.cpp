@@ -84,26 +84,52 @@ class FakeFrame : public Base {
 #endif
   FakeFrameFields f;
 
-  VIEW(const uint8_t) GetData() const override { return VIEW(const uint8_t)(f.data.data(), f.data.size()); }
+  VIEW(const uint8_t) GetData() const override {
+    return VIEW(const uint8_t)(f.data.data(), f.data.size());
+  }
   void SetData(VIEW(const uint8_t) data) override {
     f.data.assign(data.begin(), data.end());
     ++f.set_data_calls;
   }
-  uint8_t GetPayloadType() const override { return f.payload_type; }
-  uint32_t GetSsrc() const override { return f.ssrc; }
-  uint32_t GetTimestamp() const override { return f.timestamp; }
-  void SetRTPTimestamp(uint32_t timestamp) override { f.timestamp = timestamp; }
-  TransformableFrameInterface::Direction GetDirection() const override { return f.direction; }
-  std::string GetMimeType() const override { return f.mime; }
+  uint8_t GetPayloadType() const override {
+    return f.payload_type;
+  }
+  uint32_t GetSsrc() const override {
+    return f.ssrc;
+  }
+  uint32_t GetTimestamp() const override {
+    return f.timestamp;
+  }
+  void SetRTPTimestamp(uint32_t timestamp) override {
+    f.timestamp = timestamp;
+  }
+  TransformableFrameInterface::Direction GetDirection() const override {
+    return f.direction;
+  }
+  std::string GetMimeType() const override {
+    return f.mime;
+  }
 #if GEN >= 2
-  bool CanSetPayloadType() const override { return true; }
-  void SetPayloadType(uint8_t payload_type) override { f.payload_type = payload_type; }
-  std::optional<Timestamp> ReceiveTime() const override { return std::nullopt; }
-  std::optional<Timestamp> CaptureTime() const override { return std::nullopt; }
-  std::optional<TimeDelta> SenderCaptureTimeOffset() const override { return std::nullopt; }
+  bool CanSetPayloadType() const override {
+    return true;
+  }
+  void SetPayloadType(uint8_t payload_type) override {
+    f.payload_type = payload_type;
+  }
+  std::optional<Timestamp> ReceiveTime() const override {
+    return std::nullopt;
+  }
+  std::optional<Timestamp> CaptureTime() const override {
+    return std::nullopt;
+  }
+  std::optional<TimeDelta> SenderCaptureTimeOffset() const override {
+    return std::nullopt;
+  }
 #endif
 #if GEN >= 3
-  RtpTimestampInfo GetRtpTimestampInfo() const override { return RtpTimestampWithOffset{f.timestamp}; }
+  RtpTimestampInfo GetRtpTimestampInfo() const override {
+    return RtpTimestampWithOffset{f.timestamp};
+  }
 #endif
 };
 
@@ -112,11 +138,17 @@ class MockTransformableVideoFrame final : public FakeFrame<TransformableVideoFra
 #if GEN >= 2
   MockTransformableVideoFrame() : FakeFrame(Passkey()) {}
 #endif
-  bool IsKeyFrame() const override { return f.key_frame; }
-  VideoFrameMetadata Metadata() const override { return VideoFrameMetadata(); }
+  bool IsKeyFrame() const override {
+    return f.key_frame;
+  }
+  VideoFrameMetadata Metadata() const override {
+    return VideoFrameMetadata();
+  }
   void SetMetadata(const VideoFrameMetadata&) override {}
 #if defined(FRAMESEAL_TEST_WEBRTC_VIDEO_HEADER)
-  const RTPVideoHeader& header() const override { return header_; }
+  const RTPVideoHeader& header() const override {
+    return header_;
+  }
 
  private:
   RTPVideoHeader header_;
@@ -128,11 +160,19 @@ class MockTransformableAudioFrame final : public FakeFrame<TransformableAudioFra
 #if GEN >= 2
   MockTransformableAudioFrame() : FakeFrame(Passkey()) {}
 #endif
-  VIEW(const uint32_t) GetContributingSources() const override { return VIEW(const uint32_t)(); }
-  const OPTIONAL<uint16_t> SequenceNumber() const override { return NULLOPT; }
-  OPTIONAL<uint64_t> AbsoluteCaptureTimestamp() const override { return NULLOPT; }
+  VIEW(const uint32_t) GetContributingSources() const override {
+    return VIEW(const uint32_t)();
+  }
+  const OPTIONAL<uint16_t> SequenceNumber() const override {
+    return NULLOPT;
+  }
+  OPTIONAL<uint64_t> AbsoluteCaptureTimestamp() const override {
+    return NULLOPT;
+  }
 #if GEN >= 2
-  std::optional<uint8_t> AudioLevel() const override { return std::nullopt; }
+  std::optional<uint8_t> AudioLevel() const override {
+    return std::nullopt;
+  }
 #endif
 };
 
@@ -219,7 +259,8 @@ Bytes vp8_frame(std::uint32_t seed, bool key, std::size_t n = 300) {
 
 // H.264 Annex-B: SPS, PPS, IDR slice.
 Bytes h264_frame(std::uint32_t seed) {
-  Bytes b = {0, 0, 0, 1, 0x67, 0x42, 0xc0, 0x1e, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88, 0x84};
+  Bytes b = {0,    0,    0,    1,    0x67, 0x42, 0xc0, 0x1e, 0,    0,    0,   1,
+             0x68, 0xce, 0x3c, 0x80, 0,    0,    0,    1,    0x65, 0x88, 0x84};
   Bytes tail = random_frame(seed, 200, 0x21);
   for (auto& x : tail)
     if (x == 0) x = 1;  // no start code in the slice data
@@ -267,13 +308,15 @@ struct Pipe {
     REQUIRE(bob.m.key_provider().set_key("alice", k, index) == Errc::ok);
   }
   // Sends one frame through the sender transformer; the encrypted bytes, or nullopt if dropped.
-  std::optional<Bytes> send(const Bytes& plain, std::string mime = {}, bool key = false, std::uint32_t ssrc = 0x11223344) {
+  std::optional<Bytes> send(const Bytes& plain, std::string mime = {}, bool key = false,
+                            std::uint32_t ssrc = 0x11223344) {
     const std::size_t before = tx_sink->frames.size();
     tx->Transform(make_frame(kind, plain, FrameDir::kSender, ssrc, 0x5e6f7081, std::move(mime), key));
     if (tx_sink->frames.size() == before) return std::nullopt;
     return data_of(*tx_sink->frames.back());
   }
-  std::optional<Bytes> receive(const Bytes& wire, std::string mime = {}, bool key = false, std::uint32_t ssrc = 0x11223344) {
+  std::optional<Bytes> receive(const Bytes& wire, std::string mime = {}, bool key = false,
+                               std::uint32_t ssrc = 0x11223344) {
     const std::size_t before = rx_sink->frames.size();
     rx->Transform(make_frame(kind, wire, FrameDir::kReceiver, ssrc, 0x5e6f7081, std::move(mime), key));
     if (rx_sink->frames.size() == before) return std::nullopt;
@@ -411,15 +454,18 @@ TEST_CASE("transformer: codec from the MIME type or the payload type") {
     o.payload_types = {{96, Codec::vp8}, {102, Codec::h264}};
     Pipe p(MediaKind::video, o);
     p.keys(ka);
-    p.tx->Transform(make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081, "", true, 102));
+    p.tx->Transform(
+        make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081, "", true, 102));
     REQUIRE(p.tx_sink->frames.size() == 1);
     check_h264(data_of(*p.tx_sink->frames[0]));
     // A MIME type frameseal does not know: the payload type decides.
-    p.tx->Transform(make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081, "video/x-new", true, 102));
+    p.tx->Transform(make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081,
+                               "video/x-new", true, 102));
     REQUIRE(p.tx_sink->frames.size() == 2);
     check_h264(data_of(*p.tx_sink->frames[1]));
     // Neither names a codec: dropped (frameseal never guesses a video codec), the state says so.
-    p.tx->Transform(make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081, "", true, 120));
+    p.tx->Transform(
+        make_frame(MediaKind::video, plain, FrameDir::kSender, 0x11223344, 0x5e6f7081, "", true, 120));
     CHECK(p.tx_sink->frames.size() == 2);
     CHECK(p.tx->stats().dropped == 1);
     CHECK(p.alice.cryptor("alice").counters().last_error == Errc::unsupported_codec);
@@ -525,9 +571,10 @@ TEST_CASE("transformer: no allocation per frame after warm-up, one SetData per f
   p.keys(ka);
   std::vector<std::unique_ptr<Frame>> frames;
   for (std::uint32_t i = 0; i < 40; ++i)
-    frames.push_back(make_frame(MediaKind::video, vp8_frame(i, i % 10 == 0, 1000), FrameDir::kSender, 0x1234, i * 3000,
-                                "video/VP8", i % 10 == 0));
-  p.tx->Transform(make_frame(MediaKind::video, vp8_frame(99, true, 1000), FrameDir::kSender, 0x1234, 0, "video/VP8", true));
+    frames.push_back(make_frame(MediaKind::video, vp8_frame(i, i % 10 == 0, 1000), FrameDir::kSender, 0x1234,
+                                i * 3000, "video/VP8", i % 10 == 0));
+  p.tx->Transform(make_frame(MediaKind::video, vp8_frame(99, true, 1000), FrameDir::kSender, 0x1234, 0,
+                             "video/VP8", true));
   std::size_t allocations = 0;
   for (auto& f : frames) {
     g_counting = true;
@@ -618,9 +665,10 @@ TEST_CASE("transformer: livekit-client 2.23.0 vectors, byte for byte in both dir
 
     // Send: the sender transformer writes exactly the bytes livekit-client wrote (LiveKit's IV
     // formula with the vector's counter).
-    auto tx = E2eeManager<Gcm, LivekitKdf, livekit::LivekitIv>::create(
-                  options(), fast, [seed](const std::string&) { return livekit::LivekitIv(seed); })
-                  .value();
+    auto tx =
+        E2eeManager<Gcm, LivekitKdf, livekit::LivekitIv>::create(options(), fast, [seed](const std::string&) {
+          return livekit::LivekitIv(seed);
+        }).value();
     REQUIRE(tx.key_provider().set_key("me", material, kid) == Errc::ok);
     for (std::size_t r = 0; r < ratchets; ++r) REQUIRE(tx.key_provider().ratchet_key("me", kid).has_value());
     auto t = webrtc_adapter::make_frame_transformer(tx.frame_cryptor("me").value(), {.kind = kind});
@@ -651,8 +699,8 @@ namespace {
 template <class S>
 struct SframeEnd {
   std::shared_ptr<webrtc_adapter::SframeKeys<S>> keys;
-  webrtc::scoped_refptr<webrtc::FrameEncryptorInterface> enc;    // as RtpSender holds it
-  webrtc::scoped_refptr<webrtc::FrameDecryptorInterface> dec;    // as RtpReceiver holds it
+  webrtc::scoped_refptr<webrtc::FrameEncryptorInterface> enc;  // as RtpSender holds it
+  webrtc::scoped_refptr<webrtc::FrameDecryptorInterface> dec;  // as RtpReceiver holds it
   SframeEnd() : keys(webrtc_adapter::SframeKeys<S>::create().value()) {
     enc = webrtc_adapter::FrameEncryptor<S>::create(keys);
     dec = webrtc_adapter::FrameDecryptor<S>::create(keys);
@@ -662,8 +710,8 @@ struct SframeEnd {
     Bytes out(enc->GetMaxCiphertextByteSize(MEDIA_VIDEO, frame.size()));
     std::size_t written = 99;
     const int rc = enc->Encrypt(MEDIA_VIDEO, 0x1234, VIEW(const uint8_t)(ad.data(), ad.size()),
-                                VIEW(const uint8_t)(frame.data(), frame.size()), VIEW(uint8_t)(out.data(), out.size()),
-                                &written);
+                                VIEW(const uint8_t)(frame.data(), frame.size()),
+                                VIEW(uint8_t)(out.data(), out.size()), &written);
     if (status) *status = rc;
     if (rc != 0) {
       CHECK(written == 0);
@@ -722,7 +770,8 @@ TEST_CASE_TEMPLATE("encryptor: round trip, additional_data authenticated, in-pla
     REQUIRE(wire.has_value());
     Bytes out(bob.dec->GetMaxPlaintextByteSize(MEDIA_AUDIO, wire->size()), 0xcc);
     auto r = bob.dec->Decrypt(MEDIA_AUDIO, {}, VIEW(const uint8_t)(ad.data(), ad.size()),
-                              VIEW(const uint8_t)(wire->data(), wire->size()), VIEW(uint8_t)(out.data(), out.size()));
+                              VIEW(const uint8_t)(wire->data(), wire->size()),
+                              VIEW(uint8_t)(out.data(), out.size()));
     REQUIRE(r.IsOk());
     CHECK(Bytes(out.begin(), out.begin() + r.bytes_written) == plain);
   }
@@ -760,7 +809,8 @@ TEST_CASE_TEMPLATE("encryptor: round trip, additional_data authenticated, in-pla
   CHECK(f3 == plain);
 }
 
-TEST_CASE_TEMPLATE("encryptor: missing key is recoverable, key change mid-stream, no key to send", S, SFRAME_SUITES) {
+TEST_CASE_TEMPLATE("encryptor: missing key is recoverable, key change mid-stream, no key to send", S,
+                   SFRAME_SUITES) {
   if (!S::available()) return;
   using Status = webrtc::FrameDecryptorInterface::Status;
   SframeEnd<S> alice, bob;
@@ -813,7 +863,8 @@ TEST_CASE_TEMPLATE("encryptor: GetMaxCiphertextByteSize never under-estimates", 
   const Bytes k(S::hash_bytes, 0x33);
   // The largest header: a large KID and a CTR near 2^64.
   REQUIRE(alice.keys->add_key(0xfedcba9876543210ull, k, sframe::KeyUsage::encrypt) == Errc::ok);
-  REQUIRE(alice.keys->with_cryptor([](auto& c) { return c.advance_counter_to(0xfffffffffffffff0ull); }) == Errc::ok);
+  REQUIRE(alice.keys->with_cryptor([](auto& c) { return c.advance_counter_to(0xfffffffffffffff0ull); }) ==
+          Errc::ok);
   for (std::size_t n : {0u, 1u, 2u, 15u, 16u, 17u, 160u, 1200u, 65536u}) {
     CAPTURE(n);
     const std::size_t max = alice.enc->GetMaxCiphertextByteSize(MEDIA_AUDIO, n);
@@ -844,8 +895,9 @@ TEST_CASE_TEMPLATE("encryptor: no allocation per frame, keys change while frames
                                       VIEW(const uint8_t)(plain.data(), plain.size()),
                                       VIEW(uint8_t)(wire.data(), wire.size()), &written);
     std::copy(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(written), frame.begin());
-    auto r = bob.dec->Decrypt(MEDIA_VIDEO, {}, VIEW(const uint8_t)(ad.data(), ad.size()),
-                              VIEW(const uint8_t)(frame.data(), written), VIEW(uint8_t)(frame.data(), written));
+    auto r =
+        bob.dec->Decrypt(MEDIA_VIDEO, {}, VIEW(const uint8_t)(ad.data(), ad.size()),
+                         VIEW(const uint8_t)(frame.data(), written), VIEW(uint8_t)(frame.data(), written));
     g_counting = false;
     allocations += g_allocations;
     g_allocations = 0;

@@ -561,7 +561,7 @@ async function dataCases() {
     const c = { keyMaterialHex: key, kdf: 'hkdf' };
     const enc = await lk.encryptData({ ...c, ratchetCount: 1, payloadsHex: [payloads[0]] });
     const [l] = await lk.decryptData({ ...c, packetsHex: [enc[0].packetHex] });
-    if (l.ok) fail('livekit followed the data sender ratchet: the package changed, update this case and the README');
+    if (l.ok) fail('livekit followed the data sender ratchet: the package changed, update this case and docs/api.md');
     const [f] = await fsData('decrypt', c, [enc[0].packetHex]);
     if (f !== payloads[0]) fail(`frameseal did not follow: "${f.slice(0, 40)}"`);
   });
