@@ -18,14 +18,16 @@
 // api/scoped_refptr.h (reduced), api/media_types.h, api/units/timestamp.h and time_delta.h
 // (reduced), api/video/video_frame_metadata.h (empty), modules/rtp_rtcp/source/rtp_video_header.h
 // (codec only), api/frame_transformer_interface.h, api/crypto/frame_encryptor_interface.h,
-// api/crypto/frame_decryptor_interface.h. Everything in these files that the adapters or the tests
+// api/crypto/frame_decryptor_interface.h, api/rtp_sender_interface.h and api/rtp_receiver_interface.h
+// (both reduced). Everything in these files that the adapters or the tests
 // touch is declared exactly as upstream; what is reduced is marked "reduced".
 // The forwarding headers under tests/webrtc/fake/ (api/..., modules/...) make the libwebrtc
 // include lines of the adapters resolve to this file, as they resolve to a real tree with
 // -Dwebrtc_include_dir.
 #pragma once
 
-#if !defined(FRAMESEAL_CONFIG_WEBRTC_API) || FRAMESEAL_CONFIG_WEBRTC_API < 1 || FRAMESEAL_CONFIG_WEBRTC_API > 3
+#if !defined(FRAMESEAL_CONFIG_WEBRTC_API) || FRAMESEAL_CONFIG_WEBRTC_API < 1 || \
+    FRAMESEAL_CONFIG_WEBRTC_API > 3
 #  error "fake_webrtc.hpp: define FRAMESEAL_CONFIG_WEBRTC_API to 1, 2 or 3"
 #endif
 
@@ -74,9 +76,11 @@ class ArrayView final {
   template <typename U>
   ArrayView(U* data, size_t size) : data_(size == 0 ? nullptr : data), size_(size) {}
   ArrayView(std::nullptr_t) {}  // NOLINT
-  template <typename U, typename = std::enable_if_t<std::is_convertible_v<decltype(std::declval<U&>().data()), T*>>>
+  template <typename U,
+            typename = std::enable_if_t<std::is_convertible_v<decltype(std::declval<U&>().data()), T*>>>
   ArrayView(U& u) : ArrayView(u.data(), u.size()) {}  // NOLINT: implicit, as upstream
-  template <typename U, typename = std::enable_if_t<std::is_convertible_v<decltype(std::declval<const U&>().data()), T*>>>
+  template <typename U,
+            typename = std::enable_if_t<std::is_convertible_v<decltype(std::declval<const U&>().data()), T*>>>
   ArrayView(const U& u) : ArrayView(u.data(), u.size()) {}  // NOLINT
 
   T* data() const { return data_; }
@@ -284,7 +288,7 @@ class TransformableVideoFrameInterface : public TransformableFrameInterface {
   virtual bool IsKeyFrame() const = 0;
   virtual VideoFrameMetadata Metadata() const = 0;
   virtual void SetMetadata(const VideoFrameMetadata&) = 0;
-  virtual const RTPVideoHeader& header () const = 0;  // webrtc-sdk addition
+  virtual const RTPVideoHeader& header() const = 0;  // webrtc-sdk addition
 };
 
 class TransformableAudioFrameInterface : public TransformableFrameInterface {
@@ -310,7 +314,8 @@ class FrameTransformerInterface : public rtc::RefCountInterface {
  public:
   virtual void Transform(std::unique_ptr<TransformableFrameInterface> transformable_frame) = 0;
   virtual void RegisterTransformedFrameCallback(rtc::scoped_refptr<TransformedFrameCallback>) {}
-  virtual void RegisterTransformedFrameSinkCallback(rtc::scoped_refptr<TransformedFrameCallback>, uint32_t /*ssrc*/) {}
+  virtual void RegisterTransformedFrameSinkCallback(rtc::scoped_refptr<TransformedFrameCallback>,
+                                                    uint32_t /*ssrc*/) {}
   virtual void UnregisterTransformedFrameCallback() {}
   virtual void UnregisterTransformedFrameSinkCallback(uint32_t /*ssrc*/) {}
 
@@ -344,10 +349,11 @@ class TransformableFrameInterface {
 #  if FAKE_WEBRTC_GEN == 3
   [[deprecated("Use GetRtpTimestampInfo instead")]]
 #  endif
-  virtual uint32_t GetTimestamp() const = 0;
+  virtual uint32_t
+  GetTimestamp() const = 0;
   virtual void SetRTPTimestamp(uint32_t rtp_timestamp_with_offset) = 0;
-  [[deprecated("Use GetPresentationTimestamp instead")]] virtual std::optional<Timestamp> GetCaptureTimeIdentifier()
-      const {
+  [[deprecated("Use GetPresentationTimestamp instead")]] virtual std::optional<Timestamp>
+  GetCaptureTimeIdentifier() const {
     return std::nullopt;
   }
   virtual std::optional<Timestamp> GetPresentationTimestamp() const { return std::nullopt; }
@@ -405,7 +411,8 @@ class FrameTransformerInterface : public RefCountInterface {
  public:
   virtual void Transform(std::unique_ptr<TransformableFrameInterface> transformable_frame) = 0;
   virtual void RegisterTransformedFrameCallback(scoped_refptr<TransformedFrameCallback>) {}
-  virtual void RegisterTransformedFrameSinkCallback(scoped_refptr<TransformedFrameCallback>, uint32_t /* ssrc */) {}
+  virtual void RegisterTransformedFrameSinkCallback(scoped_refptr<TransformedFrameCallback>,
+                                                    uint32_t /* ssrc */) {}
   virtual void UnregisterTransformedFrameCallback() {}
   virtual void UnregisterTransformedFrameSinkCallback(uint32_t /* ssrc */) {}
 
@@ -460,11 +467,9 @@ namespace webrtc {
 class FrameEncryptorInterface : public FAKE_WEBRTC_REFCOUNT {
  public:
   ~FrameEncryptorInterface() override {}
-  virtual int Encrypt(FAKE_WEBRTC_MEDIA_TYPE media_type,
-                      uint32_t ssrc,
+  virtual int Encrypt(FAKE_WEBRTC_MEDIA_TYPE media_type, uint32_t ssrc,
                       FAKE_WEBRTC_VIEW_E(const uint8_t) additional_data,
-                      FAKE_WEBRTC_VIEW_E(const uint8_t) frame,
-                      FAKE_WEBRTC_VIEW_E(uint8_t) encrypted_frame,
+                      FAKE_WEBRTC_VIEW_E(const uint8_t) frame, FAKE_WEBRTC_VIEW_E(uint8_t) encrypted_frame,
                       size_t* bytes_written) = 0;
   virtual size_t GetMaxCiphertextByteSize(FAKE_WEBRTC_MEDIA_TYPE media_type, size_t frame_size) = 0;
 };
@@ -481,13 +486,31 @@ class FrameDecryptorInterface : public FAKE_WEBRTC_REFCOUNT {
   };
 
   ~FrameDecryptorInterface() override {}
-  virtual Result Decrypt(FAKE_WEBRTC_MEDIA_TYPE media_type,
-                         const std::vector<uint32_t>& csrcs,
+  virtual Result Decrypt(FAKE_WEBRTC_MEDIA_TYPE media_type, const std::vector<uint32_t>& csrcs,
                          FAKE_WEBRTC_VIEW_E(const uint8_t) additional_data,
                          FAKE_WEBRTC_VIEW_E(const uint8_t) encrypted_frame,
                          FAKE_WEBRTC_VIEW_E(uint8_t) frame) = 0;
   virtual size_t GetMaxPlaintextByteSize(FAKE_WEBRTC_MEDIA_TYPE media_type, size_t encrypted_frame_size) = 0;
 };
+
+// api/rtp_sender_interface.h, api/rtp_receiver_interface.h (reduced to the frame-transformer
+// setters; docs/webrtc.md's wiring example calls them). Generation 1 (webrtc-sdk m125) names them
+// per direction; upstream since 2024-05 has FrameTransformerHost::SetFrameTransformer.
+#if FAKE_WEBRTC_GEN == 1
+class RtpSenderInterface : public rtc::RefCountInterface {
+ public:
+  virtual void SetEncoderToPacketizerFrameTransformer(
+      rtc::scoped_refptr<FrameTransformerInterface> frame_transformer) = 0;
+};
+class RtpReceiverInterface : public rtc::RefCountInterface {
+ public:
+  virtual void SetDepacketizerToDecoderFrameTransformer(
+      rtc::scoped_refptr<FrameTransformerInterface> frame_transformer) = 0;
+};
+#else  // FrameTransformerHost: above
+class RtpSenderInterface : public RefCountInterface, public FrameTransformerHost {};
+class RtpReceiverInterface : public RefCountInterface, public FrameTransformerHost {};
+#endif
 
 #undef FAKE_WEBRTC_MEDIA_TYPE
 #undef FAKE_WEBRTC_VIEW_E

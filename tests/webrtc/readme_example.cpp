@@ -1,5 +1,6 @@
-// The README's wiring example (section "WebRTC adapters"), compiled against a real libwebrtc tree
-// only (-Dwebrtc_include_dir): RtpSenderInterface/RtpReceiverInterface are not in fake_webrtc.hpp.
+// docs/webrtc.md's wiring example (tests/check_docs.py checks its lines are these), compiled in every
+// `meson test` against the three generations of fake_webrtc.hpp, and against a real libwebrtc tree
+// with -Dwebrtc_include_dir.
 #include <frameseal/frameseal.hpp>
 #include <frameseal/ciphers/openssl.hpp>
 #include <frameseal/webrtc/frame_transformer.hpp>
@@ -12,7 +13,7 @@
 namespace fs = frameseal;
 using Manager = fs::session::E2eeManager<fs::openssl::Aes128Gcm>;
 
-// --- README example begins ---
+// --- docs/webrtc.md example begins ---
 // One manager per room; the local participant's key and each remote participant's key (or one
 // shared key) come from your signalling.
 void wire_e2ee(Manager& room, webrtc::RtpSenderInterface& sender, webrtc::RtpReceiverInterface& receiver,
@@ -30,4 +31,4 @@ void wire_e2ee(Manager& room, webrtc::RtpSenderInterface& sender, webrtc::RtpRec
   receiver.SetFrameTransformer(rx);
 #endif
 }
-// --- README example ends ---
+// --- docs/webrtc.md example ends ---
