@@ -40,7 +40,7 @@ template <class C, class K>
 struct Ratchet {
   using Kdf = CountingKdf<K>;
   using Ring = fs::KeyRing<C, Kdf>;
-  using Cryptor = fs::livekit::FrameCryptor<C, Kdf>;
+  using Cryptor = fs::livekit::FrameCryptor<C>;
 
   // A ring holding `material` ratcheted `ratchets` times. The ratchets run once per program (with
   // PBKDF2 they take ~0.5 s); later calls clone the ring, which costs no KDF call.

@@ -65,24 +65,23 @@ TEST_CASE("vectors: missing and mistyped fields are one line each, never an abor
 
 TEST_CASE("vectors: encode-direction records are checked, not skipped") {
   const std::string path = write_file(
-      "encode",
-      std::string(R"({"decode_behaviour": [)") + R"({"direction": "encode", "id": "av1-refused", )" +
-          receiver +
-          R"(, "input": {"codec": "av1", "kind": "video", "frame_type": "key", )"
-          R"("plaintext_hex": "0a0b0c0d0e0f"}, "result": {"error": "AV1 is not supported"}},)" +
-          R"({"direction": "encode", "id": "vp8-2-byte-delta", "input": {"codec": "vp8", )"
-          R"("frame_type": "delta", "plaintext_hex": "0102"}, "result": {"threw": true}},)" +
-          R"({"direction": "encode", "id": "empty", "input": {"codec": "opus", )"
-          R"("kind": "audio", "plaintext_hex": ""}, "result": {"output_frame_hex": ""}},)" +
-          R"({"direction": "encode", "id": "opus-sent", "input": {"codec": "opus", )"
-          R"("kind": "audio", "plaintext_hex": "fc0102030405"}, )"
-          R"("result": {"output_frame_hex": )"
-          R"("fc000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200c00"}},)" +
-          R"({"direction": "encode", "id": "claims-av1-sent", "input": {"codec": "av1", )"
-          R"("plaintext_hex": "0a0b"}, "result": {"output_frame_hex": "0a0b"}},)" +
-          R"({"direction": "encode", "id": "claims-opus-refused", "input": {"codec": "opus", )"
-          R"("plaintext_hex": "fc01"}, "result": {"encrypted": false}})" +
-          R"(]})");
+      "encode", std::string(R"({"decode_behaviour": [)") +
+                    R"({"direction": "encode", "id": "av1-refused", )" + receiver +
+                    R"(, "input": {"codec": "av1", "kind": "video", "frame_type": "key", )"
+                    R"("plaintext_hex": "0a0b0c0d0e0f"}, "result": {"error": "AV1 is not supported"}},)" +
+                    R"({"direction": "encode", "id": "vp8-2-byte-delta", "input": {"codec": "vp8", )"
+                    R"("frame_type": "delta", "plaintext_hex": "0102"}, "result": {"threw": true}},)" +
+                    R"({"direction": "encode", "id": "empty", "input": {"codec": "opus", )"
+                    R"("kind": "audio", "plaintext_hex": ""}, "result": {"output_frame_hex": ""}},)" +
+                    R"({"direction": "encode", "id": "opus-sent", "input": {"codec": "opus", )"
+                    R"("kind": "audio", "plaintext_hex": "fc0102030405"}, )"
+                    R"("result": {"output_frame_hex": )"
+                    R"("fc000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f200c00"}},)" +
+                    R"({"direction": "encode", "id": "claims-av1-sent", "input": {"codec": "av1", )"
+                    R"("plaintext_hex": "0a0b"}, "result": {"output_frame_hex": "0a0b"}},)" +
+                    R"({"direction": "encode", "id": "claims-opus-refused", "input": {"codec": "opus", )"
+                    R"("plaintext_hex": "fc01"}, "result": {"encrypted": false}})" +
+                    R"(]})");
   const Run r = cli("vectors " + path);
   CHECK(r.status == 1);
   CHECK(

@@ -405,7 +405,7 @@ TEST_CASE_TEMPLATE("LiveKit ratchet search: cached window, previous generations,
                    FS_ALLOC_CIPHERS) {
   if (!C::available()) return;
   using Ring = KeyRing<C, CountingHkdf>;
-  using Cryptor = livekit::FrameCryptor<C, CountingHkdf>;
+  using Cryptor = livekit::FrameCryptor<C>;
   KeyRingOptions o;
   o.ratchet_window = 16;
   o.previous_generations = 4;

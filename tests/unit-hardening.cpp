@@ -251,7 +251,7 @@ struct ThreadCountingKdf {
   }
 };
 
-using CountedManager = session::E2eeManager<Gcm, ThreadCountingKdf>;
+using CountedManager = session::BasicE2eeManager<session::LivekitFormat<Gcm, ThreadCountingKdf>>;
 
 session::E2eeOptions custom_options() {
   session::E2eeOptions o;

@@ -172,8 +172,8 @@ TEST_CASE("DataCryptor: round trip, ratchet window, previous generations, failur
 TEST_CASE("DataCryptor: GCM type on request, LiveKit's data IV formula, key index written") {
   auto ring = ring_with("k");
   REQUIRE(ring.set_key(3, as_bytes("k3")) == Errc::ok);
-  livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(
-      ring, livekit::LivekitDataIv(0x11223344, 1000, 65534), {.emit_type = livekit::DataEncryptionType::gcm});
+  livekit::DataCryptor<C, livekit::LivekitDataIv> tx(ring, livekit::LivekitDataIv(0x11223344, 1000, 65534),
+                                                     {.emit_type = livekit::DataEncryptionType::gcm});
   const Bytes pl = payload();
   Bytes packet(decltype(tx)::max_packet_size(pl.size()));
   auto a = tx.encrypt(pl, packet);

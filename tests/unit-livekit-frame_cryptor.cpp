@@ -124,8 +124,7 @@ TEST_CASE("FrameCryptor reproduces every livekit-client 2.23.0 vector byte for b
     REQUIRE(tx.has_value());
     REQUIRE(tx->set_key(kid, from_hex(v["key_material_hex"].get<std::string>())) == Errc::ok);
     for (int r = 0; r < v["ratchet_count"].get<int>(); ++r) REQUIRE(tx->ratchet(kid).has_value());
-    livekit::FrameCryptor<C, LivekitKdf, livekit::LivekitIv> enc(
-        *tx, {}, livekit::LivekitIv(v["send_count_mod_65535"]));
+    livekit::FrameCryptor<C, livekit::LivekitIv> enc(*tx, {}, livekit::LivekitIv(v["send_count_mod_65535"]));
     const Bytes plain = from_hex(v["plaintext_hex"].get<std::string>());
     const Bytes want = from_hex(v["encrypted_frame_hex"].get<std::string>());
     fstest::Guarded out(plain.size() + 64);
@@ -137,7 +136,7 @@ TEST_CASE("FrameCryptor reproduces every livekit-client 2.23.0 vector byte for b
     // A receiver holding the un-ratcheted material catches up through the ratchet window.
     auto rx = KeyRing<C, LivekitKdf>::create(ro, kdf);
     REQUIRE(rx->set_key(kid, from_hex(v["key_material_hex"].get<std::string>())) == Errc::ok);
-    livekit::FrameCryptor<C, LivekitKdf> dec(*rx);
+    livekit::FrameCryptor<C> dec(*rx);
     fstest::Guarded back(want.size());
     livekit::DecryptReport rep;
     auto d = dec.decrypt(info_of(v), want, back.span(), &rep);
@@ -168,7 +167,7 @@ TEST_CASE("FrameCryptor follows livekit-client's receive behaviour records") {
     REQUIRE(ring->set_key(0, from_hex(rcv["key_index_0_material_hex"].get<std::string>())) == Errc::ok);
     livekit::FrameCryptorOptions fo;
     if (rcv.contains("sif_trailer_hex")) fo.sif_trailer = from_hex(rcv["sif_trailer_hex"].get<std::string>());
-    livekit::FrameCryptor<C, LivekitKdf> dec(*ring, fo);
+    livekit::FrameCryptor<C> dec(*ring, fo);
     FrameInfo info;
     info.codec = codec_from_string(d["input"]["codec"].get<std::string>()).value();
     info.kind = info.codec == Codec::opus ? MediaKind::audio : MediaKind::video;

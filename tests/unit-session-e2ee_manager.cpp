@@ -585,7 +585,7 @@ TEST_CASE("livekit-client 2.23.0 vectors through the session layer: decrypt, re-
 
       // Send: set and ratchet through the provider, LiveKit's IV formula, byte-identical output.
       const std::uint32_t seed = v["send_count_mod_65535"];
-      auto tx = E2eeManager<Gcm, LivekitKdf, livekit::LivekitIv>::create(
+      auto tx = E2eeManager<Gcm, livekit::LivekitIv>::create(
           options(), fast, [seed](const std::string&) { return livekit::LivekitIv(seed); });
       REQUIRE(tx.has_value());
       auto& kp = tx->key_provider();

@@ -65,8 +65,8 @@ TEST_CASE("create: bad options are invalid_argument, never a clamp or an excepti
   proto.pbkdf2_iterations = 1;
   auto p = Provider::create(std::move(o3), proto);
   REQUIRE(p.has_value());
-  CHECK(p->kdf().algorithm == KdfAlgorithm::pbkdf2);
-  CHECK(p->kdf().pbkdf2_iterations == 1);  // the rest of the prototype is kept
+  CHECK(p->config().algorithm == KdfAlgorithm::pbkdf2);
+  CHECK(p->config().pbkdf2_iterations == 1);  // the rest of the prototype is kept
 }
 
 TEST_CASE("per-participant keys: set, export, index semantics, errors") {

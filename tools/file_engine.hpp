@@ -112,7 +112,7 @@ inline void check_format_options(const KeyOptions& k, std::size_t rotate_every) 
 template <class C>
 class LivekitEngine {
  public:
-  using Cryptor = fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::UniqueIv>;
+  using Cryptor = fs::livekit::FrameCryptor<C, fs::livekit::UniqueIv>;
   static constexpr bool sframe = false;
   static constexpr std::uint8_t mark_format = media::mark_format_livekit;
 

@@ -224,7 +224,7 @@ void check_vector_with(const nlohmann::json& v, VectorRun& run, const std::strin
         why += "aes key differs; ";
     }
   }
-  fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::LivekitIv> enc(
+  fs::livekit::FrameCryptor<C, fs::livekit::LivekitIv> enc(
       *sender, {},
       fs::livekit::LivekitIv(static_cast<std::uint32_t>(opt_uint(v, "send_count_mod_65535", 0, 65534))));
   Bytes out(decltype(enc)::max_encrypted_size(plaintext.size()));
@@ -238,7 +238,7 @@ void check_vector_with(const nlohmann::json& v, VectorRun& run, const std::strin
   auto receiver = fs::KeyRing<C, fs::LivekitKdf>::create(ro, kdf);
   if (!receiver || receiver->set_key(kid, material) != fs::Errc::ok)
     return run.check(false, id, "cannot set the receiver key");
-  fs::livekit::FrameCryptor<C, fs::LivekitKdf> dec(*receiver);
+  fs::livekit::FrameCryptor<C> dec(*receiver);
   Bytes back(expected.size());
   auto d = dec.decrypt(info, expected, back);
   Bytes want = plaintext;
@@ -301,9 +301,8 @@ void check_data_vector_with(const nlohmann::json& v, VectorRun& run, const std::
   auto rings = data_rings<C>(v);
   if (!rings) return run.check(false, id, "cannot set the key");
   const Bytes payload = req_hex(v, "payload_hex");
-  fs::livekit::DataCryptor<C, fs::LivekitKdf, fs::livekit::LivekitDataIv> tx(
-      rings->sender, data_iv_of(req_hex(v, "iv_hex")));
-  fs::livekit::DataCryptor<C, fs::LivekitKdf> rx(rings->receiver);
+  fs::livekit::DataCryptor<C, fs::livekit::LivekitDataIv> tx(rings->sender, data_iv_of(req_hex(v, "iv_hex")));
+  fs::livekit::DataCryptor<C> rx(rings->receiver);
   std::string why;
   Bytes plain;
   if (!track) {
@@ -393,7 +392,7 @@ inline void check_data_vector(const nlohmann::json& v, VectorRun& run, const std
 // One receiver of decode_behaviour; later records may say "same receiver".
 struct DecodeReceiver {
   std::unique_ptr<fs::KeyRing<fs::openssl::Aes128Gcm, fs::LivekitKdf>> ring;
-  std::unique_ptr<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm, fs::LivekitKdf>> cryptor;
+  std::unique_ptr<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm>> cryptor;
 };
 
 // The receiver of a decode_behaviour record (or of an encode record's sender keys), when it names one.
@@ -429,8 +428,7 @@ inline void setup_receiver(const nlohmann::json& spec, DecodeReceiver& rx) {
   }
   fs::livekit::FrameCryptorOptions fo;
   fo.sif_trailer = opt_hex(spec, "sif_trailer_hex");
-  rx.cryptor =
-      std::make_unique<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm, fs::LivekitKdf>>(*rx.ring, fo);
+  rx.cryptor = std::make_unique<fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm>>(*rx.ring, fo);
 }
 
 // An encode-direction record: what the package's sender did with a frame (see the header comment).
@@ -460,7 +458,7 @@ inline void check_encode(const nlohmann::json& d, DecodeReceiver& rx, VectorRun&
     setup_receiver(nlohmann::json{{"key_index_0_material_hex", "00112233445566778899aabbccddeeff"}}, fixed);
     rx = std::move(fixed);
   }
-  fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm, fs::LivekitKdf> tx(*rx.ring);
+  fs::livekit::FrameCryptor<fs::openssl::Aes128Gcm> tx(*rx.ring);
   Bytes out(decltype(tx)::max_encrypted_size(frame.size()));
   auto r = tx.encrypt(info, frame, out);
   if (refused) return run.check(!r, id, "the package refused the frame, frameseal sent it");

@@ -103,7 +103,7 @@ struct KeyRingOptions {
 };
 
 namespace detail {
-// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeys),
+// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeyRing),
 // written once. Derived holds options_, current_ and slots_, a vector of slots with holds_key(),
 // ratchets(), invalid and failures, and befriends this base.
 template <class Derived>
@@ -145,10 +145,16 @@ struct KeyMatch {
   std::size_t attempts = 0;             // AEAD attempts made
 };
 
-template <Cipher C, KdfPolicy Kdf = LivekitKdf>
-class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
-  friend class detail::SlotAccessors<KeyRing>;
-  // The slots' parts, first so that the public nested types below can hold them.
+// The part of a key ring the frame path uses: the slots with their keyed ciphers, the sending
+// index and the receive search (open_with). It never derives a key; KeyRing<C, Kdf> below adds
+// everything that does (installing, ratcheting, refilling), so a FrameCryptor or DataCryptor holds
+// a BasicKeyRing<C>& and does not depend on the KDF.
+template <Cipher C>
+class BasicKeyRing : public detail::SlotAccessors<BasicKeyRing<C>> {
+  friend class detail::SlotAccessors<BasicKeyRing>;
+
+ protected:
+  // The slots' parts, first so that the public nested types of KeyRing can hold them.
   struct Keyed {
     SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
     C cipher;
@@ -193,7 +199,117 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
  public:
   using cipher_type = C;
+
+  // The keyed cipher of the sending slot, or missing_key.
+  [[nodiscard]] Result<C*> sending_cipher() noexcept {
+    Slot& s = slots_[current_];
+    if (!s.key) return Errc::missing_key;
+    return &s.key->cipher;
+  }
+
+  // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
+  // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
+  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
+  // steps here, window_deficit(kid) is r until a refill.
+  template <class Attempt>
+  [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
+    if (kid >= slots_.size()) return Errc::missing_key;
+    Slot& s = slots_[kid];
+    if (!s.key) return Errc::missing_key;
+    if (s.invalid) return Errc::key_invalid;
+    KeyMatch m;
+    ++m.attempts;
+    if (attempt(s.key->cipher)) return success(s, m);
+    for (std::size_t i = 0; i < s.previous.size(); ++i) {  // newest first
+      ++m.attempts;
+      if (attempt(s.previous[s.previous.size() - 1 - i].cipher)) {
+        m.previous_generation = i + 1;
+        return success(s, m);
+      }
+    }
+    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
+    for (std::size_t r = 1; r <= window; ++r) {
+      ++m.attempts;
+      if (attempt(s.ahead[r - 1].keyed.cipher)) {
+        commit(s, r);
+        m.ratchet_steps = r;
+        return success(s, m);
+      }
+    }
+    if (s.other_kdf) {
+      ++m.attempts;
+      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
+    }
+    if (s.other_salt) {
+      ++m.attempts;
+      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
+    }
+    ++s.failures;
+    if (options_.failure_tolerance >= 0 &&
+        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
+      s.invalid = true;
+    return Errc::auth_failed;
+  }
+
+ protected:
+  explicit BasicKeyRing(KeyRingOptions options) noexcept : options_(std::move(options)) {}
+  BasicKeyRing(BasicKeyRing&&) noexcept = default;
+  BasicKeyRing& operator=(BasicKeyRing&&) noexcept = default;
+  ~BasicKeyRing() = default;
+
+  // Makes generation + r current. The current key and ahead[0 .. r-2] become previous generations
+  // (stored oldest first, at most previous_generations, within the capacity reserved at create());
+  // the rest of the cache stays valid because it continues the same chain.
+  void commit(Slot& s, std::size_t r) noexcept {
+    const std::size_t keep = options_.previous_generations;
+    const std::size_t incoming = std::min(r, keep);  // the newest `incoming` of: current, ahead[0..r-2]
+    if (incoming > 0) {
+      const std::size_t room = keep - incoming;
+      if (s.previous.size() > room)
+        s.previous.erase(s.previous.begin(),
+                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
+      // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
+      for (std::size_t c = r - incoming; c < r; ++c)
+        s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));
+    }
+    s.key.emplace(std::move(s.ahead[r - 1].keyed));
+    s.ratcheted = std::move(s.ahead[r - 1].material);
+    s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
+    if (s.generation == 0) s.base.release();
+    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
+    s.other_salt.reset();
+    s.generation += r;
+    s.failures = 0;
+    s.invalid = false;
+  }
+
+  [[nodiscard]] Result<KeyMatch> success(Slot& s, const KeyMatch& m) noexcept {
+    s.failures = 0;
+    return m;
+  }
+
+  KeyRingOptions options_;
+  std::vector<Slot> slots_;
+  std::uint8_t current_ = 0;
+};
+
+template <Cipher C, KdfPolicy Kdf = LivekitKdf>
+class KeyRing : public BasicKeyRing<C> {
+  using Base = BasicKeyRing<C>;
+  using Base::commit;
+  using Base::current_;
+  using Base::options_;
+  using Base::slots_;
+  using typename Base::Ahead;
+  using typename Base::Keyed;
+  using typename Base::Slot;
+
+ public:
+  using cipher_type = C;
   using kdf_type = Kdf;
+  using config_type = Kdf;  // what the session layer's key provider passes to create() (key_provider.hpp)
+  using Base::open_with;
+  using Base::sending_cipher;
 
   [[nodiscard]] static Result<KeyRing> create(KeyRingOptions options = {}, Kdf kdf = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
@@ -208,6 +324,7 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
   KeyRing& operator=(KeyRing&&) noexcept = default;
 
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
+  [[nodiscard]] const Kdf& config() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
   [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept requires requires(const Kdf k) { k.algorithm; }
   { return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf; }
@@ -452,59 +569,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     return copy;
   }
 
-  // The keyed cipher of the sending slot, or missing_key.
-  [[nodiscard]] Result<C*> sending_cipher() noexcept {
-    Slot& s = slots_[current_];
-    if (!s.key) return Errc::missing_key;
-    return &s.key->cipher;
-  }
-
-  // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
-  // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
-  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
-  // steps here, window_deficit(kid) is r until a refill.
-  template <class Attempt>
-  [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
-    if (kid >= slots_.size()) return Errc::missing_key;
-    Slot& s = slots_[kid];
-    if (!s.key) return Errc::missing_key;
-    if (s.invalid) return Errc::key_invalid;
-    KeyMatch m;
-    ++m.attempts;
-    if (attempt(s.key->cipher)) return success(s, m);
-    for (std::size_t i = 0; i < s.previous.size(); ++i) {  // newest first
-      ++m.attempts;
-      if (attempt(s.previous[s.previous.size() - 1 - i].cipher)) {
-        m.previous_generation = i + 1;
-        return success(s, m);
-      }
-    }
-    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
-    for (std::size_t r = 1; r <= window; ++r) {
-      ++m.attempts;
-      if (attempt(s.ahead[r - 1].keyed.cipher)) {
-        commit(s, r);
-        m.ratchet_steps = r;
-        return success(s, m);
-      }
-    }
-    if (s.other_kdf) {
-      ++m.attempts;
-      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
-    }
-    if (s.other_salt) {
-      ++m.attempts;
-      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
-    }
-    ++s.failures;
-    if (options_.failure_tolerance >= 0 &&
-        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
-      s.invalid = true;
-    return Errc::auth_failed;
-  }
-
  private:
-  KeyRing(KeyRingOptions options, Kdf kdf) noexcept : options_(std::move(options)), kdf_(std::move(kdf)) {}
+  KeyRing(KeyRingOptions options, Kdf kdf) noexcept : Base(std::move(options)), kdf_(std::move(kdf)) {}
 
   static constexpr bool kdf_prefix_extendable() noexcept {
     if constexpr (requires { Kdf::prefix_extendable; }) {
@@ -620,41 +686,7 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     return Errc::ok;
   }
 
-  // Makes generation + r current. The current key and ahead[0 .. r-2] become previous generations
-  // (stored oldest first, at most previous_generations, within the capacity reserved at create());
-  // the rest of the cache stays valid because it continues the same chain.
-  void commit(Slot& s, std::size_t r) noexcept {
-    const std::size_t keep = options_.previous_generations;
-    const std::size_t incoming = std::min(r, keep);  // the newest `incoming` of: current, ahead[0..r-2]
-    if (incoming > 0) {
-      const std::size_t room = keep - incoming;
-      if (s.previous.size() > room)
-        s.previous.erase(s.previous.begin(),
-                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
-      // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
-      for (std::size_t c = r - incoming; c < r; ++c)
-        s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));
-    }
-    s.key.emplace(std::move(s.ahead[r - 1].keyed));
-    s.ratcheted = std::move(s.ahead[r - 1].material);
-    s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
-    if (s.generation == 0) s.base.release();
-    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
-    s.other_salt.reset();
-    s.generation += r;
-    s.failures = 0;
-    s.invalid = false;
-  }
-
-  [[nodiscard]] Result<KeyMatch> success(Slot& s, const KeyMatch& m) noexcept {
-    s.failures = 0;
-    return m;
-  }
-
-  KeyRingOptions options_;
   Kdf kdf_;
-  std::vector<Slot> slots_;
-  std::uint8_t current_ = 0;
 };
 
 }  // namespace FRAMESEAL_ABI_NAMESPACE

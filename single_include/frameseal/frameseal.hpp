@@ -1527,7 +1527,7 @@ struct KeyRingOptions {
 };
 
 namespace detail {
-// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeys),
+// The index accessors every key store of the session layer shares (KeyRing; session::SframeKeyRing),
 // written once. Derived holds options_, current_ and slots_, a vector of slots with holds_key(),
 // ratchets(), invalid and failures, and befriends this base.
 template <class Derived>
@@ -1569,10 +1569,16 @@ struct KeyMatch {
   std::size_t attempts = 0;             // AEAD attempts made
 };
 
-template <Cipher C, KdfPolicy Kdf = LivekitKdf>
-class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
-  friend class detail::SlotAccessors<KeyRing>;
-  // The slots' parts, first so that the public nested types below can hold them.
+// The part of a key ring the frame path uses: the slots with their keyed ciphers, the sending
+// index and the receive search (open_with). It never derives a key; KeyRing<C, Kdf> below adds
+// everything that does (installing, ratcheting, refilling), so a FrameCryptor or DataCryptor holds
+// a BasicKeyRing<C>& and does not depend on the KDF.
+template <Cipher C>
+class BasicKeyRing : public detail::SlotAccessors<BasicKeyRing<C>> {
+  friend class detail::SlotAccessors<BasicKeyRing>;
+
+ protected:
+  // The slots' parts, first so that the public nested types of KeyRing can hold them.
   struct Keyed {
     SecretBytes<C::key_bytes> key;  // kept so a ring can be cloned without KDF work
     C cipher;
@@ -1617,7 +1623,117 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
 
  public:
   using cipher_type = C;
+
+  // The keyed cipher of the sending slot, or missing_key.
+  [[nodiscard]] Result<C*> sending_cipher() noexcept {
+    Slot& s = slots_[current_];
+    if (!s.key) return Errc::missing_key;
+    return &s.key->cipher;
+  }
+
+  // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
+  // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
+  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
+  // steps here, window_deficit(kid) is r until a refill.
+  template <class Attempt>
+  [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
+    if (kid >= slots_.size()) return Errc::missing_key;
+    Slot& s = slots_[kid];
+    if (!s.key) return Errc::missing_key;
+    if (s.invalid) return Errc::key_invalid;
+    KeyMatch m;
+    ++m.attempts;
+    if (attempt(s.key->cipher)) return success(s, m);
+    for (std::size_t i = 0; i < s.previous.size(); ++i) {  // newest first
+      ++m.attempts;
+      if (attempt(s.previous[s.previous.size() - 1 - i].cipher)) {
+        m.previous_generation = i + 1;
+        return success(s, m);
+      }
+    }
+    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
+    for (std::size_t r = 1; r <= window; ++r) {
+      ++m.attempts;
+      if (attempt(s.ahead[r - 1].keyed.cipher)) {
+        commit(s, r);
+        m.ratchet_steps = r;
+        return success(s, m);
+      }
+    }
+    if (s.other_kdf) {
+      ++m.attempts;
+      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
+    }
+    if (s.other_salt) {
+      ++m.attempts;
+      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
+    }
+    ++s.failures;
+    if (options_.failure_tolerance >= 0 &&
+        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
+      s.invalid = true;
+    return Errc::auth_failed;
+  }
+
+ protected:
+  explicit BasicKeyRing(KeyRingOptions options) noexcept : options_(std::move(options)) {}
+  BasicKeyRing(BasicKeyRing&&) noexcept = default;
+  BasicKeyRing& operator=(BasicKeyRing&&) noexcept = default;
+  ~BasicKeyRing() = default;
+
+  // Makes generation + r current. The current key and ahead[0 .. r-2] become previous generations
+  // (stored oldest first, at most previous_generations, within the capacity reserved at create());
+  // the rest of the cache stays valid because it continues the same chain.
+  void commit(Slot& s, std::size_t r) noexcept {
+    const std::size_t keep = options_.previous_generations;
+    const std::size_t incoming = std::min(r, keep);  // the newest `incoming` of: current, ahead[0..r-2]
+    if (incoming > 0) {
+      const std::size_t room = keep - incoming;
+      if (s.previous.size() > room)
+        s.previous.erase(s.previous.begin(),
+                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
+      // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
+      for (std::size_t c = r - incoming; c < r; ++c)
+        s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));
+    }
+    s.key.emplace(std::move(s.ahead[r - 1].keyed));
+    s.ratcheted = std::move(s.ahead[r - 1].material);
+    s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
+    if (s.generation == 0) s.base.release();
+    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
+    s.other_salt.reset();
+    s.generation += r;
+    s.failures = 0;
+    s.invalid = false;
+  }
+
+  [[nodiscard]] Result<KeyMatch> success(Slot& s, const KeyMatch& m) noexcept {
+    s.failures = 0;
+    return m;
+  }
+
+  KeyRingOptions options_;
+  std::vector<Slot> slots_;
+  std::uint8_t current_ = 0;
+};
+
+template <Cipher C, KdfPolicy Kdf = LivekitKdf>
+class KeyRing : public BasicKeyRing<C> {
+  using Base = BasicKeyRing<C>;
+  using Base::commit;
+  using Base::current_;
+  using Base::options_;
+  using Base::slots_;
+  using typename Base::Ahead;
+  using typename Base::Keyed;
+  using typename Base::Slot;
+
+ public:
+  using cipher_type = C;
   using kdf_type = Kdf;
+  using config_type = Kdf;  // what the session layer's key provider passes to create() (key_provider.hpp)
+  using Base::open_with;
+  using Base::sending_cipher;
 
   [[nodiscard]] static Result<KeyRing> create(KeyRingOptions options = {}, Kdf kdf = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
@@ -1632,6 +1748,7 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
   KeyRing& operator=(KeyRing&&) noexcept = default;
 
   [[nodiscard]] const Kdf& kdf() const noexcept { return kdf_; }
+  [[nodiscard]] const Kdf& config() const noexcept { return kdf_; }
   // With detect_kdf_mismatch: the algorithm a sender uses when frames fail with kdf_mismatch.
   [[nodiscard]] KdfAlgorithm other_algorithm() const noexcept requires requires(const Kdf k) { k.algorithm; }
   { return kdf_.algorithm == KdfAlgorithm::hkdf ? KdfAlgorithm::pbkdf2 : KdfAlgorithm::hkdf; }
@@ -1876,59 +1993,8 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     return copy;
   }
 
-  // The keyed cipher of the sending slot, or missing_key.
-  [[nodiscard]] Result<C*> sending_cipher() noexcept {
-    Slot& s = slots_[current_];
-    if (!s.key) return Errc::missing_key;
-    return &s.key->cipher;
-  }
-
-  // Receive side: finds the key of slot `kid` that makes attempt(C&) return true (see the header
-  // comment for the order and the cost bound). attempt must be noexcept and must not depend on a
-  // previous failed attempt having left its output intact. Never derives: after a ratchet of r
-  // steps here, window_deficit(kid) is r until a refill.
-  template <class Attempt>
-  [[nodiscard]] Result<KeyMatch> open_with(std::size_t kid, Attempt&& attempt) noexcept {
-    if (kid >= slots_.size()) return Errc::missing_key;
-    Slot& s = slots_[kid];
-    if (!s.key) return Errc::missing_key;
-    if (s.invalid) return Errc::key_invalid;
-    KeyMatch m;
-    ++m.attempts;
-    if (attempt(s.key->cipher)) return success(s, m);
-    for (std::size_t i = 0; i < s.previous.size(); ++i) {  // newest first
-      ++m.attempts;
-      if (attempt(s.previous[s.previous.size() - 1 - i].cipher)) {
-        m.previous_generation = i + 1;
-        return success(s, m);
-      }
-    }
-    const std::size_t window = std::min(options_.ratchet_window, s.ahead.size());  // derived at install
-    for (std::size_t r = 1; r <= window; ++r) {
-      ++m.attempts;
-      if (attempt(s.ahead[r - 1].keyed.cipher)) {
-        commit(s, r);
-        m.ratchet_steps = r;
-        return success(s, m);
-      }
-    }
-    if (s.other_kdf) {
-      ++m.attempts;
-      if (attempt(s.other_kdf->cipher)) return Errc::kdf_mismatch;  // authentic, under the other KDF
-    }
-    if (s.other_salt) {
-      ++m.attempts;
-      if (attempt(s.other_salt->cipher)) return Errc::salt_mismatch;  // authentic, under the default salt
-    }
-    ++s.failures;
-    if (options_.failure_tolerance >= 0 &&
-        s.failures > static_cast<std::uint32_t>(options_.failure_tolerance))
-      s.invalid = true;
-    return Errc::auth_failed;
-  }
-
  private:
-  KeyRing(KeyRingOptions options, Kdf kdf) noexcept : options_(std::move(options)), kdf_(std::move(kdf)) {}
+  KeyRing(KeyRingOptions options, Kdf kdf) noexcept : Base(std::move(options)), kdf_(std::move(kdf)) {}
 
   static constexpr bool kdf_prefix_extendable() noexcept {
     if constexpr (requires { Kdf::prefix_extendable; }) {
@@ -2044,41 +2110,7 @@ class KeyRing : public detail::SlotAccessors<KeyRing<C, Kdf>> {
     return Errc::ok;
   }
 
-  // Makes generation + r current. The current key and ahead[0 .. r-2] become previous generations
-  // (stored oldest first, at most previous_generations, within the capacity reserved at create());
-  // the rest of the cache stays valid because it continues the same chain.
-  void commit(Slot& s, std::size_t r) noexcept {
-    const std::size_t keep = options_.previous_generations;
-    const std::size_t incoming = std::min(r, keep);  // the newest `incoming` of: current, ahead[0..r-2]
-    if (incoming > 0) {
-      const std::size_t room = keep - incoming;
-      if (s.previous.size() > room)
-        s.previous.erase(s.previous.begin(),
-                         s.previous.begin() + static_cast<std::ptrdiff_t>(s.previous.size() - room));
-      // Candidates in age order: current (oldest), ahead[0], ..., ahead[r-2] (newest).
-      for (std::size_t c = r - incoming; c < r; ++c)
-        s.previous.push_back(c == 0 ? std::move(*s.key) : std::move(s.ahead[c - 1].keyed));
-    }
-    s.key.emplace(std::move(s.ahead[r - 1].keyed));
-    s.ratcheted = std::move(s.ahead[r - 1].material);
-    s.ahead.erase(s.ahead.begin(), s.ahead.begin() + static_cast<std::ptrdiff_t>(r));
-    if (s.generation == 0) s.base.release();
-    s.other_kdf.reset();  // re-derived by an explicit ratchet(); a receive-side step shows the KDFs agree
-    s.other_salt.reset();
-    s.generation += r;
-    s.failures = 0;
-    s.invalid = false;
-  }
-
-  [[nodiscard]] Result<KeyMatch> success(Slot& s, const KeyMatch& m) noexcept {
-    s.failures = 0;
-    return m;
-  }
-
-  KeyRingOptions options_;
   Kdf kdf_;
-  std::vector<Slot> slots_;
-  std::uint8_t current_ = 0;
 };
 
 }  // namespace FRAMESEAL_ABI_NAMESPACE
@@ -3309,10 +3341,12 @@ struct FrameLayout {
 // with max_encrypted_size() to never fail for lack of room. AV1 and unknown video codecs are
 // Errc::unsupported_codec: frameseal never sends a frame whose clear-header rule it does not know.
 //
-// Ratchet window: decrypt searches the ring's window as it is and never derives a key. After a
-// decrypt whose report says match.ratchet_steps = r > 0, the window is r steps short; top it up
-// off the frame path with key_ring().refill(report.key_index) (or plan_refill / derive / apply
-// around your own lock). The session layer does this on its refill thread.
+// Key ring: the cryptor holds a BasicKeyRing<C>&, the part of any KeyRing<C, Kdf> the frame path
+// uses, so its type does not name the KDF (the ring owns it) and it never derives a key.
+// Ratchet window: decrypt searches the ring's window as it is. After a decrypt whose report says
+// match.ratchet_steps = r > 0, the window is r steps short; top it up off the frame path with
+// ring.refill(report.key_index) on your KeyRing (or plan_refill / derive / apply around your own
+// lock). The session layer does this on its refill thread.
 //
 // IV state is move-only (iv.hpp): a FrameCryptor cannot be copied, and a moved-from one refuses to
 // encrypt (counter_exhausted), so two cryptors never share an IV counter by accident.
@@ -3336,11 +3370,11 @@ struct DecryptReport {
   KeyMatch match;               // how the key was found (ratchet steps, previous generation, attempts)
 };
 
-template <Cipher C, KdfPolicy Kdf = LivekitKdf, IvSource IvPolicy = UniqueIv>
+template <Cipher C, IvSource IvPolicy = UniqueIv>
 class FrameCryptor {
  public:
   using cipher_type = C;
-  using key_ring_type = KeyRing<C, Kdf>;
+  using key_ring_type = BasicKeyRing<C>;  // any KeyRing<C, Kdf>: the frame path runs no KDF
   static constexpr std::size_t overhead = C::tag_bytes + trailer_bytes;  // 30 for AES-GCM
 
   // An upper bound of the encrypted size of an n-byte frame, for any codec (H.264/H.265 start-code
@@ -3848,10 +3882,10 @@ struct DataReport {
 
 // Encrypts and decrypts LiveKit data packets with a KeyRing (the sender's or a remote
 // participant's, the same ring as its frames). One thread at a time, like FrameCryptor.
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = UniqueIv>
+template <Cipher C, class IvPolicy = UniqueIv>
 class DataCryptor {
  public:
-  using key_ring_type = KeyRing<C, Kdf>;
+  using key_ring_type = BasicKeyRing<C>;  // any KeyRing<C, Kdf>: the data path runs no KDF
 
   explicit DataCryptor(key_ring_type& ring, IvPolicy iv = {}, DataCryptorOptions options = {}) noexcept
       : ring_(&ring), iv_(std::move(iv)), options_(options) {}
@@ -4453,7 +4487,7 @@ struct E2eeOptions {
 //
 // Formats: BasicKeyProvider<Ring> is generic over the per-participant key store. KeyProvider<C, Kdf>
 // is BasicKeyProvider<KeyRing<C, Kdf>> (LiveKit's format); SframeKeyProvider<S>
-// (sframe_format.hpp) uses session::SframeKeys<S>, the RFC 9605 key table behind the same calls. A
+// (sframe_format.hpp) uses session::SframeKeyRing<S>, the RFC 9605 key table behind the same calls. A
 // store whose `shared_key_safe` is false (SFrame: a shared key and KID would make senders reuse
 // nonces) refuses shared-key mode: options.shared_key, set_shared_key and ratchet_shared_key are
 // Errc::invalid_argument.
@@ -4584,15 +4618,16 @@ class ParticipantKeys {
 }  // namespace detail
 
 // The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
-// create(KeyRingOptions, kdf_type), options(), kdf(), size(), current_index(), set_key(index, key),
+// create(KeyRingOptions, config_type), options(), config(), size(), current_index(), set_key(index, key),
 // export_key(index), ratchet(index), and clone() when shared_key_safe.
 template <class Ring>
 class BasicKeyProvider {
  public:
   using ring_type = Ring;
   using cipher_type = typename Ring::cipher_type;
-  using kdf_type = typename Ring::kdf_type;
-  using Kdf = kdf_type;
+  // What a ring needs beyond KeyRingOptions: KeyRing's KDF (LiveKit), SframeOptions (SFrame).
+  using config_type = typename Ring::config_type;
+  using Kdf = config_type;
 
   // options.kdf selects the algorithm of a LivekitKdf prototype (pass one to plug in another PBKDF2
   // implementation, e.g. openssl::pbkdf2_hmac_sha256); with Kdf = Hkdf or Pbkdf2 it must name that
@@ -4609,7 +4644,7 @@ class BasicKeyProvider {
 
   // The options it was created with (shared_key is empty: the provider took it).
   [[nodiscard]] const KeyProviderOptions& options() const noexcept { return impl_->options; }
-  [[nodiscard]] const Kdf& kdf() const noexcept { return impl_->master.kdf(); }
+  [[nodiscard]] const config_type& config() const noexcept { return impl_->master.config(); }
 
   // Shared-key mode: set at creation with options.shared_key or by the first set_shared_key.
   [[nodiscard]] bool shared_key_mode() const {
@@ -4891,7 +4926,7 @@ class BasicKeyProvider {
   [[nodiscard]] static Errc adopt_kdf(Impl& s, participant_type& p, KdfAlgorithm algorithm) {
     if constexpr (requires(Kdf k) { k.algorithm = algorithm; }) {
       std::lock_guard<std::mutex> lock(s.mutex);
-      Kdf kdf = p.ring.kdf();
+      Kdf kdf = p.ring.config();
       if (kdf.algorithm == algorithm) return Errc::ok;
       kdf.algorithm = algorithm;
       auto fresh = ring_type::create(p.ring.options(), kdf);
@@ -5090,7 +5125,7 @@ class BasicKeyProvider {
     if constexpr (shared_key_supported) {
       if (s.shared) return s.master.clone();
     }
-    return ring_type::create(s.master.options(), s.master.kdf());
+    return ring_type::create(s.master.options(), s.master.config());
   }
 
   // The participant's state, created on first use. No lock is held while the factory (user code:
@@ -5176,14 +5211,15 @@ using KeyProvider = BasicKeyProvider<KeyRing<C, Kdf>>;
 //   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
 //
 // Format (the wire format) is a template parameter: BasicE2eeManager<Format> and
-// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C, Kdf,
-// IvPolicy> and FrameCryptor<C, Kdf, IvPolicy> are these aliases, so existing code is unchanged) and
+// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C,
+// IvPolicy> and FrameCryptor<C, IvPolicy> name it with LivekitKdf, which picks HKDF or PBKDF2 at
+// run time from KeyProviderOptions::kdf; the KDF is the key ring's, not the API's) and
 // with SframeFormat<S> (sframe_format.hpp: SframeE2eeManager<Suite>, RFC 9605 frames). The API,
 // states, callbacks and counters are the same; the format decides what a key index means on the
 // wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
 //
 // Each participant identity has one state: its key store (LiveKit: a KeyRing, key_provider.hpp;
-// SFrame: SframeKeys), the format's frame cryptor (LiveKit: a livekit::FrameCryptor with its scratch
+// SFrame: SframeKeyRing), the format's frame cryptor (LiveKit: a livekit::FrameCryptor with its scratch
 // buffer and IV policy), its EncryptionState, its counters and its enabled flag. A facade is
 // a cheap handle (a shared_ptr) to that state, so the frame path does no map lookup; handles stay
 // valid after the manager is gone. A participant's facade encrypts (the local participant) or
@@ -5371,12 +5407,12 @@ template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
 struct LivekitFormat {
   using ring_type = KeyRing<C, Kdf>;
   using cipher_type = C;
-  using kdf_type = Kdf;
-  using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using config_type = Kdf;  // the key ring's KDF (create()'s second argument)
+  using cryptor_type = livekit::FrameCryptor<C, IvPolicy>;
   using report_type = livekit::DecryptReport;
   // Data packets (livekit/data_packet.hpp) with the same ring; its own UniqueIv, so frames and data
   // under one key never share an IV counter.
-  using data_cryptor_type = livekit::DataCryptor<C, Kdf, livekit::UniqueIv>;
+  using data_cryptor_type = livekit::DataCryptor<C, livekit::UniqueIv>;
   using cryptor_options = livekit::FrameCryptorOptions;
   // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
   using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
@@ -5861,7 +5897,7 @@ class BasicE2eeManager {
  public:
   using format_type = Format;
   using cipher_type = typename Format::cipher_type;
-  using kdf_type = typename Format::kdf_type;
+  using config_type = typename Format::config_type;  // LiveKit: the KDF; SFrame: SframeOptions
   using key_provider_type = BasicKeyProvider<typename Format::ring_type>;
   using frame_cryptor_type = BasicFrameCryptor<Format>;
   // LiveKit: makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant.
@@ -5872,7 +5908,7 @@ class BasicE2eeManager {
   // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
   // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
   // trailer).
-  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {},
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, config_type config = {},
                                                        IvFactory make_iv = {}) {
     if (options.encryption_type == EncryptionType::gcm &&
         !std::string_view(cipher_type::name).ends_with("gcm"))
@@ -5889,7 +5925,7 @@ class BasicE2eeManager {
         -> std::shared_ptr<typename key_provider_type::participant_type> {
       return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
-    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf),
+    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(config),
                                                    std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
@@ -5967,10 +6003,10 @@ class BasicE2eeManager {
 };
 
 // LiveKit's E2EEManager and FrameCryptor (the wire format of livekit-client and the native SDKs).
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-using E2eeManager = BasicE2eeManager<LivekitFormat<C, Kdf, IvPolicy>>;
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, Kdf, IvPolicy>>;
+template <Cipher C, class IvPolicy = livekit::UniqueIv>
+using E2eeManager = BasicE2eeManager<LivekitFormat<C, LivekitKdf, IvPolicy>>;
+template <Cipher C, class IvPolicy = livekit::UniqueIv>
+using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, LivekitKdf, IvPolicy>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE
@@ -7232,18 +7268,18 @@ struct SframeOptions {
 // KeyRing) and the two sframe::FrameCryptors that use them. Not synchronised (the session layer
 // holds the participant's lock).
 template <sframe::CipherSuite S>
-class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
-  friend class frameseal::detail::SlotAccessors<SframeKeys>;
+class SframeKeyRing : public frameseal::detail::SlotAccessors<SframeKeyRing<S>> {
+  friend class frameseal::detail::SlotAccessors<SframeKeyRing>;
 
  public:
   using suite_type = S;
   using cipher_type = typename S::cipher_type;
-  using kdf_type = SframeOptions;
+  using config_type = SframeOptions;
   using cryptor_type = sframe::FrameCryptor<S>;
   static constexpr bool shared_key_safe = false;  // see the header comment: nonce reuse
 
-  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {},
-                                                 SframeOptions so = {}) noexcept {
+  [[nodiscard]] static Result<SframeKeyRing> create(KeyRingOptions options = {},
+                                                    SframeOptions so = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
     if (so.ratchet_bits > max_session_ratchet_bits) return Errc::invalid_argument;
     sframe::FrameCryptorOptions fo;
@@ -7259,15 +7295,15 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     fo.counter_start = sframe::CounterStart::zero;  // the receiving cryptor never sends
     auto rx = cryptor_type::create(fo);
     if (!rx) return rx.error();
-    SframeKeys k(std::move(options), so, std::move(*tx), std::move(*rx));
+    SframeKeyRing k(std::move(options), so, std::move(*tx), std::move(*rx));
     k.slots_.resize(k.options_.size);
     return k;
   }
 
-  SframeKeys(SframeKeys&&) noexcept = default;
-  SframeKeys& operator=(SframeKeys&&) noexcept = default;
+  SframeKeyRing(SframeKeyRing&&) noexcept = default;
+  SframeKeyRing& operator=(SframeKeyRing&&) noexcept = default;
 
-  [[nodiscard]] const SframeOptions& kdf() const noexcept { return sframe_; }
+  [[nodiscard]] const SframeOptions& config() const noexcept { return sframe_; }
   // The KID of the key index's current step (what encrypt writes when it is the sending index).
   [[nodiscard]] std::uint64_t kid(std::size_t index) const noexcept {
     const unsigned r = sframe_.ratchet_bits;
@@ -7405,7 +7441,7 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     }
   };
 
-  SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
+  SframeKeyRing(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
       : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
 
   [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material,
@@ -7466,11 +7502,11 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   std::uint8_t current_ = 0;
 };
 
-// The cryptor of an SFrame participant: its SframeKeys do the work (both directions).
+// The cryptor of an SFrame participant: its SframeKeyRing do the work (both directions).
 template <sframe::CipherSuite S>
 class SframeParticipantCryptor {
  public:
-  explicit SframeParticipantCryptor(SframeKeys<S>& keys) noexcept : keys_(&keys) {}
+  explicit SframeParticipantCryptor(SframeKeyRing<S>& keys) noexcept : keys_(&keys) {}
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
     return sframe::FrameCryptor<S>::max_encrypted_size(n);
   }
@@ -7491,19 +7527,19 @@ class SframeParticipantCryptor {
                                          sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep, metadata);
   }
-  [[nodiscard]] const SframeKeys<S>& keys() const noexcept { return *keys_; }
+  [[nodiscard]] const SframeKeyRing<S>& keys() const noexcept { return *keys_; }
 
  private:
-  SframeKeys<S>* keys_;
+  SframeKeyRing<S>* keys_;
 };
 
 // The SFrame format policy of BasicE2eeManager / BasicFrameCryptor.
 template <sframe::CipherSuite S>
 struct SframeFormat {
   using suite_type = S;
-  using ring_type = SframeKeys<S>;
+  using ring_type = SframeKeyRing<S>;
   using cipher_type = typename S::cipher_type;
-  using kdf_type = SframeOptions;
+  using config_type = SframeOptions;
   using cryptor_type = SframeParticipantCryptor<S>;
   using report_type = sframe::DecryptReport;
   struct cryptor_options {};
@@ -7530,7 +7566,7 @@ struct SframeFormat {
 };
 
 template <sframe::CipherSuite S>
-using SframeKeyProvider = BasicKeyProvider<SframeKeys<S>>;
+using SframeKeyProvider = BasicKeyProvider<SframeKeyRing<S>>;
 template <sframe::CipherSuite S>
 using SframeE2eeManager = BasicE2eeManager<SframeFormat<S>>;
 template <sframe::CipherSuite S>

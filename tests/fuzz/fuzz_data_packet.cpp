@@ -57,8 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Bytes packet(livekit::DataCryptor<C>::max_packet_size(payload.size()));
   Result<BytesOut> e = Errc::internal_error;
   if (cfg & 4) {
-    livekit::DataCryptor<C, LivekitKdf, livekit::LivekitDataIv> tx(
-        r, livekit::LivekitDataIv(choice.left(), cfg, cfg), o);
+    livekit::DataCryptor<C, livekit::LivekitDataIv> tx(r, livekit::LivekitDataIv(choice.left(), cfg, cfg), o);
     e = tx.encrypt(payload, packet);
   } else {
     livekit::DataCryptor<C> tx(r, livekit::UniqueIv(), o);

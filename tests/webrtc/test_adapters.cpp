@@ -666,7 +666,7 @@ TEST_CASE("transformer: livekit-client 2.23.0 vectors, byte for byte in both dir
     // Send: the sender transformer writes exactly the bytes livekit-client wrote (LiveKit's IV
     // formula with the vector's counter).
     auto tx =
-        E2eeManager<Gcm, LivekitKdf, livekit::LivekitIv>::create(options(), fast, [seed](const std::string&) {
+        E2eeManager<Gcm, livekit::LivekitIv>::create(options(), fast, [seed](const std::string&) {
           return livekit::LivekitIv(seed);
         }).value();
     REQUIRE(tx.key_provider().set_key("me", material, kid) == Errc::ok);

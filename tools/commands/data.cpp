@@ -197,7 +197,7 @@ int run_data(DataOptions& o, Iv iv) {
   auto ring = make_ring<C>(o.key);
   for (std::size_t r = 0; r < o.ratchets; ++r)
     if (!ring.ratchet(o.key.key_index % ring.size())) die("ratchet failed");
-  fs::livekit::DataCryptor<C, fs::LivekitKdf, Iv> dc(ring, std::move(iv), {.emit_type = o.type});
+  fs::livekit::DataCryptor<C, Iv> dc(ring, std::move(iv), {.emit_type = o.type});
   if (o.track) {
     run_data_track(o, dc, ring);
     o.key.wipe();

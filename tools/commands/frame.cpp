@@ -179,7 +179,7 @@ int print_frames(Manager& manager, const std::string& sender, const FrameOptions
 template <class C, class Iv>
 int run_frames(const FrameOptions& o, Iv iv) {
   namespace session = fs::session;
-  using Manager = session::E2eeManager<C, fs::LivekitKdf, Iv>;
+  using Manager = session::E2eeManager<C, Iv>;
   session::E2eeOptions eo;
   // custom: LiveKit's frame layout with whichever --cipher was chosen (gcm would refuse ChaCha20).
   eo.encryption_type = session::EncryptionType::custom;

@@ -204,7 +204,7 @@ inline void inspect_hex(const FileOptions& o, nlohmann::ordered_json& j, fs::Byt
 
 template <class C>
 int inspect_encrypted(FileOptions& o, const media::MediaFile& m, CipherId cipher) {
-  using Cryptor = fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::UniqueIv>;
+  using Cryptor = fs::livekit::FrameCryptor<C, fs::livekit::UniqueIv>;
   const std::string& in = o.paths[0];
   const bool with_key = o.key.has_key();
   std::optional<fs::KeyRing<C, fs::LivekitKdf>> ring;

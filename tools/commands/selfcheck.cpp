@@ -90,13 +90,12 @@ inline bool livekit_known_answer(fs::KdfAlgorithm kdf, const char* frame_hex) {
   auto ring = fs::KeyRing<C, fs::LivekitKdf>::create({}, fs::openssl::livekit_kdf(kdf));
   if (!ring || ring->set_key(0, *parse_hex(d::lk_material)) != fs::Errc::ok) return false;
   fs::FrameInfo info{fs::MediaKind::audio, fs::Codec::opus, std::nullopt, 287454020u, 1584361601u};
-  fs::livekit::FrameCryptor<C, fs::LivekitKdf, fs::livekit::LivekitIv> enc(*ring, {},
-                                                                           fs::livekit::LivekitIv(0));
+  fs::livekit::FrameCryptor<C, fs::livekit::LivekitIv> enc(*ring, {}, fs::livekit::LivekitIv(0));
   Bytes plain = *parse_hex(d::lk_plain), want = *parse_hex(frame_hex);
   Bytes out(plain.size() + 64), back(want.size());
   auto e = enc.encrypt(info, plain, out);
   if (!e || Bytes(e->begin(), e->end()) != want) return false;
-  fs::livekit::FrameCryptor<C, fs::LivekitKdf> dec(*ring);
+  fs::livekit::FrameCryptor<C> dec(*ring);
   auto r = dec.decrypt(info, want, back);
   return r && Bytes(r->begin(), r->end()) == plain;
 }

@@ -330,10 +330,10 @@ struct DataReport {
 
 // Encrypts and decrypts LiveKit data packets with a KeyRing (the sender's or a remote
 // participant's, the same ring as its frames). One thread at a time, like FrameCryptor.
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = UniqueIv>
+template <Cipher C, class IvPolicy = UniqueIv>
 class DataCryptor {
  public:
-  using key_ring_type = KeyRing<C, Kdf>;
+  using key_ring_type = BasicKeyRing<C>;  // any KeyRing<C, Kdf>: the data path runs no KDF
 
   explicit DataCryptor(key_ring_type& ring, IvPolicy iv = {}, DataCryptorOptions options = {}) noexcept
       : ring_(&ring), iv_(std::move(iv)), options_(options) {}

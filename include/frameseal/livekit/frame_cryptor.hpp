@@ -26,10 +26,12 @@
 // with max_encrypted_size() to never fail for lack of room. AV1 and unknown video codecs are
 // Errc::unsupported_codec: frameseal never sends a frame whose clear-header rule it does not know.
 //
-// Ratchet window: decrypt searches the ring's window as it is and never derives a key. After a
-// decrypt whose report says match.ratchet_steps = r > 0, the window is r steps short; top it up
-// off the frame path with key_ring().refill(report.key_index) (or plan_refill / derive / apply
-// around your own lock). The session layer does this on its refill thread.
+// Key ring: the cryptor holds a BasicKeyRing<C>&, the part of any KeyRing<C, Kdf> the frame path
+// uses, so its type does not name the KDF (the ring owns it) and it never derives a key.
+// Ratchet window: decrypt searches the ring's window as it is. After a decrypt whose report says
+// match.ratchet_steps = r > 0, the window is r steps short; top it up off the frame path with
+// ring.refill(report.key_index) on your KeyRing (or plan_refill / derive / apply around your own
+// lock). The session layer does this on its refill thread.
 //
 // IV state is move-only (iv.hpp): a FrameCryptor cannot be copied, and a moved-from one refuses to
 // encrypt (counter_exhausted), so two cryptors never share an IV counter by accident.
@@ -71,11 +73,11 @@ struct DecryptReport {
   KeyMatch match;               // how the key was found (ratchet steps, previous generation, attempts)
 };
 
-template <Cipher C, KdfPolicy Kdf = LivekitKdf, IvSource IvPolicy = UniqueIv>
+template <Cipher C, IvSource IvPolicy = UniqueIv>
 class FrameCryptor {
  public:
   using cipher_type = C;
-  using key_ring_type = KeyRing<C, Kdf>;
+  using key_ring_type = BasicKeyRing<C>;  // any KeyRing<C, Kdf>: the frame path runs no KDF
   static constexpr std::size_t overhead = C::tag_bytes + trailer_bytes;  // 30 for AES-GCM
 
   // An upper bound of the encrypted size of an n-byte frame, for any codec (H.264/H.265 start-code

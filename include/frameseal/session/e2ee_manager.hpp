@@ -7,14 +7,15 @@
 //   auto plain = alice.decrypt(info, frame, out);        // noexcept, no allocation
 //
 // Format (the wire format) is a template parameter: BasicE2eeManager<Format> and
-// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C, Kdf,
-// IvPolicy> and FrameCryptor<C, Kdf, IvPolicy> are these aliases, so existing code is unchanged) and
+// BasicFrameCryptor<Format> work with LivekitFormat<C, Kdf, IvPolicy> (below; E2eeManager<C,
+// IvPolicy> and FrameCryptor<C, IvPolicy> name it with LivekitKdf, which picks HKDF or PBKDF2 at
+// run time from KeyProviderOptions::kdf; the KDF is the key ring's, not the API's) and
 // with SframeFormat<S> (sframe_format.hpp: SframeE2eeManager<Suite>, RFC 9605 frames). The API,
 // states, callbacks and counters are the same; the format decides what a key index means on the
 // wire and what ratchet_key does (see sframe_format.hpp for SFrame's mapping).
 //
 // Each participant identity has one state: its key store (LiveKit: a KeyRing, key_provider.hpp;
-// SFrame: SframeKeys), the format's frame cryptor (LiveKit: a livekit::FrameCryptor with its scratch
+// SFrame: SframeKeyRing), the format's frame cryptor (LiveKit: a livekit::FrameCryptor with its scratch
 // buffer and IV policy), its EncryptionState, its counters and its enabled flag. A facade is
 // a cheap handle (a shared_ptr) to that state, so the frame path does no map lookup; handles stay
 // valid after the manager is gone. A participant's facade encrypts (the local participant) or
@@ -171,12 +172,12 @@ template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
 struct LivekitFormat {
   using ring_type = KeyRing<C, Kdf>;
   using cipher_type = C;
-  using kdf_type = Kdf;
-  using cryptor_type = livekit::FrameCryptor<C, Kdf, IvPolicy>;
+  using config_type = Kdf;  // the key ring's KDF (create()'s second argument)
+  using cryptor_type = livekit::FrameCryptor<C, IvPolicy>;
   using report_type = livekit::DecryptReport;
   // Data packets (livekit/data_packet.hpp) with the same ring; its own UniqueIv, so frames and data
   // under one key never share an IV counter.
-  using data_cryptor_type = livekit::DataCryptor<C, Kdf, livekit::UniqueIv>;
+  using data_cryptor_type = livekit::DataCryptor<C, livekit::UniqueIv>;
   using cryptor_options = livekit::FrameCryptorOptions;
   // Makes the IV policy of a participant's cryptor (E2eeManager::IvFactory).
   using factory_type = std::function<IvPolicy(const std::string& participant_identity)>;
@@ -661,7 +662,7 @@ class BasicE2eeManager {
  public:
   using format_type = Format;
   using cipher_type = typename Format::cipher_type;
-  using kdf_type = typename Format::kdf_type;
+  using config_type = typename Format::config_type;  // LiveKit: the KDF; SFrame: SframeOptions
   using key_provider_type = BasicKeyProvider<typename Format::ring_type>;
   using frame_cryptor_type = BasicFrameCryptor<Format>;
   // LiveKit: makes the IV policy of a participant's cryptor. Default: IvPolicy() per participant.
@@ -672,7 +673,7 @@ class BasicE2eeManager {
   // SframeOptions). Errors: invalid_argument for bad options, for encryption_type gcm with a
   // cipher that is not AES-GCM, or for options the format refuses (SFrame: a shared key, a SIF
   // trailer).
-  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, kdf_type kdf = {},
+  [[nodiscard]] static Result<BasicE2eeManager> create(E2eeOptions options = {}, config_type config = {},
                                                        IvFactory make_iv = {}) {
     if (options.encryption_type == EncryptionType::gcm &&
         !std::string_view(cipher_type::name).ends_with("gcm"))
@@ -689,7 +690,7 @@ class BasicE2eeManager {
         -> std::shared_ptr<typename key_provider_type::participant_type> {
       return std::make_shared<participant_type>(std::move(identity), std::move(ring), shared, fo, make_iv);
     };
-    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(kdf),
+    auto provider = key_provider_type::create_with(std::move(options.key_provider_options), std::move(config),
                                                    std::move(make));
     if (!provider) return provider.error();
     if (!sif.empty()) provider->set_sif_trailer(sif);
@@ -767,10 +768,10 @@ class BasicE2eeManager {
 };
 
 // LiveKit's E2EEManager and FrameCryptor (the wire format of livekit-client and the native SDKs).
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-using E2eeManager = BasicE2eeManager<LivekitFormat<C, Kdf, IvPolicy>>;
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
-using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, Kdf, IvPolicy>>;
+template <Cipher C, class IvPolicy = livekit::UniqueIv>
+using E2eeManager = BasicE2eeManager<LivekitFormat<C, LivekitKdf, IvPolicy>>;
+template <Cipher C, class IvPolicy = livekit::UniqueIv>
+using FrameCryptor = BasicFrameCryptor<LivekitFormat<C, LivekitKdf, IvPolicy>>;
 
 }  // namespace session
 }  // namespace FRAMESEAL_ABI_NAMESPACE

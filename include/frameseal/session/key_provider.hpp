@@ -27,7 +27,7 @@
 //
 // Formats: BasicKeyProvider<Ring> is generic over the per-participant key store. KeyProvider<C, Kdf>
 // is BasicKeyProvider<KeyRing<C, Kdf>> (LiveKit's format); SframeKeyProvider<S>
-// (sframe_format.hpp) uses session::SframeKeys<S>, the RFC 9605 key table behind the same calls. A
+// (sframe_format.hpp) uses session::SframeKeyRing<S>, the RFC 9605 key table behind the same calls. A
 // store whose `shared_key_safe` is false (SFrame: a shared key and KID would make senders reuse
 // nonces) refuses shared-key mode: options.shared_key, set_shared_key and ratchet_shared_key are
 // Errc::invalid_argument.
@@ -174,15 +174,16 @@ class ParticipantKeys {
 }  // namespace detail
 
 // The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
-// create(KeyRingOptions, kdf_type), options(), kdf(), size(), current_index(), set_key(index, key),
+// create(KeyRingOptions, config_type), options(), config(), size(), current_index(), set_key(index, key),
 // export_key(index), ratchet(index), and clone() when shared_key_safe.
 template <class Ring>
 class BasicKeyProvider {
  public:
   using ring_type = Ring;
   using cipher_type = typename Ring::cipher_type;
-  using kdf_type = typename Ring::kdf_type;
-  using Kdf = kdf_type;
+  // What a ring needs beyond KeyRingOptions: KeyRing's KDF (LiveKit), SframeOptions (SFrame).
+  using config_type = typename Ring::config_type;
+  using Kdf = config_type;
 
   // options.kdf selects the algorithm of a LivekitKdf prototype (pass one to plug in another PBKDF2
   // implementation, e.g. openssl::pbkdf2_hmac_sha256); with Kdf = Hkdf or Pbkdf2 it must name that
@@ -199,7 +200,7 @@ class BasicKeyProvider {
 
   // The options it was created with (shared_key is empty: the provider took it).
   [[nodiscard]] const KeyProviderOptions& options() const noexcept { return impl_->options; }
-  [[nodiscard]] const Kdf& kdf() const noexcept { return impl_->master.kdf(); }
+  [[nodiscard]] const config_type& config() const noexcept { return impl_->master.config(); }
 
   // Shared-key mode: set at creation with options.shared_key or by the first set_shared_key.
   [[nodiscard]] bool shared_key_mode() const {
@@ -481,7 +482,7 @@ class BasicKeyProvider {
   [[nodiscard]] static Errc adopt_kdf(Impl& s, participant_type& p, KdfAlgorithm algorithm) {
     if constexpr (requires(Kdf k) { k.algorithm = algorithm; }) {
       std::lock_guard<std::mutex> lock(s.mutex);
-      Kdf kdf = p.ring.kdf();
+      Kdf kdf = p.ring.config();
       if (kdf.algorithm == algorithm) return Errc::ok;
       kdf.algorithm = algorithm;
       auto fresh = ring_type::create(p.ring.options(), kdf);
@@ -680,7 +681,7 @@ class BasicKeyProvider {
     if constexpr (shared_key_supported) {
       if (s.shared) return s.master.clone();
     }
-    return ring_type::create(s.master.options(), s.master.kdf());
+    return ring_type::create(s.master.options(), s.master.config());
   }
 
   // The participant's state, created on first use. No lock is held while the factory (user code:

@@ -100,18 +100,18 @@ struct SframeOptions {
 // KeyRing) and the two sframe::FrameCryptors that use them. Not synchronised (the session layer
 // holds the participant's lock).
 template <sframe::CipherSuite S>
-class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
-  friend class frameseal::detail::SlotAccessors<SframeKeys>;
+class SframeKeyRing : public frameseal::detail::SlotAccessors<SframeKeyRing<S>> {
+  friend class frameseal::detail::SlotAccessors<SframeKeyRing>;
 
  public:
   using suite_type = S;
   using cipher_type = typename S::cipher_type;
-  using kdf_type = SframeOptions;
+  using config_type = SframeOptions;
   using cryptor_type = sframe::FrameCryptor<S>;
   static constexpr bool shared_key_safe = false;  // see the header comment: nonce reuse
 
-  [[nodiscard]] static Result<SframeKeys> create(KeyRingOptions options = {},
-                                                 SframeOptions so = {}) noexcept {
+  [[nodiscard]] static Result<SframeKeyRing> create(KeyRingOptions options = {},
+                                                    SframeOptions so = {}) noexcept {
     if (options.size == 0 || options.size > max_key_ring_size) return Errc::invalid_argument;
     if (so.ratchet_bits > max_session_ratchet_bits) return Errc::invalid_argument;
     sframe::FrameCryptorOptions fo;
@@ -127,15 +127,15 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     fo.counter_start = sframe::CounterStart::zero;  // the receiving cryptor never sends
     auto rx = cryptor_type::create(fo);
     if (!rx) return rx.error();
-    SframeKeys k(std::move(options), so, std::move(*tx), std::move(*rx));
+    SframeKeyRing k(std::move(options), so, std::move(*tx), std::move(*rx));
     k.slots_.resize(k.options_.size);
     return k;
   }
 
-  SframeKeys(SframeKeys&&) noexcept = default;
-  SframeKeys& operator=(SframeKeys&&) noexcept = default;
+  SframeKeyRing(SframeKeyRing&&) noexcept = default;
+  SframeKeyRing& operator=(SframeKeyRing&&) noexcept = default;
 
-  [[nodiscard]] const SframeOptions& kdf() const noexcept { return sframe_; }
+  [[nodiscard]] const SframeOptions& config() const noexcept { return sframe_; }
   // The KID of the key index's current step (what encrypt writes when it is the sending index).
   [[nodiscard]] std::uint64_t kid(std::size_t index) const noexcept {
     const unsigned r = sframe_.ratchet_bits;
@@ -273,7 +273,7 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
     }
   };
 
-  SframeKeys(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
+  SframeKeyRing(KeyRingOptions options, SframeOptions so, cryptor_type tx, cryptor_type rx) noexcept
       : options_(std::move(options)), sframe_(so), tx_(std::move(tx)), rx_(std::move(rx)) {}
 
   [[nodiscard]] Errc install(std::size_t i, std::uint64_t step, BytesIn material,
@@ -334,11 +334,11 @@ class SframeKeys : public frameseal::detail::SlotAccessors<SframeKeys<S>> {
   std::uint8_t current_ = 0;
 };
 
-// The cryptor of an SFrame participant: its SframeKeys do the work (both directions).
+// The cryptor of an SFrame participant: its SframeKeyRing do the work (both directions).
 template <sframe::CipherSuite S>
 class SframeParticipantCryptor {
  public:
-  explicit SframeParticipantCryptor(SframeKeys<S>& keys) noexcept : keys_(&keys) {}
+  explicit SframeParticipantCryptor(SframeKeyRing<S>& keys) noexcept : keys_(&keys) {}
   [[nodiscard]] static constexpr std::size_t max_encrypted_size(std::size_t n) noexcept {
     return sframe::FrameCryptor<S>::max_encrypted_size(n);
   }
@@ -359,19 +359,19 @@ class SframeParticipantCryptor {
                                          sframe::DecryptReport* rep) noexcept {
     return keys_->decrypt(frame, out, *rep, metadata);
   }
-  [[nodiscard]] const SframeKeys<S>& keys() const noexcept { return *keys_; }
+  [[nodiscard]] const SframeKeyRing<S>& keys() const noexcept { return *keys_; }
 
  private:
-  SframeKeys<S>* keys_;
+  SframeKeyRing<S>* keys_;
 };
 
 // The SFrame format policy of BasicE2eeManager / BasicFrameCryptor.
 template <sframe::CipherSuite S>
 struct SframeFormat {
   using suite_type = S;
-  using ring_type = SframeKeys<S>;
+  using ring_type = SframeKeyRing<S>;
   using cipher_type = typename S::cipher_type;
-  using kdf_type = SframeOptions;
+  using config_type = SframeOptions;
   using cryptor_type = SframeParticipantCryptor<S>;
   using report_type = sframe::DecryptReport;
   struct cryptor_options {};
@@ -398,7 +398,7 @@ struct SframeFormat {
 };
 
 template <sframe::CipherSuite S>
-using SframeKeyProvider = BasicKeyProvider<SframeKeys<S>>;
+using SframeKeyProvider = BasicKeyProvider<SframeKeyRing<S>>;
 template <sframe::CipherSuite S>
 using SframeE2eeManager = BasicE2eeManager<SframeFormat<S>>;
 template <sframe::CipherSuite S>

@@ -185,7 +185,7 @@ template <class F>
 
 }  // namespace detail
 
-template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
+template <Cipher C, class IvPolicy = livekit::UniqueIv>
 class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransformerInterface> {
   using Interface = ::webrtc::FrameTransformerInterface;
   using Frame = ::webrtc::TransformableFrameInterface;
@@ -203,7 +203,7 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
 #endif
 
  public:
-  using frame_cryptor_type = session::FrameCryptor<C, Kdf, IvPolicy>;
+  using frame_cryptor_type = session::FrameCryptor<C, IvPolicy>;
   using ref_type = typename detail::rebind<CallbackRef, FrameTransformer>::type;  // libwebrtc's scoped_refptr
 
   // A transformer for one participant's frames: the local participant's facade on a sender, the
@@ -360,12 +360,12 @@ class FrameTransformer final : public detail::RefCounted<::webrtc::FrameTransfor
   std::map<std::uint32_t, CallbackRef> sinks_;
 };
 
-// make_frame_transformer(facade, options): FrameTransformer<C, Kdf, IvPolicy>::create with the
+// make_frame_transformer(facade, options): FrameTransformer<C, IvPolicy>::create with the
 // template arguments taken from the facade.
-template <Cipher C, class Kdf, class IvPolicy>
-[[nodiscard]] typename FrameTransformer<C, Kdf, IvPolicy>::ref_type make_frame_transformer(
-    session::FrameCryptor<C, Kdf, IvPolicy> cryptor, TransformerOptions options = {}) {
-  return FrameTransformer<C, Kdf, IvPolicy>::create(std::move(cryptor), std::move(options));
+template <Cipher C, class IvPolicy>
+[[nodiscard]] typename FrameTransformer<C, IvPolicy>::ref_type make_frame_transformer(
+    session::FrameCryptor<C, IvPolicy> cryptor, TransformerOptions options = {}) {
+  return FrameTransformer<C, IvPolicy>::create(std::move(cryptor), std::move(options));
 }
 
 }  // namespace webrtc_adapter
