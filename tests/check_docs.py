@@ -15,10 +15,14 @@ non-blank line, a marker that says who checks it:
       `frameseal` = FRAMESEAL_CLI on PATH, `tests` linked to the source tree's tests/ and each NAME
       a copy of its file; it must exit 0.
   <!-- run by: FILE -->  (any other FILE)
-      sh: FILE must exist and mention every command the block runs (the first word of each line),
-      or the command must be a script of this repository. FILE is the test that runs them (the
+      sh: FILE must exist and mention every command the block runs (the first word of each line).
+      FILE is the test that runs them (the
       GStreamer page: tests/gst/loopback.py runs the page's commands itself, so it must name the
       page).
+  <!-- entry points: SCRIPT[, SCRIPT] -->
+      sh: the README's own commands (tools/demo, tools/test), which no test can run from inside
+      tools/test: each command must be one of the named scripts, each an executable file of the
+      repository, and .ci/run must run tools/test.
   <!-- built by: FILE[, FILE] -->
       sh compiler lines: every option (-std=, -l, -I, -L, -isystem, -Wl,...) must occur in FILE;
       cmake/meson: every call and keyword (`find_package(`, `REQUIRED`, `frameseal::openssl`) must.
@@ -37,7 +41,7 @@ import tempfile
 root = pathlib.Path(sys.argv[1]).resolve()
 cli = pathlib.Path(sys.argv[2]).resolve()
 
-MARKER = re.compile(r"<!--\s*(compiled by|run by|built by):\s*(.*?)\s*-->")
+MARKER = re.compile(r"<!--\s*(compiled by|run by|built by|entry points):\s*(.*?)\s*-->")
 
 
 def strip_cpp_comment(line):
@@ -155,9 +159,20 @@ def check_run_by(lines, value):
     problems = []
     for cmd in commands(lines):
         word = cmd.split()[0]
-        if word in text or (root / word).is_file():
+        if word in text:
             continue
         problems.append(f"{value} does not run `{word}`")
+    return problems
+
+
+def check_entry_points(lines, value):
+    scripts = [n.strip() for n in value.split(",") if n.strip()]
+    problems = [f"{n} is not an executable file" for n in scripts if not os.access(root / n, os.X_OK)]
+    for cmd in commands(lines):
+        if cmd.split()[0] not in scripts:
+            problems.append(f"`{cmd.split()[0]}` is not one of the entry points {value}")
+    if "tools/test" not in (root / ".ci/run").read_text():
+        problems.append(".ci/run does not run tools/test")
     return problems
 
 
@@ -205,6 +220,8 @@ for md in docs:
             problems = check_run_here(body, value, where)
         elif kind == "run by":
             problems = check_run_by(body, value)
+        elif kind == "entry points":
+            problems = check_entry_points(body, value)
         else:
             problems = check_built_by(lang, body, value)
         for p in problems:
