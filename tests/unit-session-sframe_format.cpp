@@ -103,6 +103,35 @@ TEST_CASE("the LiveKit aliases are the format-generic templates with LivekitForm
   CHECK(E2eeManager<C>::create(custom()).has_value());
 }
 
+namespace {
+struct NotAFormat {
+  using ring_type = int;
+};
+struct RingWithoutRatchet {  // everything a KeyStore has but ratchet()
+  using cipher_type = sodium::ChaCha20Poly1305;
+  using config_type = LivekitKdf;
+  static Result<RingWithoutRatchet> create(const KeyRingOptions&, const LivekitKdf&);
+  const KeyRingOptions& options() const;
+  const LivekitKdf& config() const;
+  std::size_t size() const;
+  std::uint8_t current_index() const;
+  Errc set_key(std::size_t, BytesIn);
+  Result<SecretBuffer> export_key(std::size_t) const;
+};
+
+// The session layer's interfaces are concepts, and both formats model them (checked when this file
+// compiles; a store or format that stops modelling them fails here and at its use, by name).
+static_assert(KeyStore<KeyRing<sodium::ChaCha20Poly1305>>);
+static_assert(KeyStore<KeyRing<sodium::ChaCha20Poly1305, Hkdf>>);
+static_assert(KeyStore<SframeKeyRing<SuiteChacha>>);
+static_assert(SessionFormat<LivekitFormat<sodium::ChaCha20Poly1305>>);
+static_assert(SessionFormat<LivekitFormat<sodium::ChaCha20Poly1305, LivekitKdf, livekit::LivekitIv>>);
+static_assert(SessionFormat<SframeFormat<SuiteChacha>>);
+static_assert(!KeyStore<int>);
+static_assert(!KeyStore<RingWithoutRatchet>);
+static_assert(!SessionFormat<NotAFormat>);
+}  // namespace
+
 TEST_CASE_TEMPLATE("a room of three: each decrypts the others byte-exact, frames are RFC 9605", S,
                    FS_SUITES) {
   if (!S::available()) return;

@@ -4617,11 +4617,29 @@ class ParticipantKeys {
 
 }  // namespace detail
 
-// The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
-// create(KeyRingOptions, config_type), options(), config(), size(), current_index(), set_key(index, key),
-// export_key(index), ratchet(index), and clone() when shared_key_safe.
+// What BasicKeyProvider needs of a per-participant key store. KeyRing<C, Kdf> (LiveKit) and
+// SframeKeyRing<S> (SFrame, sframe_format.hpp) model it; a shared key also needs clone()
+// (detail::shared_key_safe). BasicKeyProvider asserts it, so a wrong store fails with this name.
+template <class R>
+concept KeyStore = std::move_constructible<R> &&
+    requires(R& r, const R& cr, const KeyRingOptions& o, const typename R::config_type& cfg, BytesIn key,
+             std::size_t i) {
+  typename R::cipher_type;
+  { R::create(o, cfg) } -> std::same_as<Result<R>>;
+  { cr.options() } -> std::same_as<const KeyRingOptions&>;
+  { cr.config() } -> std::same_as<const typename R::config_type&>;
+  { cr.size() } -> std::same_as<std::size_t>;
+  { cr.current_index() } -> std::same_as<std::uint8_t>;
+  { r.set_key(i, key) } -> std::same_as<Errc>;
+  { cr.export_key(i) } -> std::same_as<Result<SecretBuffer>>;
+  { r.ratchet(i) } -> std::same_as<Result<SecretBuffer>>;
+};
+
+// The per-participant key store `Ring` is a KeyStore (above).
 template <class Ring>
 class BasicKeyProvider {
+  static_assert(KeyStore<Ring>, "BasicKeyProvider<Ring>: Ring must model session::KeyStore");
+
  public:
   using ring_type = Ring;
   using cipher_type = typename Ring::cipher_type;
@@ -5403,6 +5421,25 @@ struct FrameOutcome {
 };
 
 // LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
+// What BasicE2eeManager and BasicFrameCryptor need of a wire format: its key store (a KeyStore),
+// its frame cryptor and how to make one per participant, what a decrypt report says
+// (outcome), whether empty frames pass and SIF frames exist. LivekitFormat (below) and
+// SframeFormat (sframe_format.hpp) model it; BasicE2eeManager asserts it.
+template <class F>
+concept SessionFormat = KeyStore<typename F::ring_type> &&
+    requires(typename F::ring_type& ring, const E2eeOptions& o, const typename F::cryptor_options& co,
+             const typename F::factory_type& make, const std::string& id, const typename F::cryptor_type& c,
+             const typename F::report_type& rep) {
+  typename F::cipher_type;
+  typename F::config_type;
+  { F::name } -> std::convertible_to<std::string_view>;
+  { F::empty_frames_pass } -> std::convertible_to<bool>;
+  { F::supports_sif() } -> std::same_as<bool>;
+  { F::make_options(o) } -> std::same_as<Result<typename F::cryptor_options>>;
+  { F::make_cryptor(ring, co, make, id) } -> std::same_as<typename F::cryptor_type>;
+  { F::outcome(c, rep) } -> std::same_as<FrameOutcome>;
+};
+
 template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
 struct LivekitFormat {
   using ring_type = KeyRing<C, Kdf>;
@@ -5894,6 +5931,8 @@ class BasicFrameCryptor {
 
 template <class Format>
 class BasicE2eeManager {
+  static_assert(SessionFormat<Format>, "BasicE2eeManager<Format>: Format must model session::SessionFormat");
+
  public:
   using format_type = Format;
   using cipher_type = typename Format::cipher_type;

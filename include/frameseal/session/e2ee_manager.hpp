@@ -64,6 +64,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -168,6 +169,25 @@ struct FrameOutcome {
 };
 
 // LiveKit's wire format (livekit/frame_cryptor.hpp) on a KeyRing<C, Kdf> per participant.
+// What BasicE2eeManager and BasicFrameCryptor need of a wire format: its key store (a KeyStore),
+// its frame cryptor and how to make one per participant, what a decrypt report says
+// (outcome), whether empty frames pass and SIF frames exist. LivekitFormat (below) and
+// SframeFormat (sframe_format.hpp) model it; BasicE2eeManager asserts it.
+template <class F>
+concept SessionFormat = KeyStore<typename F::ring_type> &&
+    requires(typename F::ring_type& ring, const E2eeOptions& o, const typename F::cryptor_options& co,
+             const typename F::factory_type& make, const std::string& id, const typename F::cryptor_type& c,
+             const typename F::report_type& rep) {
+  typename F::cipher_type;
+  typename F::config_type;
+  { F::name } -> std::convertible_to<std::string_view>;
+  { F::empty_frames_pass } -> std::convertible_to<bool>;
+  { F::supports_sif() } -> std::same_as<bool>;
+  { F::make_options(o) } -> std::same_as<Result<typename F::cryptor_options>>;
+  { F::make_cryptor(ring, co, make, id) } -> std::same_as<typename F::cryptor_type>;
+  { F::outcome(c, rep) } -> std::same_as<FrameOutcome>;
+};
+
 template <Cipher C, class Kdf = LivekitKdf, class IvPolicy = livekit::UniqueIv>
 struct LivekitFormat {
   using ring_type = KeyRing<C, Kdf>;
@@ -659,6 +679,8 @@ class BasicFrameCryptor {
 
 template <class Format>
 class BasicE2eeManager {
+  static_assert(SessionFormat<Format>, "BasicE2eeManager<Format>: Format must model session::SessionFormat");
+
  public:
   using format_type = Format;
   using cipher_type = typename Format::cipher_type;

@@ -61,6 +61,7 @@
 #pragma once
 
 #include <atomic>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -173,11 +174,29 @@ class ParticipantKeys {
 
 }  // namespace detail
 
-// The per-participant key store `Ring` is KeyRing<C, Kdf> or anything with its configuration API:
-// create(KeyRingOptions, config_type), options(), config(), size(), current_index(), set_key(index, key),
-// export_key(index), ratchet(index), and clone() when shared_key_safe.
+// What BasicKeyProvider needs of a per-participant key store. KeyRing<C, Kdf> (LiveKit) and
+// SframeKeyRing<S> (SFrame, sframe_format.hpp) model it; a shared key also needs clone()
+// (detail::shared_key_safe). BasicKeyProvider asserts it, so a wrong store fails with this name.
+template <class R>
+concept KeyStore = std::move_constructible<R> &&
+    requires(R& r, const R& cr, const KeyRingOptions& o, const typename R::config_type& cfg, BytesIn key,
+             std::size_t i) {
+  typename R::cipher_type;
+  { R::create(o, cfg) } -> std::same_as<Result<R>>;
+  { cr.options() } -> std::same_as<const KeyRingOptions&>;
+  { cr.config() } -> std::same_as<const typename R::config_type&>;
+  { cr.size() } -> std::same_as<std::size_t>;
+  { cr.current_index() } -> std::same_as<std::uint8_t>;
+  { r.set_key(i, key) } -> std::same_as<Errc>;
+  { cr.export_key(i) } -> std::same_as<Result<SecretBuffer>>;
+  { r.ratchet(i) } -> std::same_as<Result<SecretBuffer>>;
+};
+
+// The per-participant key store `Ring` is a KeyStore (above).
 template <class Ring>
 class BasicKeyProvider {
+  static_assert(KeyStore<Ring>, "BasicKeyProvider<Ring>: Ring must model session::KeyStore");
+
  public:
   using ring_type = Ring;
   using cipher_type = typename Ring::cipher_type;
